@@ -1,0 +1,121 @@
+/*
+ * cfg: settings, from pam_totp.conf and then from pam.d arguments.
+ *
+ * One struct holds everything; cfg_defaults() fills it, cfg_load_file()
+ * applies the file, cfg_apply_args() the arguments, which win.  The file:
+ *
+ *     # comment
+ *     key = value          (before any section: for every realm)
+ *     [realm]
+ *     key = value          (for this realm only)
+ *
+ * Only the chosen realm's section and the keys before the first section
+ * are applied, but every line is checked.  An unknown key, a bad value, a
+ * malformed line or a section named twice is TOTP_R_CONFIG with the file
+ * and line in the message.  A pam.d argument is `key=value`, or `key`
+ * alone for a flag, with the same keys and values.  The realm itself is
+ * chosen before the file is read, from `realm=` (cfg_prescan_args).
+ *
+ * Keys (default):
+ *   issuer (host name) store (user: ~/.config/totp/%r.db; system:
+ *   /var/lib/totp/%r.db; or a path template with %h home, %u user, %r
+ *   realm, %% a percent) type (totp) algorithm (sha1) digits (6)
+ *   period (30) window (1) max_failures (5) lockout (300, seconds)
+ *   emergency_codes (5) lock_timeout (2000, ms) sync_login (yes)
+ *   allow_algorithms (sha1,sha256,sha512) allow_digits (6,8)
+ *   allow_periods (30,60) allow_types (totp,hotp)
+ * Module options: nullok prompt ("Verification code: ") echo_code debug
+ *   use_first_pass try_first_pass forward_pass realm conf.
+ * Flags take no value as arguments, and yes/no/true/false/1/0 in the file.
+ */
+#ifndef TOTP_CFG_H
+#define TOTP_CFG_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+#include "errors.h"
+#include "otp.h"
+
+#define CFG_REALM_MAX 64
+#define CFG_ISSUER_MAX 128
+#define CFG_PROMPT_MAX 128
+#define CFG_PATH_MAX 1024
+#define CFG_EMERGENCY_MAX 20
+
+enum cfg_store_kind { CFG_STORE_USER = 0, CFG_STORE_SYSTEM = 1, CFG_STORE_PATH = 2 };
+
+struct cfg {
+	char realm[CFG_REALM_MAX + 1];
+	char conf_path[CFG_PATH_MAX];
+
+	/* realm policy */
+	char issuer[CFG_ISSUER_MAX]; /* "" until set: the caller uses the host name */
+	enum cfg_store_kind store;
+	char store_path[CFG_PATH_MAX]; /* the template in force */
+	struct otp_params params;
+	unsigned window;
+	unsigned max_failures; /* 0: never lock */
+	unsigned lockout;      /* seconds */
+	unsigned emergency_codes;
+	int lock_timeout_ms;
+	bool sync_login;
+	unsigned allow_algorithms; /* bit (1 << enum otp_alg) */
+	unsigned allow_digits;	   /* bit (1 << digits) */
+	unsigned allow_types;	   /* bit (1 << enum otp_type) */
+	unsigned allow_periods[8]; /* 0-terminated */
+
+	/* module options */
+	bool nullok;
+	bool echo_code;
+	bool debug;
+	bool use_first_pass;
+	bool try_first_pass;
+	bool forward_pass;
+	char prompt[CFG_PROMPT_MAX];
+};
+
+/* The default configuration file, $sysconfdir/security/pam_totp.conf. */
+const char *cfg_default_path(void);
+
+void cfg_defaults(struct cfg *c);
+
+/* A valid realm name: [A-Za-z0-9][A-Za-z0-9._-]{0,63}. 0 or -1. */
+int cfg_realm_check(const char *realm, struct totp_err *err);
+
+/* Sets one key from a string (used by the file and the arguments).
+ * `where` names the origin for messages ("pam_totp.conf:12"). */
+int cfg_set(struct cfg *c, const char *key, const char *value, const char *where,
+	    struct totp_err *err);
+
+/* Reads the file at c->conf_path for realm c->realm.  When `must_be_root`,
+ * the file (opened O_NOFOLLOW) must be owned by root and writable by no
+ * one else, else TOTP_R_BAD_OWNER / TOTP_R_BAD_MODE.  A missing file is
+ * fine (defaults stay) when `missing_ok`. */
+int cfg_load_file(struct cfg *c, bool must_be_root, bool missing_ok, struct totp_err *err);
+
+/* Parses text as a file would be (for tests and fuzzing); `name` labels
+ * messages. */
+int cfg_load_buffer(struct cfg *c, const char *text, size_t len, const char *name,
+		    struct totp_err *err);
+
+/* From pam.d arguments, takes only realm= and conf= (to know which file
+ * and section to read); rejects malformed ones. */
+int cfg_prescan_args(struct cfg *c, int argc, const char **argv, struct totp_err *err);
+
+/* Applies every pam.d argument over the file's settings. */
+int cfg_apply_args(struct cfg *c, int argc, const char **argv, struct totp_err *err);
+
+/* The whole sequence for the module: defaults, prescan, file (root-owned,
+ * missing ok), arguments. */
+int cfg_load_module(struct cfg *c, int argc, const char **argv, struct totp_err *err);
+
+/* Expands the store template for a user: the database path.  Refuses a
+ * result that is not absolute or does not fit. */
+int cfg_store_db_path(const struct cfg *c, const char *user, const char *home,
+		      char *out, size_t outsz, struct totp_err *err);
+
+/* Whether the realm lets an enrolling user choose these. */
+bool cfg_allows(const struct cfg *c, const struct otp_params *p);
+
+#endif

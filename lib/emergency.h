@@ -1,0 +1,37 @@
+/*
+ * emergency: one-use 8-digit codes for when the phone is lost.
+ *
+ * Made at registration from getrandom(), shown once, stored only as
+ * crypt(3) hashes (libxcrypt, its preferred method: yescrypt on Debian).
+ * A used code's hash is emptied in the record.
+ */
+#ifndef TOTP_EMERGENCY_H
+#define TOTP_EMERGENCY_H
+
+#include <stddef.h>
+
+#include "errors.h"
+#include "record.h"
+
+#define EMERGENCY_DIGITS 8
+#define EMERGENCY_BUF (EMERGENCY_DIGITS + 1)
+
+/* Makes n (<= RECORD_EMERGENCY_MAX) codes into codes[] and their hashes
+ * into r->emergency, setting r->emergency_count.  The caller shows the
+ * codes once and wipes them. */
+int emergency_generate(struct record *r, unsigned n, char codes[][EMERGENCY_BUF],
+		       struct totp_err *err);
+
+/* Replaces r's codes with hashes of the given plain codes (for import). */
+int emergency_set(struct record *r, const char *const *codes, unsigned n,
+		  struct totp_err *err);
+
+/* If `code` (EMERGENCY_DIGITS digits) matches an unused hash, empties that
+ * hash and returns 1; 0 when none matches; -1 on error.  Every hash is
+ * checked, whatever matches. */
+int emergency_use(struct record *r, const char *code, struct totp_err *err);
+
+/* How many unused codes remain. */
+unsigned emergency_remaining(const struct record *r);
+
+#endif

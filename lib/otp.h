@@ -1,0 +1,71 @@
+/*
+ * otp: HOTP (RFC 4226) and TOTP (RFC 6238) codes, and their verification.
+ *
+ * Codes are made by liboath; verification is ours: every candidate of the
+ * window is generated and compared in constant time, whatever matches, and
+ * a candidate below `floor` (already used: RFC 6238 5.2) is never accepted.
+ * Time is 64-bit throughout.  Nothing here keeps state; otp_init() must
+ * have been called once in the process (liboath's own initialisation).
+ */
+#ifndef TOTP_OTP_H
+#define TOTP_OTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errors.h"
+
+enum otp_type { OTP_TOTP = 0, OTP_HOTP = 1 };
+enum otp_alg { OTP_SHA1 = 0, OTP_SHA256 = 1, OTP_SHA512 = 2 };
+
+#define OTP_DIGITS_MIN 6
+#define OTP_DIGITS_MAX 8
+#define OTP_CODE_BUF (OTP_DIGITS_MAX + 1)
+#define OTP_WINDOW_MAX 10
+
+struct otp_params {
+	enum otp_type type;
+	enum otp_alg alg;
+	unsigned digits; /* 6 to 8 */
+	unsigned period; /* seconds a TOTP step lasts, 1 to 3600; unused by HOTP */
+};
+
+/* Calls oath_init(); safe to call more than once. */
+int otp_init(struct totp_err *err);
+
+/* Checks the ranges above. */
+int otp_params_check(const struct otp_params *p, struct totp_err *err);
+
+/* The TOTP time step of `now` (T0 = 0): floor(now / period), now >= 0. */
+uint64_t otp_step_at(const struct otp_params *p, int64_t now);
+
+/* The code for moving factor `factor` (time step or counter), as
+ * `digits` ASCII digits and a NUL, in `out`. */
+int otp_code(const uint8_t *key, size_t keylen, const struct otp_params *p,
+	     uint64_t factor, char out[OTP_CODE_BUF], struct totp_err *err);
+
+/*
+ * Checks `code` against the candidates of the window:
+ *   TOTP: center - window .. center + window (center = otp_step_at(now));
+ *   HOTP: center .. center + window (center = the next expected counter).
+ * Candidates below `floor` are computed but never match.  Every candidate
+ * is computed and compared in constant time, whatever matches.
+ * Returns 1 and the matching factor in *matched, 0 when nothing matches,
+ * or -1 on error (`code` not exactly p->digits ASCII digits is an error,
+ * TOTP_R_INVALID).
+ */
+int otp_verify_window(const uint8_t *key, size_t keylen, const struct otp_params *p,
+		      uint64_t center, unsigned window, uint64_t floor, const char *code,
+		      uint64_t *matched, struct totp_err *err);
+
+/* Constant-time equality of two buffers of length n: 1 equal, 0 not. */
+int otp_ct_equal(const void *a, const void *b, size_t n);
+
+/* Names: "SHA1", "SHA256", "SHA512" (as in otpauth URIs); "totp", "hotp".
+ * The parsers take either case and return -1 on anything else. */
+const char *otp_alg_name(enum otp_alg alg);
+const char *otp_type_name(enum otp_type type);
+int otp_alg_parse(const char *s, enum otp_alg *out);
+int otp_type_parse(const char *s, enum otp_type *out);
+
+#endif
