@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installs everything pam_totp needs to build, test and benchmark, from
+# Debian 12's packages.  Run as root (or through sudo).
+set -eu
+
+BUILD="build-essential autoconf automake libtool pkg-config
+	libpam0g-dev liboath-dev libqrencode-dev libgdbm-dev libcmocka-dev libcrypt-dev"
+# The test suite drives real clients: pamtester, oathtool, python3-pyotp,
+# zbarimg (with ImageMagick to draw the terminal's QR code), OpenSSH,
+# pam_wrapper; and the peers the benchmark measures.
+TEST="pamtester oathtool python3 python3-pyotp zbar-tools imagemagick
+	libpam-wrapper libpamtest0-dev openssh-server openssh-client
+	mandoc valgrind clang-format rsyslog
+	libpam-oath libpam-google-authenticator gnuplot-nox"
+
+want=${1:-all}
+case "$want" in
+build) pkgs=$BUILD ;;
+*) pkgs="$BUILD $TEST" ;;
+esac
+
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing
+fi

@@ -1,0 +1,71 @@
+#!/bin/bash
+# The whole test suite, from a clean checkout on Debian 12:
+#   sudo ./scripts/test-all.sh
+# Installs the packages, builds with -Werror and runs `make check`, then
+# builds again with ASan and UBSan and runs the unit tests again.  Tests
+# that need root say so and are skipped when not run as root.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+jobs=$(nproc 2>/dev/null || echo 2)
+
+step() { printf '\n==== %s\n' "$*"; }
+
+# Every test's own output (cmocka's result lines among it) goes to the log.
+show_logs() {
+	local dir=$1 f
+	for f in "$dir"/tests/*.log; do
+		[ -f "$f" ] || continue
+		case "$f" in */test-suite.log) continue ;; esac
+		printf -- '---- %s\n' "${f#"$dir"/}"
+		cat "$f"
+	done
+}
+
+# Adds one build's results from automake's .trs files to the totals.
+count_results() {
+	local dir=$1
+	passed=$((passed + $(cat "$dir"/tests/*.trs 2>/dev/null | grep -c '^:test-result: PASS' || true)))
+	failed=$((failed + $(cat "$dir"/tests/*.trs 2>/dev/null | grep -cE '^:test-result: (FAIL|ERROR|XPASS)' || true)))
+	skipped=$((skipped + $(cat "$dir"/tests/*.trs 2>/dev/null | grep -c '^:test-result: SKIP' || true)))
+}
+
+# Builds in a directory of its own and runs `make check` there.
+build_and_check() {
+	local dir=$1
+	shift
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	(cd "$dir" && "$top/configure" -q "$@" && make -s -j"$jobs")
+	local rc=0
+	(cd "$dir" && make -s -j"$jobs" check) || rc=$?
+	show_logs "$dir"
+	count_results "$dir"
+	return $rc
+}
+
+passed=0 failed=0 skipped=0
+status=0
+
+step "dependencies"
+if [ "$(id -u)" -eq 0 ]; then
+	"$top/scripts/deps.sh" all
+else
+	echo "not root: assuming the packages of scripts/deps.sh are installed"
+fi
+
+step "autoreconf"
+autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+
+step "build with -Werror, make check"
+build_and_check "$top/_build" --enable-werror || status=1
+
+step "build with ASan and UBSan, make check"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	build_and_check "$top/_build-san" --enable-werror --enable-sanitizers || status=1
+
+step "results"
+[ "$status" -eq 0 ] || echo "some tests failed: see the logs above"
+echo "summary: $passed passed, $failed failed, $skipped skipped"
+exit $status
