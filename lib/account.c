@@ -50,7 +50,8 @@ static int lookup(const char *name, uid_t uid, struct account *out, struct totp_
 	if (rc != 0 && rc != ENOENT && rc != ESRCH)
 		rc = totp_err_errno(err, rc, "cannot look up the user");
 	else if (pw == NULL && name != NULL)
-		rc = totp_err_set(err, TOTP_R_NOT_FOUND, "there is no user named %s", name);
+		rc = totp_err_set(err, TOTP_R_NOT_FOUND, "there is no user named %s",
+				  name);
 	else if (pw == NULL)
 		rc = totp_err_set(err, TOTP_R_NOT_FOUND, "there is no user with uid %lu",
 				  (unsigned long)uid);
@@ -78,8 +79,9 @@ int account_store_location(const struct cfg *c, const struct account *a,
 	if (cfg_store_db_path(c, a->name, a->home, out->db_path, sizeof(out->db_path),
 			      err) < 0)
 		return -1;
-	out->per_user = c->store == CFG_STORE_USER ||
-			(c->store == CFG_STORE_PATH && strstr(c->store_path, "%h") != NULL);
+	out->per_user =
+	    c->store == CFG_STORE_USER ||
+	    (c->store == CFG_STORE_PATH && strstr(c->store_path, "%h") != NULL);
 	out->owner = out->per_user ? a->uid : 0;
 	return 0;
 }

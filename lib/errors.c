@@ -16,29 +16,29 @@ struct reason_row {
 };
 
 static const struct reason_row reasons[TOTP_R_COUNT] = {
-	[TOTP_R_NONE] = {"ok", GRPC_OK, EX_OK},
-	[TOTP_R_INVALID] = {"invalid", GRPC_INVALID_ARGUMENT, EX_DATAERR},
-	[TOTP_R_NOMEM] = {"nomem", GRPC_RESOURCE_EXHAUSTED, EX_OSERR},
-	[TOTP_R_NOT_FOUND] = {"not-found", GRPC_NOT_FOUND, EX_NOUSER},
-	[TOTP_R_EXISTS] = {"exists", GRPC_ALREADY_EXISTS, EX_CANTCREAT},
-	[TOTP_R_PERMISSION] = {"permission", GRPC_PERMISSION_DENIED, EX_NOPERM},
-	[TOTP_R_PRECONDITION] = {"precondition", GRPC_FAILED_PRECONDITION, EX_DATAERR},
-	[TOTP_R_WRONG_CODE] = {"wrong-code", GRPC_INVALID_ARGUMENT, EX_DATAERR},
-	[TOTP_R_LOCKED_OUT] = {"locked-out", GRPC_RESOURCE_EXHAUSTED, EX_TEMPFAIL},
-	[TOTP_R_SYMLINK] = {"symlink", GRPC_PERMISSION_DENIED, EX_NOPERM},
-	[TOTP_R_NOT_REGULAR] = {"not-regular", GRPC_FAILED_PRECONDITION, EX_NOINPUT},
-	[TOTP_R_BAD_OWNER] = {"bad-owner", GRPC_PERMISSION_DENIED, EX_NOPERM},
-	[TOTP_R_BAD_MODE] = {"bad-mode", GRPC_PERMISSION_DENIED, EX_NOPERM},
-	[TOTP_R_HARDLINK] = {"hardlink", GRPC_PERMISSION_DENIED, EX_NOPERM},
-	[TOTP_R_TRUNCATED] = {"truncated", GRPC_DATA_LOSS, EX_DATAERR},
-	[TOTP_R_CORRUPT] = {"corrupt", GRPC_DATA_LOSS, EX_DATAERR},
-	[TOTP_R_LOCK_TIMEOUT] = {"lock-timeout", GRPC_UNAVAILABLE, EX_TEMPFAIL},
-	[TOTP_R_NO_SPACE] = {"no-space", GRPC_RESOURCE_EXHAUSTED, EX_CANTCREAT},
-	[TOTP_R_READ_ONLY] = {"read-only", GRPC_UNAVAILABLE, EX_CANTCREAT},
-	[TOTP_R_IO] = {"io", GRPC_UNAVAILABLE, EX_IOERR},
-	[TOTP_R_CONFIG] = {"config", GRPC_INVALID_ARGUMENT, EX_CONFIG},
-	[TOTP_R_VERSION] = {"version", GRPC_FAILED_PRECONDITION, EX_DATAERR},
-	[TOTP_R_INTERNAL] = {"internal", GRPC_INTERNAL, EX_SOFTWARE},
+    [TOTP_R_NONE] = {"ok", GRPC_OK, EX_OK},
+    [TOTP_R_INVALID] = {"invalid", GRPC_INVALID_ARGUMENT, EX_DATAERR},
+    [TOTP_R_NOMEM] = {"nomem", GRPC_RESOURCE_EXHAUSTED, EX_OSERR},
+    [TOTP_R_NOT_FOUND] = {"not-found", GRPC_NOT_FOUND, EX_NOUSER},
+    [TOTP_R_EXISTS] = {"exists", GRPC_ALREADY_EXISTS, EX_CANTCREAT},
+    [TOTP_R_PERMISSION] = {"permission", GRPC_PERMISSION_DENIED, EX_NOPERM},
+    [TOTP_R_PRECONDITION] = {"precondition", GRPC_FAILED_PRECONDITION, EX_DATAERR},
+    [TOTP_R_WRONG_CODE] = {"wrong-code", GRPC_INVALID_ARGUMENT, EX_DATAERR},
+    [TOTP_R_LOCKED_OUT] = {"locked-out", GRPC_RESOURCE_EXHAUSTED, EX_TEMPFAIL},
+    [TOTP_R_SYMLINK] = {"symlink", GRPC_PERMISSION_DENIED, EX_NOPERM},
+    [TOTP_R_NOT_REGULAR] = {"not-regular", GRPC_FAILED_PRECONDITION, EX_NOINPUT},
+    [TOTP_R_BAD_OWNER] = {"bad-owner", GRPC_PERMISSION_DENIED, EX_NOPERM},
+    [TOTP_R_BAD_MODE] = {"bad-mode", GRPC_PERMISSION_DENIED, EX_NOPERM},
+    [TOTP_R_HARDLINK] = {"hardlink", GRPC_PERMISSION_DENIED, EX_NOPERM},
+    [TOTP_R_TRUNCATED] = {"truncated", GRPC_DATA_LOSS, EX_DATAERR},
+    [TOTP_R_CORRUPT] = {"corrupt", GRPC_DATA_LOSS, EX_DATAERR},
+    [TOTP_R_LOCK_TIMEOUT] = {"lock-timeout", GRPC_UNAVAILABLE, EX_TEMPFAIL},
+    [TOTP_R_NO_SPACE] = {"no-space", GRPC_RESOURCE_EXHAUSTED, EX_CANTCREAT},
+    [TOTP_R_READ_ONLY] = {"read-only", GRPC_UNAVAILABLE, EX_CANTCREAT},
+    [TOTP_R_IO] = {"io", GRPC_UNAVAILABLE, EX_IOERR},
+    [TOTP_R_CONFIG] = {"config", GRPC_INVALID_ARGUMENT, EX_CONFIG},
+    [TOTP_R_VERSION] = {"version", GRPC_FAILED_PRECONDITION, EX_DATAERR},
+    [TOTP_R_INTERNAL] = {"internal", GRPC_INTERNAL, EX_SOFTWARE},
 };
 
 static const struct reason_row *row(enum totp_reason r)
@@ -72,7 +72,7 @@ void totp_err_clear(struct totp_err *e)
 }
 
 static void vset(struct totp_err *e, enum totp_reason reason, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+    __attribute__((format(printf, 3, 0)));
 
 static void vset(struct totp_err *e, enum totp_reason reason, const char *fmt, va_list ap)
 {

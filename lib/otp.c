@@ -43,14 +43,18 @@ int otp_type_parse(const char *s, enum otp_type *out)
 int otp_params_check(const struct otp_params *p, struct totp_err *err)
 {
 	if ((unsigned)p->type > OTP_HOTP)
-		return totp_err_set(err, TOTP_R_INVALID, "unknown OTP type %d", (int)p->type);
+		return totp_err_set(err, TOTP_R_INVALID, "unknown OTP type %d",
+				    (int)p->type);
 	if ((unsigned)p->alg > OTP_SHA512)
-		return totp_err_set(err, TOTP_R_INVALID, "unknown algorithm %d", (int)p->alg);
+		return totp_err_set(err, TOTP_R_INVALID, "unknown algorithm %d",
+				    (int)p->alg);
 	if (p->digits < OTP_DIGITS_MIN || p->digits > OTP_DIGITS_MAX)
-		return totp_err_set(err, TOTP_R_INVALID, "digits must be %d to %d, not %u",
-				    OTP_DIGITS_MIN, OTP_DIGITS_MAX, p->digits);
+		return totp_err_set(err, TOTP_R_INVALID,
+				    "digits must be %d to %d, not %u", OTP_DIGITS_MIN,
+				    OTP_DIGITS_MAX, p->digits);
 	if (p->type == OTP_TOTP && (p->period < 1 || p->period > 3600))
 		return totp_err_set(err, TOTP_R_INVALID,
-				    "period must be 1 to 3600 seconds, not %u", p->period);
+				    "period must be 1 to 3600 seconds, not %u",
+				    p->period);
 	return 0;
 }

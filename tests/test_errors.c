@@ -30,9 +30,10 @@ static void test_errno_maps_reason(void **state)
 		int errnum;
 		enum totp_reason reason;
 	} rows[] = {
-		{ENOSPC, TOTP_R_NO_SPACE}, {EDQUOT, TOTP_R_NO_SPACE}, {EROFS, TOTP_R_READ_ONLY},
-		{EACCES, TOTP_R_PERMISSION}, {ELOOP, TOTP_R_SYMLINK}, {ENOENT, TOTP_R_NOT_FOUND},
-		{EIO, TOTP_R_IO},
+	    {ENOSPC, TOTP_R_NO_SPACE}, {EDQUOT, TOTP_R_NO_SPACE},
+	    {EROFS, TOTP_R_READ_ONLY}, {EACCES, TOTP_R_PERMISSION},
+	    {ELOOP, TOTP_R_SYMLINK},   {ENOENT, TOTP_R_NOT_FOUND},
+	    {EIO, TOTP_R_IO},
 	};
 
 	(void)state;
@@ -63,8 +64,10 @@ static void test_every_reason_has_a_row(void **state)
 	for (int r = 0; r < TOTP_R_COUNT; r++) {
 		assert_non_null(totp_reason_name((enum totp_reason)r));
 		if (r != TOTP_R_NONE) {
-			assert_int_not_equal(totp_reason_grpc((enum totp_reason)r), GRPC_OK);
-			assert_int_not_equal(totp_reason_exit((enum totp_reason)r), EX_OK);
+			assert_int_not_equal(totp_reason_grpc((enum totp_reason)r),
+					     GRPC_OK);
+			assert_int_not_equal(totp_reason_exit((enum totp_reason)r),
+					     EX_OK);
 		}
 	}
 	/* out of range falls back to internal, never reads past the table */
@@ -89,11 +92,11 @@ static void test_long_message_is_cut(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_set_returns_minus_one_and_fills),
-		cmocka_unit_test(test_errno_maps_reason),
-		cmocka_unit_test(test_grpc_codes_follow_design),
-		cmocka_unit_test(test_every_reason_has_a_row),
-		cmocka_unit_test(test_long_message_is_cut),
+	    cmocka_unit_test(test_set_returns_minus_one_and_fills),
+	    cmocka_unit_test(test_errno_maps_reason),
+	    cmocka_unit_test(test_grpc_codes_follow_design),
+	    cmocka_unit_test(test_every_reason_has_a_row),
+	    cmocka_unit_test(test_long_message_is_cut),
 	};
 	return cmocka_run_group_tests_name("errors", tests, NULL, NULL);
 }

@@ -1,0 +1,62 @@
+/*
+ * login: the check a login makes, under the store's exclusive lock.
+ *
+ * login_precheck takes a short shared look before the prompt: is there a
+ * ready generator, is the user locked out?  It answers without waiting
+ * for the user, so nobody holds the lock while a person types.
+ *
+ * login_check is the one that counts: under one exclusive lock it reads
+ * the record, refuses a locked-out user, checks the code (TOTP or HOTP
+ * over the window, refusing any step not newer than the last accepted
+ * one; else an unused emergency code), and stores the outcome: the new
+ * step or counter, the failure count, a lockout after max_failures, and
+ * the event (sequence + 1, change date, service, rhost).  Two logins
+ * racing with one code cannot both pass.  A code that is not digits of
+ * the right length is a wrong code like any other.  If the outcome
+ * cannot be stored (a full disk, say), the call fails: a success that was
+ * not recorded could be replayed.
+ */
+#ifndef TOTP_LOGIN_H
+#define TOTP_LOGIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "account.h"
+#include "cfg.h"
+#include "errors.h"
+
+enum login_outcome {
+	LOGIN_SUCCESS,	    /* right code: recorded, failures cleared */
+	LOGIN_WRONG_CODE,   /* counted as a failure (and maybe locked now) */
+	LOGIN_NOT_ENROLLED, /* no ready generator: none, pending or removed */
+	LOGIN_LOCKED_OUT,   /* locked after too many failures: not checked */
+};
+
+struct login_event {
+	const char *service; /* PAM_SERVICE, may be NULL */
+	const char *rhost;   /* PAM_RHOST, may be NULL */
+	int64_t now_ms;
+};
+
+struct login_result {
+	enum login_outcome outcome;
+	bool emergency;		 /* passed with an emergency code */
+	unsigned emergency_left; /* unused emergency codes after this */
+	bool locked_now;	 /* this failure started a lockout */
+	uint32_t failures;	 /* consecutive failures after this */
+	int64_t locked_until;	 /* unix seconds, when locked */
+};
+
+/* Fills res->outcome with LOGIN_SUCCESS (go on and prompt),
+ * LOGIN_NOT_ENROLLED or LOGIN_LOCKED_OUT.  A missing store is "not
+ * enrolled"; any other store trouble is -1. */
+int login_precheck(const struct cfg *c, const struct store_location *loc,
+		   const char *user, int64_t now_ms, struct login_result *res,
+		   struct totp_err *err);
+
+int login_check(const struct cfg *c, const struct store_location *loc, const char *user,
+		const char *code, const struct login_event *ev, struct login_result *res,
+		struct totp_err *err);
+
+#endif
