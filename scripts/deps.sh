@@ -7,10 +7,12 @@ BUILD="build-essential autoconf automake libtool pkg-config
 	libpam0g-dev liboath-dev libqrencode-dev libgdbm-dev libcmocka-dev libcrypt-dev"
 # The test suite drives real clients: pamtester, oathtool, python3-pyotp,
 # zbarimg (with ImageMagick to draw the terminal's QR code), OpenSSH,
-# pam_wrapper; and the peers the benchmark measures.
+# pam_wrapper; clang and libFuzzer for fuzz/ (libclang-rt-14-dev holds
+# libFuzzer and the sanitizer runtimes: clang only recommends it, and we
+# install without recommends); and the peers the benchmark measures.
 TEST="pamtester oathtool python3 python3-pyotp zbar-tools imagemagick
 	libpam-wrapper libpamtest0-dev openssh-server openssh-client
-	mandoc valgrind clang-format rsyslog
+	mandoc valgrind clang-format rsyslog clang libclang-rt-14-dev
 	libpam-oath libpam-google-authenticator gnuplot-nox"
 
 want=${1:-all}

@@ -2,7 +2,8 @@
 # The whole test suite, from a clean checkout on Debian 12:
 #   sudo ./scripts/test-all.sh
 # Installs the packages, builds with -Werror and runs `make check`, then
-# builds again with ASan and UBSan and runs the unit tests again.  Tests
+# builds again with ASan and UBSan and runs the unit tests again, then
+# runs each libFuzzer target for FUZZ_SECONDS (60) with clang.  Tests
 # that need root say so and are skipped when not run as root.
 set -euo pipefail
 
@@ -64,6 +65,19 @@ build_and_check "$top/_build" --enable-werror || status=1
 step "build with ASan and UBSan, make check"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	build_and_check "$top/_build-san" --enable-werror --enable-sanitizers || status=1
+
+step "fuzzing: each libFuzzer target for ${FUZZ_SECONDS:-60} s"
+# clang's coverage, ASan and UBSan on lib/ too; each target's executions
+# and crashes are printed; a crash fails the run.
+rm -rf "$top/_build-fuzz"
+mkdir -p "$top/_build-fuzz"
+(cd "$top/_build-fuzz" && "$top/configure" -q CC=clang --enable-fuzzing --enable-werror &&
+	make -s -j"$jobs" && make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}") \
+	>"$top/_build-fuzz/fuzz-summary.log" 2>&1 || status=1
+cat "$top/_build-fuzz/fuzz-summary.log"
+# one result per target: passed when it ran its time with no crash
+passed=$((passed + $(grep -c ' executions in .*, 0 crashes,' "$top/_build-fuzz/fuzz-summary.log" || true)))
+failed=$((failed + $(grep -cE ' executions in .*, [1-9][0-9]* crashes,' "$top/_build-fuzz/fuzz-summary.log" || true)))
 
 step "make distcheck"
 (cd "$top/_build" && make -s distcheck >distcheck.log 2>&1) && echo "distcheck: passed" || {
