@@ -1,0 +1,828 @@
+/*
+ * torture: processes that register, verify, log in or remove, killed with
+ * SIGKILL in the middle, against a real store on disk.
+ *
+ * Each round forks a child that runs one lifecycle or login call through
+ * lib/ (the code totp-enroll and pam_totp.so call) on one user, and kills
+ * it.  After each kill the parent checks that the database opens (for
+ * reading and for writing), that every other user's record is the same,
+ * byte for byte, as before, and that the user's own record is either the
+ * one before the call or the one the call makes; never garbage.
+ *
+ * Two ways to kill:
+ *   - at a random time: after a random sleep of 0 to about one call's
+ *     length (measured first), as a crash or an OOM kill would come;
+ *   - at each write: the child kills itself just before its Nth write(2)
+ *     (GDBM 1.23 writes with lseek + write), for N = 1, 2, ... until the
+ *     call runs to its end, so that every point between two writes of one
+ *     gdbm_store is hit, not only those a timer happens to land on.
+ *
+ * The stores live on /dev/shm when there is one: a SIGKILL leaves the
+ * page cache as it was, so what a kill tears is the same as on a disk,
+ * and the rounds do not wait for fsync (a power cut is another matter:
+ * see docs/hardening.md).
+ *
+ * Two stores: a system store of 1000 users (plus new users registering
+ * into it, so that buckets split and the directory grows), and a user
+ * store holding one user.  Both are owned by whoever runs the test (the
+ * store checks the owner, not who it is), so no root is needed.
+ *
+ * TORTURE_ROUNDS (500) sets the random-time kills per store,
+ * TORTURE_SEED the random seed (printed, to replay a failure), and
+ * TORTURE_ONLY a pattern of the tests to run ("*write_kills").
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <gdbm.h>
+
+#include "lifecycle.h"
+#include "login.h"
+#include "otp.h"
+#include "store.h"
+
+#define SYSTEM_USERS 1000
+#define NEW_USERS 300 /* not in the system store at first: registered later */
+#define MAX_USERS (SYSTEM_USERS + NEW_USERS)
+#define NAME_LEN 16
+#define DAY_MS 86400000LL
+#define START_MS 1700000000000LL
+
+/* ---- write(2), counted: the child kills itself before the Nth ---------- */
+
+/* An executable's own write() comes before libc's for every library
+ * loaded, GDBM included.  Off (0) except in a child that is told when. */
+static long kill_at_write;
+static long writes_seen;
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+	if (kill_at_write > 0 && ++writes_seen >= kill_at_write)
+		raise(SIGKILL);
+	return syscall(SYS_write, fd, buf, n);
+}
+
+/* ---- the world: one store, its users, what each record was --------------- */
+
+enum op {
+	OP_REGISTER,
+	OP_VERIFY_RIGHT,
+	OP_VERIFY_WRONG,
+	OP_LOGIN_RIGHT,
+	OP_LOGIN_WRONG,
+	OP_REMOVE,
+	OP_COUNT
+};
+
+static const char *const op_names[OP_COUNT] = {
+    "register",		  "verify (right code)", "verify (wrong code)",
+    "login (right code)", "login (wrong code)",	 "remove"};
+
+struct user {
+	char name[NAME_LEN];
+	int present; /* has a record (of any state) */
+	struct record rec;
+	uint8_t *raw; /* the value as GDBM holds it (malloc'd) */
+	size_t raw_len;
+};
+
+struct world {
+	char dir[256];
+	struct store_location loc;
+	struct cfg conf;
+	struct user *users;
+	unsigned n_users;
+	int64_t now_ms;
+	unsigned seed;
+	/* results */
+	unsigned kills, completed, kept_old, got_new;
+	unsigned per_op[OP_COUNT];
+	long last_call_us; /* how long the last round's call took */
+	unsigned new_pct;  /* how often a new user registers (percent) */
+};
+
+static void raw_snapshot(struct world *w);
+static void world_check_all(struct world *w);
+
+static unsigned rnd(struct world *w, unsigned n)
+{
+	return (unsigned)rand_r(&w->seed) % n;
+}
+
+static struct store_opts opts_of(const struct world *w)
+{
+	struct store_opts o = {w->loc.owner, 5000, false};
+
+	return o;
+}
+
+static void mkdirs(const char *path)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s", path);
+	for (char *s = strchr(p + 1, '/'); s != NULL; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, 0700) != 0)
+			assert_int_equal(errno, EEXIST);
+		*s = '/';
+	}
+}
+
+/* The record as the rounds have it must be one the store can write. */
+static void encode(struct user *u)
+{
+	uint8_t buf[RECORD_ENCODED_MAX];
+	struct totp_err err;
+	size_t len;
+
+	assert_int_equal(record_encode(&u->rec, buf, sizeof(buf), &len, &err), 0);
+}
+
+/* A ready user with its own secret, whose last accepted step is in the past. */
+static void make_ready(struct world *w, struct user *u, unsigned i)
+{
+	memset(&u->rec, 0, sizeof(u->rec));
+	u->rec.state = RECORD_READY;
+	u->rec.params = (struct otp_params){OTP_TOTP, OTP_SHA1, 6, 30};
+	u->rec.secret_len = 20;
+	for (unsigned k = 0; k < 20; k++)
+		u->rec.secret[k] = (uint8_t)(i * 31 + k * 7 + 1);
+	u->rec.counter = otp_step_at(&u->rec.params, w->now_ms / 1000) - 100;
+	u->rec.sequence = 2;
+	u->rec.change_date_ms = w->now_ms - DAY_MS;
+	u->rec.created = w->now_ms / 1000 - 86400;
+	snprintf(u->rec.last_success.service, RECORD_SERVICE_MAX, "sshd");
+	snprintf(u->rec.last_success.rhost, RECORD_RHOST_MAX, "192.0.2.%u", i % 250);
+	u->rec.last_success.time = w->now_ms / 1000 - 3600;
+	u->present = 1;
+	encode(u);
+}
+
+/* Builds the store: users made ready, pending or removed in turn. */
+static void world_setup(struct world *w, const char *sub, unsigned present,
+			unsigned absent, unsigned seed)
+{
+	/* SIGKILL leaves the page cache as it was, so a kill tears a store
+	 * on tmpfs exactly as on a disk, and fsync costs nothing there */
+	const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
+	struct store_opts o;
+	struct store *s = NULL;
+	struct totp_err err;
+
+	memset(w, 0, sizeof(*w));
+	w->seed = seed;
+	w->now_ms = START_MS;
+	w->new_pct = 4;
+	snprintf(w->dir, sizeof(w->dir), "%s/torture-XXXXXX", tmp ? tmp : "/tmp");
+	assert_non_null(mkdtemp(w->dir));
+	assert_true(strlen(w->dir) + 1 + strlen(sub) < sizeof(w->loc.db_path));
+	memcpy(w->loc.db_path, w->dir, strlen(w->dir));
+	w->loc.db_path[strlen(w->dir)] = '/';
+	strcpy(w->loc.db_path + strlen(w->dir) + 1, sub);
+	w->loc.owner = geteuid();
+	w->loc.per_user = present == 1;
+	mkdirs(w->loc.db_path);
+	cfg_defaults(&w->conf);
+	w->conf.emergency_codes = 0; /* yescrypt would only slow the rounds down */
+	w->conf.lock_timeout_ms = 5000;
+	w->conf.max_failures = 3;
+	w->n_users = present + absent;
+	w->users = calloc(w->n_users, sizeof(*w->users));
+	assert_non_null(w->users);
+	o = opts_of(w);
+	assert_int_equal(store_open_locked(w->loc.db_path, STORE_CREATE, &o, &s, &err),
+			 0);
+	for (unsigned i = 0; i < w->n_users; i++) {
+		struct user *u = &w->users[i];
+
+		if (present == 1 && i == 0)
+			snprintf(u->name, NAME_LEN, "alice");
+		else
+			snprintf(u->name, NAME_LEN, "%c%04u", i < present ? 'u' : 'n', i);
+		if (i >= present)
+			continue;
+		make_ready(w, u, i);
+		if (i % 5 == 3) { /* some pending, some removed */
+			u->rec.state = RECORD_PENDING;
+			encode(u);
+		} else if (i % 5 == 4) {
+			u->rec.state = RECORD_REMOVED;
+			u->rec.secret_len = 0;
+			memset(u->rec.secret, 0, sizeof(u->rec.secret));
+			encode(u);
+		}
+		assert_int_equal(store_put(s, u->name, &u->rec, &err), 0);
+	}
+	assert_int_equal(store_sync(s, &err), 0);
+	store_close(s);
+	raw_snapshot(w);
+}
+
+static void rm_tree(const char *dir)
+{
+	char cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void world_free(struct world *w)
+{
+	world_check_all(w);
+	rm_tree(w->dir);
+	for (unsigned i = 0; i < w->n_users; i++)
+		free(w->users[i].raw);
+	free(w->users);
+}
+
+/* ---- one call, as the child makes it ---------------------------------------- */
+
+static void code_at(const struct record *r, int64_t now_ms, char out[OTP_CODE_BUF])
+{
+	struct totp_err err;
+
+	assert_int_equal(otp_code(r->secret, r->secret_len, &r->params,
+				  otp_step_at(&r->params, now_ms / 1000), out, &err),
+			 0);
+}
+
+/* A code that is not the right one (the right one with its digits turned). */
+static void wrong_code(const struct record *r, int64_t now_ms, char out[OTP_CODE_BUF])
+{
+	code_at(r, now_ms, out);
+	for (char *c = out; *c != '\0'; c++)
+		*c = (char)('0' + (*c - '0' + 5) % 10);
+}
+
+static enum op choose_op(struct world *w, const struct user *u)
+{
+	unsigned r = rnd(w, 10);
+
+	if (!u->present || u->rec.state == RECORD_REMOVED)
+		return OP_REGISTER;
+	if (u->rec.state == RECORD_PENDING)
+		return r < 8 ? OP_VERIFY_RIGHT : OP_VERIFY_WRONG;
+	if (u->rec.locked_until != 0 && w->now_ms / 1000 < u->rec.locked_until)
+		return OP_REMOVE; /* locked: a login would not write */
+	return r < 5 ? OP_LOGIN_RIGHT : (r < 8 ? OP_LOGIN_WRONG : OP_REMOVE);
+}
+
+/* Runs the call; 0 when it did what it was meant to. */
+static int run_op(const struct world *w, const struct user *u, enum op op)
+{
+	struct otp_params p = {OTP_TOTP, OTP_SHA1, 6, 30};
+	struct login_event ev = {"torture", "198.51.100.7", w->now_ms};
+	struct login_result res;
+	struct registration reg;
+	char code[OTP_CODE_BUF];
+	struct totp_err err;
+	int rc;
+
+	switch (op) {
+	case OP_REGISTER:
+		rc = lifecycle_register(&w->conf, &w->loc, u->name, &p, "Torture",
+					u->name, w->now_ms, &reg, &err);
+		lifecycle_registration_wipe(&reg);
+		return rc;
+	case OP_VERIFY_RIGHT:
+		code_at(&u->rec, w->now_ms, code);
+		return lifecycle_verify(&w->conf, &w->loc, u->name, code, w->now_ms, NULL,
+					&err);
+	case OP_VERIFY_WRONG:
+		wrong_code(&u->rec, w->now_ms, code);
+		rc = lifecycle_verify(&w->conf, &w->loc, u->name, code, w->now_ms, NULL,
+				      &err);
+		return rc == -1 && err.reason == TOTP_R_WRONG_CODE ? 0 : -1;
+	case OP_LOGIN_RIGHT:
+	case OP_LOGIN_WRONG:
+		if (op == OP_LOGIN_RIGHT)
+			code_at(&u->rec, w->now_ms, code);
+		else
+			wrong_code(&u->rec, w->now_ms, code);
+		rc = login_check(&w->conf, &w->loc, u->name, code, &ev, &res, &err);
+		if (rc != 0)
+			return -1;
+		return res.outcome ==
+			       (op == OP_LOGIN_RIGHT ? LOGIN_SUCCESS : LOGIN_WRONG_CODE)
+			   ? 0
+			   : -1;
+	case OP_REMOVE:
+		return lifecycle_remove(&w->conf, &w->loc, u->name, w->now_ms, NULL,
+					&err);
+	default:
+		return -1;
+	}
+}
+
+/* ---- after the kill ------------------------------------------------------------ */
+
+/* The user a key names: "u0123", "n1042" or "alice" (index 0). */
+static struct user *user_of(struct world *w, const char *key, size_t len)
+{
+	unsigned i = 0;
+
+	if (len == 5 && memcmp(key, "alice", 5) == 0)
+		i = 0;
+	else if (len == 5 && (key[0] == 'u' || key[0] == 'n')) {
+		for (size_t k = 1; k < 5; k++) {
+			if (key[k] < '0' || key[k] > '9')
+				return NULL;
+			i = i * 10 + (unsigned)(key[k] - '0');
+		}
+	} else
+		return NULL;
+	if (i >= w->n_users || strlen(w->users[i].name) != len ||
+	    memcmp(w->users[i].name, key, len) != 0)
+		return NULL;
+	return &w->users[i];
+}
+
+/* Reads every value as GDBM holds it; each but the victim's must be the
+ * very bytes it was (cheaper and stricter than decoding 1000 records a
+ * round; the decoder gets them all at the end, world_check_all).  The
+ * victim's bytes go to *raw (malloc'd).  0 when all is well. */
+static int raw_scan(struct world *w, const struct user *victim, uint8_t **raw,
+		    size_t *raw_len)
+{
+	GDBM_FILE db = gdbm_open(w->loc.db_path, 0,
+				 GDBM_READER | GDBM_NOLOCK | GDBM_NOMMAP, 0, NULL);
+	unsigned others = 0, want = 0, bad = 0;
+	datum key;
+
+	*raw = NULL;
+	if (db == NULL) {
+		print_error("GDBM does not open the store: %s\n",
+			    gdbm_strerror(gdbm_errno));
+		return -1;
+	}
+	for (key = gdbm_firstkey(db); key.dptr != NULL;) {
+		struct user *u = user_of(w, key.dptr, (size_t)key.dsize);
+		datum v = gdbm_fetch(db, key), next;
+
+		if (u == victim && v.dptr != NULL) {
+			*raw = (uint8_t *)v.dptr;
+			*raw_len = (size_t)v.dsize;
+		} else {
+			others++;
+			if (u == NULL || !u->present || v.dptr == NULL ||
+			    (size_t)v.dsize != u->raw_len ||
+			    memcmp(v.dptr, u->raw, u->raw_len) != 0) {
+				if (bad++ == 0)
+					print_error("the record of %.*s changed\n",
+						    key.dsize, key.dptr);
+			}
+			free(v.dptr);
+		}
+		next = gdbm_nextkey(db, key);
+		free(key.dptr);
+		key = next;
+	}
+	gdbm_close(db);
+	for (unsigned i = 0; i < w->n_users; i++)
+		want += w->users[i].present && &w->users[i] != victim;
+	if (bad != 0 || others != want) {
+		print_error("%u of %u other records changed, %u expected\n", bad, others,
+			    want);
+		free(*raw);
+		*raw = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Takes the raw values of every user present, after the setup. */
+static void raw_snapshot(struct world *w)
+{
+	GDBM_FILE db = gdbm_open(w->loc.db_path, 0,
+				 GDBM_READER | GDBM_NOLOCK | GDBM_NOMMAP, 0, NULL);
+	unsigned n = 0;
+	datum key;
+
+	assert_non_null(db);
+	for (key = gdbm_firstkey(db); key.dptr != NULL;) {
+		struct user *u = user_of(w, key.dptr, (size_t)key.dsize);
+		datum v = gdbm_fetch(db, key), next;
+
+		assert_non_null(u);
+		assert_non_null(v.dptr);
+		free(u->raw);
+		u->raw = (uint8_t *)v.dptr;
+		u->raw_len = (size_t)v.dsize;
+		n++;
+		next = gdbm_nextkey(db, key);
+		free(key.dptr);
+		key = next;
+	}
+	gdbm_close(db);
+	for (unsigned i = 0; i < w->n_users; i++)
+		n -= w->users[i].present ? 1U : 0U;
+	assert_int_equal(n, 0);
+}
+
+/* Decodes every record through the store, as the module would, and
+ * compares it with what the rounds say it is. */
+static int check_one_decoded(const char *name, const struct record *r, void *arg)
+{
+	struct world *w = arg;
+	struct user *u = user_of(w, name, strlen(name));
+
+	if (u == NULL || !u->present || memcmp(r, &u->rec, sizeof(*r)) != 0)
+		fail_msg("the record of %s decodes to something else", name);
+	return 0;
+}
+
+static void world_check_all(struct world *w)
+{
+	struct store_opts o = opts_of(w);
+	struct store *s = NULL;
+	struct totp_err err;
+
+	assert_int_equal(store_open_locked(w->loc.db_path, STORE_READ, &o, &s, &err), 0);
+	assert_int_equal(store_iterate(s, check_one_decoded, w, &err), 0);
+	store_close(s);
+}
+
+/* Whether `n` is what `op` makes of `o` at `now_ms`. */
+static int is_new(const struct record *o, int o_present, const struct record *n,
+		  enum op op, int64_t now_ms)
+{
+	uint64_t step = otp_step_at(&o->params, now_ms / 1000);
+	uint64_t seq = o_present ? o->sequence + 1 : 1;
+
+	switch (op) {
+	case OP_REGISTER:
+		return n->state == RECORD_PENDING && n->sequence == seq &&
+		       n->secret_len == 20 && n->counter == 0 && n->failures == 0 &&
+		       n->change_date_ms == now_ms;
+	case OP_VERIFY_RIGHT:
+		return n->state == RECORD_READY && n->sequence == seq &&
+		       n->counter == step && memcmp(n->secret, o->secret, 20) == 0;
+	case OP_LOGIN_RIGHT:
+		return n->state == RECORD_READY && n->sequence == seq &&
+		       n->counter == step && n->failures == 0 &&
+		       n->last_success.time == now_ms / 1000 &&
+		       memcmp(n->secret, o->secret, 20) == 0;
+	case OP_LOGIN_WRONG: /* a lockout that ran out starts the count afresh */
+		return n->state == RECORD_READY && n->counter == o->counter &&
+		       n->failures == (o->locked_until != 0 ? 0 : o->failures) + 1 &&
+		       (n->sequence == seq || n->sequence == seq + 1) &&
+		       n->last_failure.time == now_ms / 1000;
+	case OP_REMOVE:
+		return n->state == RECORD_REMOVED && n->sequence == seq &&
+		       n->secret_len == 0;
+	default: /* a wrong verification writes nothing */
+		return 0;
+	}
+}
+
+/* Opens the store both ways and checks it; 0 when all is well, and the
+ * victim's snapshot then follows what is on disk.  *was_new says which. */
+static int check_store(struct world *w, struct user *victim, enum op op, int *was_new)
+{
+	struct store_opts o = opts_of(w);
+	struct store *s = NULL;
+	struct totp_err err;
+	struct record now;
+	uint8_t *raw = NULL;
+	size_t raw_len = 0;
+	int found;
+
+	if (store_open_locked(w->loc.db_path, STORE_READ, &o, &s, &err) != 0) {
+		print_error("the store does not open after a kill: %s\n", err.msg);
+		return -1;
+	}
+	found = store_get(s, victim->name, &now, &err);
+	store_close(s);
+	if (found < 0) {
+		print_error("%s's record does not read after a kill: %s\n", victim->name,
+			    err.msg);
+		return -1;
+	}
+	if (raw_scan(w, victim, &raw, &raw_len) != 0)
+		return -1;
+	if (!found) {
+		if (victim->present) {
+			print_error("%s's record vanished\n", victim->name);
+			free(raw);
+			return -1;
+		}
+		*was_new = 0;
+	} else if (victim->present && memcmp(&now, &victim->rec, sizeof(now)) == 0) {
+		*was_new = 0;
+	} else if (is_new(&victim->rec, victim->present, &now, op, w->now_ms)) {
+		*was_new = 1;
+		victim->rec = now;
+		victim->present = 1;
+		encode(victim);
+	} else {
+		print_error("%s's record after an interrupted %s is neither the old one "
+			    "nor the new one (state %s, sequence %llu)\n",
+			    victim->name, op_names[op], record_state_name(now.state),
+			    (unsigned long long)now.sequence);
+		free(raw);
+		return -1;
+	}
+	free(victim->raw); /* its bytes as they are now, old or new */
+	victim->raw = raw;
+	victim->raw_len = raw_len;
+	/* and a writer can open it (GDBM reads more of the file then) */
+	if (store_open_locked(w->loc.db_path, STORE_WRITE, &o, &s, &err) != 0) {
+		print_error("the store does not open for writing after a kill: %s\n",
+			    err.msg);
+		return -1;
+	}
+	store_close(s);
+	return 0;
+}
+
+/* ---- rounds ------------------------------------------------------------------- */
+
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+/* A user of the store, or (new_pct percent of the time) one not in it
+ * yet, whose registration adds a key. */
+static struct user *choose_victim(struct world *w)
+{
+	unsigned absent = 0, pick;
+	int want_present;
+
+	for (unsigned i = 0; i < w->n_users; i++)
+		absent += !w->users[i].present;
+	if (absent == 0 || absent == w->n_users)
+		return &w->users[rnd(w, w->n_users)];
+	want_present = rnd(w, 100) >= w->new_pct;
+	pick = rnd(w, want_present ? w->n_users - absent : absent);
+	for (unsigned i = 0; i < w->n_users; i++)
+		if (w->users[i].present == want_present && pick-- == 0)
+			return &w->users[i];
+	fail();
+	return NULL;
+}
+
+/* Forks the call.  kill_write > 0: the child dies before that write;
+ * delay_us >= 0: the parent kills it after that long; both off (0, -1):
+ * it runs to its end.  Returns the wait status. */
+static int fork_op(struct world *w, struct user *u, enum op op, long kill_write,
+		   long delay_us)
+{
+	int status = 0;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		writes_seen = 0;
+		kill_at_write = kill_write;
+		_exit(run_op(w, u, op) == 0 ? 0 : 1);
+	}
+	if (delay_us >= 0) {
+		struct timespec ts = {delay_us / 1000000, (delay_us % 1000000) * 1000};
+
+		nanosleep(&ts, NULL);
+		kill(pid, SIGKILL);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+/* One round: the call `op` on `u`, the kill, the check; the clock moves
+ * on a step.  *was_new says whether the call's record is on disk. */
+static void round_one(struct world *w, struct user *u, enum op op, long kill_write,
+		      long delay_us, int *finished, int *was_new_out)
+{
+	int status, was_new = 0;
+
+	long long t0 = now_us();
+
+	status = fork_op(w, u, op, kill_write, delay_us);
+	w->last_call_us = (long)(now_us() - t0);
+	*finished = WIFEXITED(status);
+	if (WIFSIGNALED(status)) {
+		assert_int_equal(WTERMSIG(status), SIGKILL);
+		w->kills++;
+	} else {
+		/* it ran to its end before the kill: it must have done its job */
+		assert_int_equal(WEXITSTATUS(status), 0);
+		w->completed++;
+	}
+	w->per_op[op]++;
+	if (check_store(w, u, op, &was_new) != 0) {
+		print_error("after: %s of %s, %s; the store is kept at %s\n",
+			    op_names[op], u->name,
+			    kill_write > 0 ? "killed before a write" : "killed at a time",
+			    w->dir);
+		if (kill_write > 0)
+			print_error("the kill came before write %ld of the call\n",
+				    kill_write);
+		fail();
+	}
+	if (*finished && op != OP_VERIFY_WRONG)
+		assert_true(was_new); /* a finished call is on disk */
+	if (was_new)
+		w->got_new++;
+	else
+		w->kept_old++;
+	w->now_ms += 31000; /* a fresh time step for the next code */
+	if (was_new_out != NULL)
+		*was_new_out = was_new;
+}
+
+static void round_random(struct world *w, long kill_write, long delay_us, int *finished)
+{
+	struct user *u = choose_victim(w);
+
+	round_one(w, u, choose_op(w, u), kill_write, delay_us, finished, NULL);
+}
+
+/* How long one call takes here, from fork to wait: the median of a few
+ * uninterrupted rounds (which also move the world on). */
+static long calibrate(struct world *w)
+{
+	long t[15];
+	int finished;
+
+	for (int i = 0; i < 15; i++) {
+		round_random(w, 0, -1, &finished);
+		t[i] = w->last_call_us;
+	}
+	for (int i = 0; i < 15; i++) /* a small sort */
+		for (int j = i + 1; j < 15; j++)
+			if (t[j] < t[i]) {
+				long x = t[i];
+				t[i] = t[j];
+				t[j] = x;
+			}
+	return t[7];
+}
+
+static unsigned env_uint(const char *name, unsigned dflt)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0' ? (unsigned)strtoul(v, NULL, 10) : dflt;
+}
+
+static unsigned seed_of(void)
+{
+	unsigned seed =
+	    env_uint("TORTURE_SEED", (unsigned)time(NULL) ^ (unsigned)getpid());
+
+	return seed;
+}
+
+static void report(const char *what, const struct world *w)
+{
+	printf("# %s: %u killed, %u ran to the end; the user's record: %u old, %u new;"
+	       " 0 damaged\n#   calls:",
+	       what, w->kills, w->completed, w->kept_old, w->got_new);
+	for (int i = 0; i < OP_COUNT; i++)
+		printf(" %s %u%s", op_names[i], w->per_op[i],
+		       i + 1 < OP_COUNT ? "," : "\n");
+}
+
+/* Kills at random times, until `rounds` calls were killed mid-way. */
+static void random_kills(const char *sub, unsigned present, unsigned absent,
+			 const char *what)
+{
+	unsigned rounds = env_uint("TORTURE_ROUNDS", 500), seed = seed_of();
+	struct world w;
+	long span;
+	int finished;
+
+	printf("# %s: seed %u (TORTURE_SEED replays it)\n", what, seed);
+	world_setup(&w, sub, present, absent, seed);
+	span = calibrate(&w);
+	w.kills = w.completed = w.kept_old = w.got_new = 0;
+	memset(w.per_op, 0, sizeof(w.per_op));
+	printf("# %s: one call takes about %ld us; kills land in 0 to 110%% of that\n",
+	       what, span);
+	for (unsigned n = 0; w.kills < rounds && n < rounds * 10; n++) {
+		round_random(&w, 0, (long)rnd(&w, (unsigned)(span * 11 / 10) + 1),
+			     &finished);
+		/* the window follows how long a whole call takes now (the
+		 * machine may be busier or idler than when calibrated) */
+		if (finished)
+			span = (span * 7 + w.last_call_us) / 8;
+	}
+	report(what, &w);
+	assert_true(w.kills >= rounds);
+	world_free(&w);
+}
+
+/* The next write to kill before: every one of the first 16, then in
+ * steps of a half, so that a call that copies the whole database
+ * (thousands of writes, all before its rename) is sampled, not walked. */
+static long next_write(long n)
+{
+	return n < 16 ? n + 1 : n + n / 2;
+}
+
+/* One call killed before its 1st write, then (when it left the old record)
+ * the same call again killed before its 2nd, and so on, until a run puts
+ * the new record on disk or runs to its end.  Returns how many writes the
+ * longest killed run got through. */
+static long one_call_at_each_write(struct world *w)
+{
+	struct user *u = choose_victim(w);
+	enum op op = choose_op(w, u);
+	int finished = 0, was_new = 0;
+	long n, most = 0;
+
+	for (n = 1; !finished && !was_new; n = next_write(n)) {
+		round_one(w, u, op, n, -1, &finished, &was_new);
+		if (!finished && n - 1 > most)
+			most = n - 1;
+	}
+	return most;
+}
+
+/* Kills at each write (see above) of `calls` calls in turn. */
+static void write_kills(const char *sub, unsigned present, unsigned absent,
+			unsigned calls, const char *what)
+{
+	unsigned seed = seed_of();
+	struct world w;
+	long most = 0;
+
+	printf("# %s: seed %u (TORTURE_SEED replays it)\n", what, seed);
+	world_setup(&w, sub, present, absent, seed);
+	w.new_pct = 4; /* a new key copies the whole database: dozens of kills */
+	for (unsigned c = 0; c < calls; c++) {
+		long m = one_call_at_each_write(&w);
+
+		if (m > most)
+			most = m;
+	}
+	report(what, &w);
+	printf("#   the longest killed call got through %ld writes\n", most);
+	assert_true(most > 0); /* the writes were counted: GDBM writes with write(2) */
+	world_free(&w);
+}
+
+static void test_system_store_random_kills(void **state)
+{
+	(void)state;
+	random_kills("var/lib/totp/default.db", SYSTEM_USERS, NEW_USERS,
+		     "system store, 1000 users, random times");
+}
+
+static void test_user_store_random_kills(void **state)
+{
+	(void)state;
+	random_kills("home/alice/.config/totp/default.db", 1, 0,
+		     "user store, random times");
+}
+
+static void test_system_store_write_kills(void **state)
+{
+	(void)state;
+	write_kills("var/lib/totp/default.db", SYSTEM_USERS, NEW_USERS, 60,
+		    "system store, 1000 users, at every write");
+}
+
+static void test_user_store_write_kills(void **state)
+{
+	(void)state;
+	write_kills("home/alice/.config/totp/default.db", 1, 0, 60,
+		    "user store, at every write");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_system_store_write_kills),
+	    cmocka_unit_test(test_user_store_write_kills),
+	    cmocka_unit_test(test_system_store_random_kills),
+	    cmocka_unit_test(test_user_store_random_kills),
+	};
+	struct totp_err err;
+
+	if (otp_init(&err) != 0)
+		return 1;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (getenv("TORTURE_ONLY") != NULL) /* e.g. "*write_kills" */
+		cmocka_set_test_filter(getenv("TORTURE_ONLY"));
+	return cmocka_run_group_tests_name("torture", tests, NULL, NULL);
+}
