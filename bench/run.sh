@@ -12,14 +12,16 @@
 #   BENCH_NS         realm sizes (1000 10000 100000 1000000)
 #   BENCH_ALL_MAX    up to this size every user logs in once (10000)
 #   BENCH_SAMPLE     above it, this many users, spread over the store (2000)
-#   BENCH_BOUND      seconds of logins a row may take before it stops (30)
-#   BENCH_GEN_BOUND  seconds making a row's records may take (150)
+#   BENCH_BOUND      seconds of logins a row may take before it stops (20)
+#   BENCH_GEN_BOUND  seconds making a row's records may take (150); a size
+#                    whose making the last size's rate puts past it is skipped
 #   BENCH_K          parallel processes for the throughput rows (1 2 4 8)
 #   BENCH_K_N        realm size for them (100000)
-#   BENCH_K_LOGINS   logins per throughput row, split over the processes (2000)
+#   BENCH_K_LOGINS   logins per throughput row, split over the processes (1000)
 #   BENCH_MODULES    rows to run (permit totp totp-nosync oath ga)
-#   BENCH_DIR        scratch folder for the stores (a new one under /var/tmp)
-#   PAM_TOTP_SO      the module (BUILD/pam_module/.libs/pam_totp.so)
+#   BENCH_DIR        where the stores go: a new folder is made (and removed)
+#                    in it (/var/tmp; /dev/shm leaves the disk out)
+#   PAM_TOTP_SO      the module (BUILD/.libs/pam_totp.so)
 #   BUILD            the build tree (.), RESULTS the output folder
 set -eu
 
@@ -29,13 +31,13 @@ set -eu
 : "${BENCH_NS:=1000 10000 100000 1000000}"
 : "${BENCH_ALL_MAX:=10000}"
 : "${BENCH_SAMPLE:=2000}"
-: "${BENCH_BOUND:=30}"
+: "${BENCH_BOUND:=20}"
 : "${BENCH_GEN_BOUND:=150}"
 : "${BENCH_K:=1 2 4 8}"
 : "${BENCH_K_N:=100000}"
-: "${BENCH_K_LOGINS:=2000}"
+: "${BENCH_K_LOGINS:=1000}"
 : "${BENCH_MODULES:=permit totp totp-nosync oath ga}"
-: "${PAM_TOTP_SO:=$BUILD/pam_module/.libs/pam_totp.so}"
+: "${PAM_TOTP_SO:=$BUILD/.libs/pam_totp.so}"
 
 LOGIN=$BUILD/bench/bench_login
 GEN=$BUILD/bench/bench_gen
@@ -71,9 +73,12 @@ case " $BENCH_MODULES " in
 	;;
 esac
 
-W=${BENCH_DIR:-$(mktemp -d /var/tmp/pam_totp-bench.XXXXXX)}
+W=$(mktemp -d "${BENCH_DIR:-/var/tmp}/pam_totp-bench.XXXXXX")
 mkdir -p "$W/conf" "$RESULTS"
-trap 'rm -rf "$W"' EXIT INT TERM
+# A million files take minutes to delete: the scratch folder goes in the
+# background once the report is written.
+trap 'echo "bench: removing $W in the background" >&2; (rm -rf "$W" >/dev/null 2>&1 &)' EXIT
+trap 'exit 1' INT TERM
 ROWS=$W/rows.tsv   # module n logins p50 p99 lps rss_kb gen_rate status note
 KROWS=$W/krows.tsv # module k logins lps
 : >"$ROWS"
@@ -91,7 +96,7 @@ service() { # module n
 	totp | totp-nosync)
 		sync=yes
 		[ "$1" = totp-nosync ] && sync=no
-		printf 'store = %s/totp/%%r.db\nsync_login = %s\n' "$W" "$sync" \
+		printf '[bench]\nstore = %s/totp/%%r.db\nsync_login = %s\n' "$W" "$sync" \
 			>"$W/conf/$1.conf"
 		echo "auth required $PAM_TOTP_SO realm=bench conf=$W/conf/$1.conf"
 		;;
@@ -120,8 +125,12 @@ generate() { # module n
 	esac
 }
 
+# Moves the store aside (deleted with the scratch folder at the end).
 clean_store() {
-	rm -rf "$W/totp" "$W/users.oath" "$W/users.oath.lock" "$W/ga"
+	mkdir -p "$W/trash"
+	for f in totp users.oath users.oath.lock ga; do
+		[ -e "$W/$f" ] && mv "$W/$f" "$W/trash/$(now_ns).$f"
+	done
 	have=""
 }
 
@@ -138,8 +147,17 @@ store_for() { # module n count
 		return 0
 	fi
 	clean_store
+	# Not started when the rate at the last size says it would pass the bound.
+	eval "last=\${rate_$kind:-}"
+	if [ -n "$last" ] && [ "$last" != - ] &&
+		[ "$(awk -v n="$2" -v r="$last" -v b="$BENCH_GEN_BOUND" 'BEGIN { print (n / r > b) }')" = 1 ]; then
+		why="making $2 records would take about $(awk -v n="$2" -v r="$last" 'BEGIN { printf "%.0f", n / r }') s at the last size's $last records/s, over the $BENCH_GEN_BOUND s bound"
+		return 1
+	fi
+	why="making $2 records took over $BENCH_GEN_BOUND s"
 	t0=$(now_ns)
 	rate=$(generate "$1" "$2") || return 1
+	eval "rate_$kind=\$rate"
 	echo "bench: $kind, $2 records in $((($(now_ns) - t0) / 1000000)) ms" >&2
 	sync
 	have="$kind@$2"
@@ -153,8 +171,7 @@ row() { # module n
 	[ "$n" -gt "$BENCH_ALL_MAX" ] && count=$BENCH_SAMPLE
 	service "$m" "$n"
 	if ! store_for "$m" "$n" "$count"; then
-		printf '%s\t%s\t-\t-\t-\t-\t-\t-\tskipped\tmaking %s records took over %s s\n' \
-			"$m" "$n" "$n" "$BENCH_GEN_BOUND" >>"$ROWS"
+		printf '%s\t%s\t-\t-\t-\t-\t-\t-\tskipped\t%s\n' "$m" "$n" "$why" >>"$ROWS"
 		clean_store
 		return 0
 	fi
@@ -239,7 +256,7 @@ fs=$(df -PT "$W" | awk 'NR == 2 { print $2 }')
 	echo "take $BENCH_GEN_BOUND s.  Users are resolved by the driver's own getpwnam"
 	echo "(bench/synth_pwd.c), in O(1), not by NSS."
 	[ -n "${BENCH_IN_NS:-}" ] && echo "No syslog daemon ran: /dev/console was /dev/null for the run."
-	true
+	echo "Load average (1, 5, 15 min) at the start: $(cut -d' ' -f1-3 /proc/loadavg);"
 } >"$W/meta"
 
 have=""
@@ -254,5 +271,6 @@ for n in $BENCH_NS; do
 done
 clean_store
 
+echo "at the end: $(cut -d' ' -f1-3 /proc/loadavg) (on $(nproc) CPUs: above $(nproc), other work shared the machine)." >>"$W/meta"
 sh "$SRCDIR/bench/report.sh" "$ROWS" "$KROWS" "$W/meta" "$RESULTS"
 echo "bench: wrote $RESULTS/results.md and $RESULTS/latency.png" >&2
