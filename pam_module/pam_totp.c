@@ -79,14 +79,19 @@ __attribute__((format(printf, 3, 4))) static void note(const struct ctx *x, int 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	pam_syslog(x->pamh, LOG_AUTHPRIV | prio, "%s; user=%s realm=%s service=%s rhost=%s",
-		   what, user_for_log(x), or_dash(x->cfg.realm), or_dash(x->service),
-		   or_dash(x->rhost));
+	pam_syslog(x->pamh, LOG_AUTHPRIV | prio,
+		   "%s; user=%s realm=%s service=%s rhost=%s", what, user_for_log(x),
+		   or_dash(x->cfg.realm), or_dash(x->service), or_dash(x->rhost));
+}
+
+static bool silent(const struct ctx *x)
+{
+	return ((unsigned)x->flags & PAM_SILENT) != 0;
 }
 
 static void tell_user(const struct ctx *x, const char *msg)
 {
-	if ((x->flags & PAM_SILENT) == 0)
+	if (!silent(x))
 		(void)pam_error(x->pamh, "%s", msg);
 }
 
@@ -108,6 +113,13 @@ static const char *item_string(pam_handle_t *pamh, int item)
 }
 
 /* ---- privileges ---------------------------------------------------------- */
+
+/* Linux-PAM's own initialiser stores -1 in uid_t/gid_t fields. */
+#define DEF_PRIVS(n)                                                                     \
+	_Pragma("GCC diagnostic push")                                                   \
+	    _Pragma("GCC diagnostic ignored \"-Wsign-conversion\"")                      \
+		PAM_MODUTIL_DEF_PRIVS(n);                                                \
+	_Pragma("GCC diagnostic pop")
 
 /* For a user store: from here on, files are opened as the user. */
 static int drop(struct ctx *x, struct pam_modutil_privs *p, struct totp_err *err)
@@ -132,14 +144,15 @@ static int regain(struct ctx *x, struct pam_modutil_privs *p, struct totp_err *e
 	if (!x->loc.per_user)
 		return 0;
 	if (pam_modutil_regain_priv(x->pamh, p) != PAM_SUCCESS)
-		return totp_err_set(err, TOTP_R_INTERNAL,
-				    "cannot regain privileges after reading the user store");
+		return totp_err_set(
+		    err, TOTP_R_INTERNAL,
+		    "cannot regain privileges after reading the user store");
 	return 0;
 }
 
 static int precheck_as_user(struct ctx *x, struct login_result *res, struct totp_err *err)
 {
-	PAM_MODUTIL_DEF_PRIVS(privs);
+	DEF_PRIVS(privs)
 	int rc;
 
 	if (drop(x, &privs, err) < 0)
@@ -153,7 +166,7 @@ static int precheck_as_user(struct ctx *x, struct login_result *res, struct totp
 static int check_as_user(struct ctx *x, const char *code, struct login_result *res,
 			 struct totp_err *err)
 {
-	PAM_MODUTIL_DEF_PRIVS(privs);
+	DEF_PRIVS(privs)
 	struct login_event ev = {.service = x->service, .rhost = x->rhost};
 	int rc;
 
@@ -237,7 +250,8 @@ static int ask_forward(struct ctx *x, unsigned digits, char code[ANSWER_MAX])
 	}
 	explicit_bzero(answer, sizeof(answer));
 	if (rc != PAM_SUCCESS)
-		note(x, LOG_ERR, "cannot pass the password on: %s", pam_strerror(x->pamh, rc));
+		note(x, LOG_ERR, "cannot pass the password on: %s",
+		     pam_strerror(x->pamh, rc));
 	return rc;
 }
 
@@ -296,7 +310,8 @@ static int not_enrolled(struct ctx *x, unsigned digits)
 	explicit_bzero(code, sizeof(code));
 	if (rc != PAM_SUCCESS)
 		return rc;
-	note(x, LOG_NOTICE, "refused: %s", x->known ? "no ready generator" : "unknown user");
+	note(x, LOG_NOTICE, "refused: %s",
+	     x->known ? "no ready generator" : "unknown user");
 	return PAM_AUTH_ERR;
 }
 
@@ -308,18 +323,21 @@ static int report(const struct ctx *x, const struct login_result *res)
 			note(x, LOG_NOTICE, "accepted");
 			return PAM_SUCCESS;
 		}
-		note(x, LOG_NOTICE, "accepted an emergency code, %u left", res->emergency_left);
-		if ((x->flags & PAM_SILENT) == 0)
+		note(x, LOG_NOTICE, "accepted an emergency code, %u left",
+		     res->emergency_left);
+		if (!silent(x))
 			(void)pam_info(x->pamh, "Emergency code accepted: %u left.",
 				       res->emergency_left);
 		return PAM_SUCCESS;
 	case LOGIN_WRONG_CODE:
 		if (!res->locked_now) {
-			note(x, LOG_NOTICE, "refused: wrong code, %u consecutive failures",
+			note(x, LOG_NOTICE,
+			     "refused: wrong code, %u consecutive failures",
 			     res->failures);
 			return PAM_AUTH_ERR;
 		}
-		note(x, LOG_WARNING, "refused: wrong code, locked out for %u seconds after %u failures",
+		note(x, LOG_WARNING,
+		     "refused: wrong code, locked out for %u seconds after %u failures",
 		     x->cfg.lockout, res->failures);
 		tell_user(x, LOCKED_MESSAGE);
 		return PAM_MAXTRIES;
@@ -362,8 +380,9 @@ static int load_settings(struct ctx *x, int argc, const char **argv)
 		return PAM_SERVICE_ERR;
 	}
 	if (x->cfg.forward_pass && (x->cfg.use_first_pass || x->cfg.try_first_pass)) {
-		note(x, LOG_ERR, "configuration refused, failing closed: forward_pass "
-				 "prompts itself; drop use_first_pass/try_first_pass");
+		note(x, LOG_ERR,
+		     "configuration refused, failing closed: forward_pass "
+		     "prompts itself; drop use_first_pass/try_first_pass");
 		return PAM_SERVICE_ERR;
 	}
 	if (otp_init(&err) < 0) {
@@ -435,7 +454,8 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 		if (rc == PAM_SUCCESS && x->user == NULL)
 			rc = PAM_AUTH_ERR;
 		if (rc != PAM_SUCCESS)
-			note(x, LOG_ERR, "cannot get the user name: %s", pam_strerror(pamh, rc));
+			note(x, LOG_ERR, "cannot get the user name: %s",
+			     pam_strerror(pamh, rc));
 		else
 			rc = authenticate(x);
 	}

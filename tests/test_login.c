@@ -64,7 +64,8 @@ static void get(struct record *r)
 
 static int check_at(int64_t now_s, const char *code, struct login_result *res)
 {
-	struct login_event ev = {.service = "sshd", .rhost = "203.0.113.9", .now_ms = now_s * 1000 + 250};
+	struct login_event ev = {
+	    .service = "sshd", .rhost = "203.0.113.9", .now_ms = now_s * 1000 + 250};
 	struct totp_err e;
 
 	return login_check(&g_cfg, &g_loc, USER, code, &ev, res, &e);
@@ -100,7 +101,8 @@ static void test_precheck_states(void **state)
 		struct store_opts o = {.owner = g_loc.owner, .lock_timeout_ms = 1000};
 		struct store *s = NULL;
 
-		assert_int_equal(store_open_locked(g_loc.db_path, STORE_CREATE, &o, &s, &e), 0);
+		assert_int_equal(
+		    store_open_locked(g_loc.db_path, STORE_CREATE, &o, &s, &e), 0);
 		assert_int_equal(store_put(s, "bob", &r, &e), 0);
 		store_close(s);
 	}

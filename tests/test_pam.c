@@ -13,8 +13,8 @@
  * or root's own store).  As root, a system store and a real user's store
  * (a throwaway account made with useradd) are tested too.
  *
- * Usage: test_pam [--quick]   (--quick: 5 race rounds instead of 200, for
- * valgrind)
+ * Usage: test_pam [--quick] [PATTERN]   (--quick: 5 race rounds instead of
+ * 200, for valgrind; PATTERN: run only the tests it matches, as test_race)
  */
 #include "config.h"
 
@@ -59,12 +59,28 @@
 
 static const uint8_t SECRET[20] = "12345678901234567890";
 
-static char g_home[PATH_MAX]; /* the current user's home */
-static char g_dir[PATH_MAX];  /* the test folder, under g_home */
+static char g_home[PATH_MAX];	    /* the current user's home */
+static char g_dir[PATH_MAX];	    /* the test folder, under g_home */
 static char g_store[PATH_MAX + 32]; /* store= template for g_dir */
 static char g_user[STORE_USER_MAX + 1];
 static uid_t g_uid;
 static bool g_quick;
+
+/* snprintf that fails the test instead of cutting a path short; the
+ * length written is returned. */
+__attribute__((format(printf, 3, 4))) static size_t sfmt(char *out, size_t size,
+							 const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size)
+		fail_msg("a test string does not fit in %zu bytes", size);
+	return (size_t)n;
+}
 
 /* ---- what the module said ------------------------------------------------ */
 
@@ -159,8 +175,8 @@ static int answer_one(const struct pam_message *m, struct pam_response *r)
 	case PAM_PROMPT_ECHO_ON:
 		if (g_s.n_prompts < SCRIPT_MAX) {
 			g_s.styles[g_s.n_prompts] = m->msg_style;
-			snprintf(g_s.prompts[g_s.n_prompts++], sizeof(g_s.prompts[0]), "%s",
-				 m->msg);
+			snprintf(g_s.prompts[g_s.n_prompts++], sizeof(g_s.prompts[0]),
+				 "%s", m->msg);
 		}
 		if (g_s.next >= g_s.n_answers)
 			return PAM_CONV_ERR;
@@ -170,7 +186,8 @@ static int answer_one(const struct pam_message *m, struct pam_response *r)
 	case PAM_TEXT_INFO:
 		if (g_s.n_messages < SCRIPT_MAX)
 			snprintf(g_s.messages[g_s.n_messages++], sizeof(g_s.messages[0]),
-				 "%c:%s", m->msg_style == PAM_ERROR_MSG ? 'E' : 'I', m->msg);
+				 "%c:%s", m->msg_style == PAM_ERROR_MSG ? 'E' : 'I',
+				 m->msg);
 		return PAM_SUCCESS;
 	default:
 		return PAM_CONV_ERR;
@@ -218,11 +235,11 @@ static void totp_line(char *out, size_t size, const char *control, const char *a
 	char conf[PATH_MAX + 16] = "", store[sizeof(g_store) + 8] = "";
 
 	if (strstr(args, "conf=") == NULL)
-		snprintf(conf, sizeof(conf), "conf=%s/none.conf ", g_dir);
+		sfmt(conf, sizeof(conf), "conf=%s/none.conf ", g_dir);
 	if (strstr(args, "store=") == NULL)
-		snprintf(store, sizeof(store), "store=%s ", g_store);
-	snprintf(out, size, "auth %s %s %s%s%s\n", control, PAM_TOTP_MODULE, conf, store,
-		 args);
+		sfmt(store, sizeof(store), "store=%s ", g_store);
+	sfmt(out, size, "auth %s %s %s%s%s\n", control, PAM_TOTP_MODULE, conf, store,
+	     args);
 }
 
 static void write_stack(const char *text)
@@ -230,30 +247,41 @@ static void write_stack(const char *text)
 	char path[PATH_MAX + 32];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/pam.d/" SERVICE, g_dir);
+	sfmt(path, sizeof(path), "%s/pam.d/" SERVICE, g_dir);
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs(text, f);
 	assert_int_equal(fclose(f), 0);
 }
 
-/* One pam_authenticate through the service file as it is now. */
-static int auth_once(const char *user, int flags)
+/* pam_start through the service file as it is now. */
+static pam_handle_t *start(const char *user)
 {
-	struct pam_conv c = {conv, NULL};
+	static struct pam_conv c = {conv, NULL};
 	pam_handle_t *pamh = NULL;
 	char confdir[PATH_MAX + 8];
-	int rc;
 
-	snprintf(confdir, sizeof(confdir), "%s/pam.d", g_dir);
-	rc = pam_start_confdir(SERVICE, user, &c, confdir, &pamh);
-	if (rc != PAM_SUCCESS)
-		return rc;
+	sfmt(confdir, sizeof(confdir), "%s/pam.d", g_dir);
+	if (pam_start_confdir(SERVICE, user, &c, confdir, &pamh) != PAM_SUCCESS)
+		return NULL;
 	pam_set_item(pamh, PAM_RHOST, RHOST);
 	pam_set_item(pamh, PAM_FAIL_DELAY, (const void *)fail_delay);
-	rc = pam_authenticate(pamh, flags);
+	return pamh;
+}
+
+static int finish(pam_handle_t *pamh, int flags)
+{
+	int rc = pam_authenticate(pamh, flags);
+
 	pam_end(pamh, rc);
 	return rc;
+}
+
+static int auth_once(const char *user, int flags)
+{
+	pam_handle_t *pamh = start(user);
+
+	return pamh != NULL ? finish(pamh, flags) : PAM_SYSTEM_ERR;
 }
 
 static int run_stack_as(const char *text, const char *user, int flags)
@@ -280,10 +308,11 @@ static int run_probe_user(const char *args, const char *user)
 	size_t n;
 	int rc;
 
-	totp_line(g_stack, sizeof(g_stack), "[success=done ignore=ignore default=die]", args);
+	totp_line(g_stack, sizeof(g_stack), "[success=done ignore=ignore default=die]",
+		  args);
 	n = strlen(g_stack);
-	snprintf(g_stack + n, sizeof(g_stack) - n, "auth required %s rc=%d\n",
-		 PAM_TEST_HELPER, PAM_CRED_INSUFFICIENT);
+	sfmt(g_stack + n, sizeof(g_stack) - n, "auth required %s rc=%d\n",
+	     PAM_TEST_HELPER, PAM_CRED_INSUFFICIENT);
 	rc = run_stack_as(g_stack, user, 0);
 	return rc == PAM_CRED_INSUFFICIENT ? PAM_IGNORE : rc;
 }
@@ -297,14 +326,15 @@ static int run_probe(const char *args)
 
 static struct otp_params totp6(void)
 {
-	struct otp_params p = {.type = OTP_TOTP, .alg = OTP_SHA1, .digits = 6, .period = 30};
+	struct otp_params p = {
+	    .type = OTP_TOTP, .alg = OTP_SHA1, .digits = 6, .period = 30};
 
 	return p;
 }
 
 static void db_path(const char *realm, char *out, size_t size)
 {
-	snprintf(out, size, "%s/%s.db", g_dir, realm);
+	sfmt(out, size, "%s/%s.db", g_dir, realm);
 }
 
 static void ready_record(struct record *r, enum otp_type type, uint64_t counter)
@@ -360,7 +390,8 @@ static void code_at(const struct record *r, uint64_t factor, char out[OTP_CODE_B
 {
 	struct totp_err e;
 
-	assert_int_equal(otp_code(r->secret, r->secret_len, &r->params, factor, out, &e), 0);
+	assert_int_equal(otp_code(r->secret, r->secret_len, &r->params, factor, out, &e),
+			 0);
 }
 
 static uint64_t step_now(void)
@@ -402,7 +433,7 @@ static void rm_store(const char *realm)
 	char path[PATH_MAX], lock[PATH_MAX + 8];
 
 	db_path(realm, path, sizeof(path));
-	snprintf(lock, sizeof(lock), "%s.lock", path);
+	sfmt(lock, sizeof(lock), "%s.lock", path);
 	unlink(path);
 	unlink(lock);
 }
@@ -475,7 +506,8 @@ static void test_success_after_enrolment(void **state)
 		fail_msg("register: %s", e.msg);
 	step = step_now();
 	code_at(&reg.rec, step, code);
-	if (lifecycle_verify(&c, &loc, g_user, code, (int64_t)time(NULL) * 1000, &out, &e) < 0)
+	if (lifecycle_verify(&c, &loc, g_user, code, (int64_t)time(NULL) * 1000, &out,
+			     &e) < 0)
 		fail_msg("verify: %s", e.msg);
 	answers(1, code);
 	assert_int_equal(run(""), PAM_AUTH_ERR);
@@ -510,8 +542,8 @@ static void test_wrong_code(void **state)
 	assert_string_equal(after.last_failure.rhost, RHOST);
 
 	/* not digits, too short, too long, empty: wrong codes all the same */
-	const char *junk[] = {"abcdef", "12345", "1234567", "", "12345678",
-			      "12 456", "123456\n"};
+	const char *junk[] = {"abcdef",	  "12345",  "1234567", "",
+			      "12345678", "12 456", "123456\n"};
 	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
 		answers(1, junk[i]);
 		assert_int_equal(run("max_failures=0"), PAM_AUTH_ERR);
@@ -672,6 +704,7 @@ static void test_unknown_user(void **state)
 	answers(1, "123456");
 	assert_int_equal(run_probe_user("nullok", "pam-totp-no-such-user"), PAM_IGNORE);
 	/* a name that cannot be a key is not logged as it is */
+	totp_line(g_stack, sizeof(g_stack), "required", "");
 	answers(1, "123456");
 	assert_int_equal(run_stack_as(g_stack, "bad\nname", 0), PAM_AUTH_ERR);
 	assert_logged("user=(invalid name)");
@@ -709,9 +742,10 @@ static void test_lockout_and_expiry(void **state)
 	struct record r, after;
 	char bad[OTP_CODE_BUF], good[OTP_CODE_BUF];
 	uint64_t step;
-	struct timespec wait = {1, 300000000};
+	struct timespec wait = {0, 50000000};
 
 	(void)state;
+	/* locked until the next second but one: at least 1 s, at most 2 */
 	settle();
 	ready_record(&r, OTP_TOTP, 0);
 	put_record("default", &r);
@@ -719,29 +753,30 @@ static void test_lockout_and_expiry(void **state)
 	wrong_code(&r, step, bad);
 	code_at(&r, step, good);
 	answers(1, bad);
-	assert_int_equal(run("max_failures=2 lockout=1"), PAM_AUTH_ERR);
+	assert_int_equal(run("max_failures=2 lockout=2"), PAM_AUTH_ERR);
 	answers(1, bad);
-	assert_int_equal(run("max_failures=2 lockout=1"), PAM_MAXTRIES);
-	assert_logged("locked out for 1 seconds after 2 failures");
+	assert_int_equal(run("max_failures=2 lockout=2"), PAM_MAXTRIES);
+	assert_logged("locked out for 2 seconds after 2 failures");
 	assert_int_equal(atoi(logged("locked out") + 1), LOG_AUTHPRIV | LOG_WARNING);
 	assert_string_equal(g_s.messages[0], "E:" LOCKED_MESSAGE);
 	/* locked: refused without asking, even the right code */
 	answers(1, good);
-	assert_int_equal(run("max_failures=2 lockout=1"), PAM_MAXTRIES);
+	assert_int_equal(run("max_failures=2 lockout=2"), PAM_MAXTRIES);
 	assert_int_equal(g_s.n_prompts, 0);
 	assert_logged("refused: locked out");
 	/* PAM_SILENT: no message */
 	answers(1, good);
-	totp_line(g_stack, sizeof(g_stack), "required", "max_failures=2 lockout=1");
+	totp_line(g_stack, sizeof(g_stack), "required", "max_failures=2 lockout=2");
 	assert_int_equal(run_stack_as(g_stack, g_user, PAM_SILENT), PAM_MAXTRIES);
 	assert_int_equal(g_s.n_messages, 0);
 	get_record("default", &after);
 	assert_int_equal(after.failures, 2);
 	assert_true(after.locked_until != 0);
 	/* and after the lockout, the right code passes */
-	nanosleep(&wait, NULL);
+	while (time(NULL) < after.locked_until)
+		nanosleep(&wait, NULL);
 	answers(1, good);
-	assert_int_equal(run("max_failures=2 lockout=1"), PAM_SUCCESS);
+	assert_int_equal(run("max_failures=2 lockout=2"), PAM_SUCCESS);
 	get_record("default", &after);
 	assert_int_equal(after.failures, 0);
 	assert_int_equal(after.locked_until, 0);
@@ -791,15 +826,21 @@ static void test_default_throttle(void **state)
 	answers(1, bad);
 	assert_int_equal(run(""), PAM_MAXTRIES);
 	get_record("default", &after);
-	assert_true(after.locked_until >= t0 + 300 && after.locked_until <= time(NULL) + 300);
+	assert_true(after.locked_until >= t0 + 300 &&
+		    after.locked_until <= time(NULL) + 300);
 }
 
 /* ---- options ------------------------------------------------------------- */
 
+static void write_conf(const char *path, const char *text, mode_t mode);
+
+/* realm=: another database and policy.  A named realm must have its
+ * section in pam_totp.conf (a mistyped realm= must not open an empty
+ * store), and only a root-owned file is read. */
 static void test_option_realm(void **state)
 {
 	struct record r;
-	char code[OTP_CODE_BUF];
+	char code[OTP_CODE_BUF], conf[PATH_MAX + 16], arg[PATH_MAX + 48];
 
 	(void)state;
 	settle();
@@ -807,14 +848,22 @@ static void test_option_realm(void **state)
 	put_record("other", &r);
 	code_at(&r, step_now(), code);
 	answers(1, code);
-	assert_int_equal(run(""), PAM_AUTH_ERR); /* the default realm has nobody */
-	answers(1, code);
-	assert_int_equal(run("realm=other"), PAM_SUCCESS);
-	assert_logged("realm=other ");
-	answers(1, code);
 	assert_int_equal(run("realm=../x"), PAM_SERVICE_ERR);
 	assert_int_equal(g_s.n_prompts, 0);
 	assert_logged("configuration refused");
+	answers(1, code);
+	assert_int_equal(run("realm=other"), PAM_SERVICE_ERR); /* no [other] */
+	if (g_uid != 0)
+		skip();
+	sfmt(conf, sizeof(conf), "%s/realms.conf", g_dir);
+	write_conf(conf, "[other]\n", 0644);
+	answers(1, code);
+	sfmt(arg, sizeof(arg), "conf=%s", conf);
+	assert_int_equal(run(arg), PAM_AUTH_ERR); /* the default realm has nobody */
+	answers(1, code);
+	sfmt(arg, sizeof(arg), "conf=%s realm=other", conf);
+	assert_int_equal(run(arg), PAM_SUCCESS);
+	assert_logged("realm=other ");
 }
 
 static void write_conf(const char *path, const char *text, mode_t mode)
@@ -838,8 +887,8 @@ static void test_option_conf(void **state)
 	ready_record(&r, OTP_TOTP, 0);
 	put_record("default", &r);
 	step = step_now();
-	snprintf(conf, sizeof(conf), "%s/test.conf", g_dir);
-	snprintf(arg, sizeof(arg), "conf=%s", conf);
+	sfmt(conf, sizeof(conf), "%s/test.conf", g_dir);
+	sfmt(arg, sizeof(arg), "conf=%s", conf);
 	write_conf(conf, "# the test's realm\n[default]\nwindow = 3\n", 0644);
 	code_at(&r, step + 3, code);
 	if (g_uid != 0) {
@@ -856,10 +905,10 @@ static void test_option_conf(void **state)
 	/* arguments win over the file */
 	code_at(&r, step + 2, code);
 	answers(1, code);
-	snprintf(arg, sizeof(arg), "conf=%s window=1", conf);
+	sfmt(arg, sizeof(arg), "conf=%s window=1", conf);
 	assert_int_equal(run(arg), PAM_AUTH_ERR);
 	/* refused files: fail closed */
-	snprintf(arg, sizeof(arg), "conf=%s", conf);
+	sfmt(arg, sizeof(arg), "conf=%s", conf);
 	write_conf(conf, "[default]\nwindow = 3\n", 0666);
 	answers(1, code);
 	assert_int_equal(run(arg), PAM_SERVICE_ERR);
@@ -884,10 +933,10 @@ static void test_option_store_system(void **state)
 	if (g_uid != 0)
 		skip();
 	settle();
-	snprintf(path, sizeof(path), "%s/system-default.db", g_dir);
+	sfmt(path, sizeof(path), "%s/system-default.db", g_dir);
 	ready_record(&r, OTP_TOTP, 0);
 	put_record_at(path, 0, g_user, &r);
-	snprintf(arg, sizeof(arg), "store=%s/system-%%r.db debug", g_dir);
+	sfmt(arg, sizeof(arg), "store=%s/system-%%r.db debug", g_dir);
 	code_at(&r, step_now(), code);
 	answers(1, code);
 	assert_int_equal(run(arg), PAM_SUCCESS);
@@ -949,9 +998,9 @@ static void test_option_use_first_pass(void **state)
 	put_record("default", &r);
 	code_at(&r, step_now(), code);
 	/* an earlier module asked and set PAM_AUTHTOK */
-	n = (size_t)snprintf(g_stack, sizeof(g_stack), "auth optional %s set\n", PAM_TEST_HELPER);
+	n = sfmt(g_stack, sizeof(g_stack), "auth optional %s set\n", PAM_TEST_HELPER);
 	totp_line(line, sizeof(line), "required", "use_first_pass");
-	snprintf(g_stack + n, sizeof(g_stack) - n, "%s", line);
+	sfmt(g_stack + n, sizeof(g_stack) - n, "%s", line);
 	answers(1, code);
 	assert_int_equal(run_stack_as(g_stack, g_user, 0), PAM_SUCCESS);
 	assert_int_equal(g_s.n_prompts, 1);
@@ -975,9 +1024,9 @@ static void test_option_try_first_pass(void **state)
 	ready_record(&r, OTP_TOTP, 0);
 	put_record("default", &r);
 	step = step_now();
-	n = (size_t)snprintf(g_stack, sizeof(g_stack), "auth optional %s set\n", PAM_TEST_HELPER);
+	n = sfmt(g_stack, sizeof(g_stack), "auth optional %s set\n", PAM_TEST_HELPER);
 	totp_line(line, sizeof(line), "required", "try_first_pass");
-	snprintf(g_stack + n, sizeof(g_stack) - n, "%s", line);
+	sfmt(g_stack + n, sizeof(g_stack) - n, "%s", line);
 	/* a token shaped like a code is taken */
 	code_at(&r, step - 1, code);
 	answers(1, code);
@@ -1013,10 +1062,10 @@ static void test_option_forward_pass(void **state)
 	step = step_now();
 	totp_line(g_stack, sizeof(g_stack), "required", "forward_pass");
 	n = strlen(g_stack);
-	snprintf(g_stack + n, sizeof(g_stack) - n, "auth required %s expect=hunter2\n",
-		 PAM_TEST_HELPER);
+	sfmt(g_stack + n, sizeof(g_stack) - n, "auth required %s expect=hunter2\n",
+	     PAM_TEST_HELPER);
 	code_at(&r, step, code);
-	snprintf(answer, sizeof(answer), "hunter2%s", code);
+	sfmt(answer, sizeof(answer), "hunter2%s", code);
 	answers(1, answer);
 	assert_int_equal(run_stack_as(g_stack, g_user, 0), PAM_SUCCESS);
 	assert_int_equal(g_s.n_prompts, 1);
@@ -1024,7 +1073,7 @@ static void test_option_forward_pass(void **state)
 	assert_not_logged("hunter2");
 	/* the right code, the wrong password: the next module refuses */
 	code_at(&r, step + 1, code);
-	snprintf(answer, sizeof(answer), "hunter3%s", code);
+	sfmt(answer, sizeof(answer), "hunter3%s", code);
 	answers(1, answer);
 	assert_int_equal(run_stack_as(g_stack, g_user, 0), PAM_AUTH_ERR);
 	/* only a code: no empty password is passed on */
@@ -1055,9 +1104,9 @@ static void test_option_bad_fails_closed(void **state)
 {
 	struct record r;
 	char code[OTP_CODE_BUF];
-	const char *bad[] = {"frobnicate",	"window=abc", "window=",	"window=99",
-			     "max_failures=-1", "lockout=x",  "nullok=maybe", "digits=7",
-			     "=1",		"realm="};
+	const char *bad[] = {
+	    "frobnicate", "window=abc",	  "window=",  "window=99", "max_failures=-1",
+	    "lockout=x",  "nullok=maybe", "digits=9", "=1",	   "realm="};
 
 	(void)state;
 	settle();
@@ -1067,7 +1116,7 @@ static void test_option_bad_fails_closed(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char args[64];
 
-		snprintf(args, sizeof(args), "nullok %s", bad[i]);
+		sfmt(args, sizeof(args), "nullok %s", bad[i]);
 		answers(1, code);
 		int rc = run_probe(args);
 		if (rc != PAM_SERVICE_ERR) {
@@ -1107,7 +1156,8 @@ static void expect_unavailable(const char *args, const char *reason)
 	}
 	assert_logged("cannot check the code");
 	assert_logged(reason);
-	assert_int_equal(atoi(logged("cannot check the code") + 1), LOG_AUTHPRIV | LOG_ERR);
+	assert_int_equal(atoi(logged("cannot check the code") + 1),
+			 LOG_AUTHPRIV | LOG_ERR);
 	assert_int_equal(g_s.n_prompts, 0);
 }
 
@@ -1228,33 +1278,43 @@ static void test_refuse_lock_held(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
-	waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	waited =
+	    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	assert_true(waited >= 0.19 && waited < 2.0);
 }
 
 /* ---- the race -------------------------------------------------------------- */
 
-/* One round: RACERS processes, released at once, each one
- * pam_authenticate with the same code.  Returns how many passed. */
+/* One round: RACERS processes, each with its PAM handle ready (the
+ * module loaded), released at once into pam_authenticate with the same
+ * code.  Returns how many passed. */
 static int race_round(const char *code, int *others_ok)
 {
 	pid_t kids[RACERS];
-	int go[2], passed = 0;
+	int go[2], ready[2], passed = 0;
+	char c;
 
 	answers(1, code);
 	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(ready), 0);
 	for (int k = 0; k < RACERS; k++) {
 		kids[k] = fork();
 		assert_true(kids[k] >= 0);
 		if (kids[k] == 0) {
-			char c;
+			pam_handle_t *pamh = start(g_user);
 
 			close(go[1]);
+			close(ready[0]);
+			(void)!write(ready[1], "r", 1);
 			(void)!read(go[0], &c, 1); /* returns at EOF: everyone goes */
-			_exit(auth_once(g_user, 0));
+			_exit(pamh != NULL ? finish(pamh, 0) : PAM_SYSTEM_ERR);
 		}
 	}
 	close(go[0]);
+	close(ready[1]);
+	for (int k = 0; k < RACERS; k++)
+		assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
 	close(go[1]);
 	*others_ok = 1;
 	for (int k = 0; k < RACERS; k++) {
@@ -1367,7 +1427,8 @@ static void put_as_user(const struct passwd *pw, const char *db, const struct re
 		struct store *s = NULL;
 		struct totp_err e;
 
-		if (setgroups(0, NULL) < 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
+		if (setgroups(0, NULL) < 0 ||
+		    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
 		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
 			_exit(2);
 		if (store_open_locked(db, STORE_CREATE, &o, &s, &e) < 0)
@@ -1396,9 +1457,10 @@ static void test_real_user_store(void **state)
 	strcpy(g_tmp_base, "/tmp/pam_totp_user.XXXXXX");
 	assert_non_null(mkdtemp(g_tmp_base));
 	assert_int_equal(chmod(g_tmp_base, 0755), 0);
-	snprintf(g_tmp_user, sizeof(g_tmp_user), "totpt%ld", (long)getpid());
-	snprintf(home, sizeof(home), "%s/home", g_tmp_base);
-	char *add[] = {"useradd", "-M", "-d", home, "-s", "/usr/sbin/nologin", g_tmp_user, NULL};
+	sfmt(g_tmp_user, sizeof(g_tmp_user), "totpt%ld", (long)getpid());
+	sfmt(home, sizeof(home), "%s/home", g_tmp_base);
+	char *add[] = {"useradd",	    "-M",	"-d", home, "-s",
+		       "/usr/sbin/nologin", g_tmp_user, NULL};
 	if (run_cmd(add) != 0) {
 		g_tmp_user[0] = '\0';
 		skip();
@@ -1407,8 +1469,8 @@ static void test_real_user_store(void **state)
 	assert_non_null(pw);
 	assert_int_equal(mkdir(home, 0700), 0);
 	assert_int_equal(chown(home, pw->pw_uid, pw->pw_gid), 0);
-	snprintf(db, sizeof(db), "%s/.config/totp/default.db", home);
-	snprintf(lock, sizeof(lock), "%s.lock", db);
+	sfmt(db, sizeof(db), "%s/.config/totp/default.db", home);
+	sfmt(lock, sizeof(lock), "%s.lock", db);
 
 	ready_record(&r, OTP_TOTP, 0);
 	put_as_user(pw, db, &r);
@@ -1425,8 +1487,14 @@ static void test_real_user_store(void **state)
 	assert_int_equal(setfsuid((uid_t)-1), 0);
 	assert_int_equal(setfsgid((gid_t)-1), 0);
 
-	/* a store in the user's place that the user does not own */
+	/* a store in the user's place that the user does not own: the
+	 * module, as the user, cannot even open it */
 	assert_int_equal(chown(db, 0, 0), 0);
+	answers(1, code);
+	assert_int_equal(run_stack_as(g_stack, g_tmp_user, 0), PAM_AUTHINFO_UNAVAIL);
+	assert_logged("cannot check the code");
+	/* readable by the user but owned by someone else */
+	assert_int_equal(chmod(db, 0644), 0);
 	answers(1, code);
 	assert_int_equal(run_stack_as(g_stack, g_tmp_user, 0), PAM_AUTHINFO_UNAVAIL);
 	assert_logged("(bad-owner)");
@@ -1451,13 +1519,14 @@ static int group_setup(void **state)
 	pw = getpwuid(g_uid);
 	if (pw == NULL || strlen(pw->pw_dir) + 40 > sizeof(g_home))
 		return -1;
-	snprintf(g_user, sizeof(g_user), "%s", pw->pw_name);
-	snprintf(g_home, sizeof(g_home), "%s", strcmp(pw->pw_dir, "/") == 0 ? "" : pw->pw_dir);
-	snprintf(g_dir, sizeof(g_dir), "%s/.pam_totp-test.XXXXXX", g_home);
+	sfmt(g_user, sizeof(g_user), "%s", pw->pw_name);
+	sfmt(g_home, sizeof(g_home), "%s",
+	     strcmp(pw->pw_dir, "/") == 0 ? "" : pw->pw_dir);
+	sfmt(g_dir, sizeof(g_dir), "%s/.pam_totp-test.XXXXXX", g_home);
 	if (mkdtemp(g_dir) == NULL)
 		return -1;
-	snprintf(g_store, sizeof(g_store), "%%h%s/%%r.db", g_dir + strlen(g_home));
-	snprintf(path, sizeof(path), "%s/pam.d", g_dir);
+	sfmt(g_store, sizeof(g_store), "%%h%s/%%r.db", g_dir + strlen(g_home));
+	sfmt(path, sizeof(path), "%s/pam.d", g_dir);
 	if (mkdir(path, 0700) < 0)
 		return -1;
 	return otp_init(&e);
@@ -1508,6 +1577,13 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_teardown(test_real_user_store, cleanup_tmp_user),
 	};
 
-	g_quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
-	return cmocka_run_group_tests_name("pam_stack", tests, group_setup, group_teardown);
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--quick") == 0)
+			g_quick = true;
+		else
+			cmocka_set_test_filter(
+			    argv[i]); /* e.g. test_race, test_option_* */
+	}
+	return cmocka_run_group_tests_name("pam_stack", tests, group_setup,
+					   group_teardown);
 }
