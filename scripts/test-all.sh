@@ -63,12 +63,11 @@ build_and_check "$top/_build" --enable-werror || status=1
 
 step "valgrind over the PAM-stack tests (the build without sanitizers)"
 if command -v valgrind >/dev/null 2>&1; then
-	if (cd "$top/_build" && make -s valgrind-check >/dev/null 2>&1); then
+	if (cd "$top/_build" && make -s valgrind-check >valgrind-check.out 2>&1); then
 		grep 'ERROR SUMMARY' "$top/_build/tests/test_pam.valgrind.log"
 		passed=$((passed + 1))
 	else
-		grep 'ERROR SUMMARY' "$top/_build/tests/test_pam.valgrind.log" 2>/dev/null || true
-		cat "$top/_build/tests/test_pam.valgrind.log" 2>/dev/null || true
+		cat "$top/_build/valgrind-check.out"
 		echo "valgrind: errors or leaks (see above)"
 		failed=$((failed + 1))
 		status=1
