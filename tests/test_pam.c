@@ -1508,27 +1508,38 @@ static int rm_tree(void)
 	return nftw(g_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static int group_setup(void **state)
+/* The test folder goes under the current user's home, so that a store in
+ * it is the user's own store (see the top).  0, or -1 when there is no
+ * home to write in. */
+static int make_test_dir(void)
 {
 	struct passwd *pw;
 	char path[PATH_MAX + 8];
-	struct totp_err e;
 
-	(void)state;
 	g_uid = getuid();
 	pw = getpwuid(g_uid);
 	if (pw == NULL || strlen(pw->pw_dir) + 40 > sizeof(g_home))
 		return -1;
-	sfmt(g_user, sizeof(g_user), "%s", pw->pw_name);
-	sfmt(g_home, sizeof(g_home), "%s",
-	     strcmp(pw->pw_dir, "/") == 0 ? "" : pw->pw_dir);
-	sfmt(g_dir, sizeof(g_dir), "%s/.pam_totp-test.XXXXXX", g_home);
+	snprintf(g_user, sizeof(g_user), "%s", pw->pw_name);
+	snprintf(g_home, sizeof(g_home), "%s",
+		 strcmp(pw->pw_dir, "/") == 0 ? "" : pw->pw_dir);
+	snprintf(g_dir, sizeof(g_dir), "%s/.pam_totp-test.XXXXXX", g_home);
 	if (mkdtemp(g_dir) == NULL)
 		return -1;
-	sfmt(g_store, sizeof(g_store), "%%h%s/%%r.db", g_dir + strlen(g_home));
-	sfmt(path, sizeof(path), "%s/pam.d", g_dir);
-	if (mkdir(path, 0700) < 0)
+	snprintf(g_store, sizeof(g_store), "%%h%s/%%r.db", g_dir + strlen(g_home));
+	snprintf(path, sizeof(path), "%s/pam.d", g_dir);
+	if (mkdir(path, 0700) < 0) {
+		rmdir(g_dir);
 		return -1;
+	}
+	return 0;
+}
+
+static int group_setup(void **state)
+{
+	struct totp_err e;
+
+	(void)state;
 	return otp_init(&e);
 }
 
