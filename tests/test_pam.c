@@ -1523,7 +1523,8 @@ static int make_test_dir(void)
 	snprintf(g_user, sizeof(g_user), "%s", pw->pw_name);
 	snprintf(g_home, sizeof(g_home), "%s",
 		 strcmp(pw->pw_dir, "/") == 0 ? "" : pw->pw_dir);
-	snprintf(g_dir, sizeof(g_dir), "%s/.pam_totp-test.XXXXXX", g_home);
+	strcpy(g_dir, g_home); /* fits: checked above */
+	strcat(g_dir, "/.pam_totp-test.XXXXXX");
 	if (mkdtemp(g_dir) == NULL)
 		return -1;
 	snprintf(g_store, sizeof(g_store), "%%h%s/%%r.db", g_dir + strlen(g_home));
@@ -1592,8 +1593,11 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "--quick") == 0)
 			g_quick = true;
 		else
-			cmocka_set_test_filter(
-			    argv[i]); /* e.g. test_race, test_option_* */
+			cmocka_set_test_filter(argv[i]); /* e.g. test_race */
+	}
+	if (make_test_dir() < 0) {
+		printf("no writable home folder for a user store: skipped\n");
+		return 77;
 	}
 	return cmocka_run_group_tests_name("pam_stack", tests, group_setup,
 					   group_teardown);
