@@ -248,7 +248,8 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 fs=$(df -PT "$W" | awk 'NR == 2 { print $2 }')
 {
 	echo "Measured $(date -u +%Y-%m-%d) on $(nproc) CPUs ($cpu), $(uname -sr), stores on"
-	echo "$fs (\`$W\`), as root, by \`sudo make bench\` (bench/run.sh).  Up to"
+	echo "$fs (\`$W\`), as root, by \`sudo ${BENCH_DIR:+BENCH_DIR=$BENCH_DIR }make bench\`"
+	echo "(bench/run.sh).  Up to"
 	echo "$BENCH_ALL_MAX users every user logs in once; above, a sample of $BENCH_SAMPLE users"
 	echo "spread over the whole store.  Each row runs in its own process, on a store"
 	echo "of its own (the pam_totp rows share one while it has users not yet logged"
@@ -272,5 +273,9 @@ done
 clean_store
 
 echo "at the end: $(cut -d' ' -f1-3 /proc/loadavg) (on $(nproc) CPUs: above $(nproc), other work shared the machine)." >>"$W/meta"
+# The raw rows too, so that report.sh can redo the page without a rerun.
+cp "$ROWS" "$RESULTS/rows.tsv"
+cp "$KROWS" "$RESULTS/parallel.tsv"
+cp "$W/meta" "$RESULTS/meta.md"
 sh "$SRCDIR/bench/report.sh" "$ROWS" "$KROWS" "$W/meta" "$RESULTS"
 echo "bench: wrote $RESULTS/results.md and $RESULTS/latency.png" >&2

@@ -7,11 +7,12 @@ BUILD="build-essential autoconf automake libtool pkg-config
 	libpam0g-dev liboath-dev libqrencode-dev libgdbm-dev libcmocka-dev libcrypt-dev"
 # The test suite drives real clients: pamtester, oathtool, python3-pyotp,
 # zbarimg (with ImageMagick to draw the terminal's QR code), OpenSSH,
-# pam_wrapper; and the peers the benchmark measures.
+# pam_wrapper; and the peers the benchmark measures, its plot (gnuplot),
+# its private mount namespace (util-linux's unshare) and its profiler (perf).
 TEST="pamtester oathtool python3 python3-pyotp zbar-tools imagemagick
 	libpam-wrapper libpamtest0-dev openssh-server openssh-client
 	mandoc valgrind clang-format rsyslog
-	libpam-oath libpam-google-authenticator gnuplot-nox"
+	libpam-oath libpam-google-authenticator gnuplot-nox util-linux linux-perf"
 
 want=${1:-all}
 case "$want" in
