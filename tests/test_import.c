@@ -11,11 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "import.h"
+#include "import_ga.h"
+#include "import_oath.h"
+#include "login.h"
+#include "store.h"
 
 struct dir {
 	char path[64];
@@ -221,6 +226,185 @@ static void test_record_refusals(void **state)
 	assert_memory_equal(r.secret, zero, sizeof(zero));
 }
 
+/* ---- an imported generator logs in, and a used code stays used ---------- */
+
+struct realm {
+	struct cfg c;
+	struct store_location loc;
+};
+
+static void realm_in(const struct dir *d, struct realm *rm)
+{
+	cfg_defaults(&rm->c);
+	memset(&rm->loc, 0, sizeof(rm->loc));
+	snprintf(rm->loc.db_path, sizeof(rm->loc.db_path), "%s/store/default.db",
+		 d->path);
+	rm->loc.owner = geteuid();
+}
+
+static void store_entry(const struct realm *rm, const char *user,
+			const struct import_entry *e, int64_t now_ms)
+{
+	struct store_opts opts = {
+	    .owner = rm->loc.owner, .lock_timeout_ms = 2000, .sync = true};
+	struct store *s = NULL;
+	struct record r;
+	struct totp_err err;
+
+	if (import_to_record(e, 0, now_ms, &r, &err) < 0)
+		fail_msg("import_to_record: %s", err.msg);
+	if (store_open_locked(rm->loc.db_path, STORE_CREATE, &opts, &s, &err) < 0)
+		fail_msg("store: %s", err.msg);
+	assert_int_equal(store_put(s, user, &r, &err), 0);
+	store_close(s);
+	record_wipe(&r);
+}
+
+static enum login_outcome try_code(const struct realm *rm, const char *user,
+				   const char *code, int64_t now_ms)
+{
+	struct login_event ev = {"test", NULL, now_ms};
+	struct login_result res;
+	struct totp_err err;
+
+	if (login_check(&rm->c, &rm->loc, user, code, &ev, &res, &err) < 0)
+		fail_msg("login_check: %s", err.msg);
+	return res.outcome;
+}
+
+static void code_at(const struct import_entry *e, uint64_t factor, char out[OTP_CODE_BUF])
+{
+	struct totp_err err;
+
+	if (otp_code(e->secret, e->secret_len, &e->params, factor, out, &err) < 0)
+		fail_msg("otp_code: %s", err.msg);
+}
+
+static void parse_ga_text(const char *text, struct import_entry *e)
+{
+	struct totp_err err;
+
+	if (import_ga_parse(text, strlen(text), e, &err) < 0)
+		fail_msg("import_ga_parse: %s", err.msg);
+}
+
+static void test_ga_totp_logs_in_once(void **state)
+{
+	struct dir *d = *state;
+	struct realm rm;
+	struct import_entry e;
+	char code[OTP_CODE_BUF];
+	int64_t now = 1718261075;
+	uint64_t step = (uint64_t)now / 30;
+
+	realm_in(d, &rm);
+	parse_ga_text("J6LXMVYK6WRS437QOZNWOLZXGU\n\" RATE_LIMIT 3 30\n\" WINDOW_SIZE 3\n"
+		      "\" DISALLOW_REUSE\n\" TOTP_AUTH\n71367368\n81630876\n",
+		      &e);
+	store_entry(&rm, "gauser", &e, now * 1000);
+	code_at(&e, step, code);
+	assert_int_equal(try_code(&rm, "gauser", code, now * 1000), LOGIN_SUCCESS);
+	/* the same code again, a second later: a replay */
+	assert_int_equal(try_code(&rm, "gauser", code, now * 1000 + 1000),
+			 LOGIN_WRONG_CODE);
+	/* a scratch code works once */
+	assert_int_equal(try_code(&rm, "gauser", "81630876", now * 1000 + 2000),
+			 LOGIN_SUCCESS);
+	assert_int_equal(try_code(&rm, "gauser", "81630876", now * 1000 + 3000),
+			 LOGIN_WRONG_CODE);
+	import_entry_wipe(&e);
+}
+
+static void test_ga_used_step_stays_used(void **state)
+{
+	struct dir *d = *state;
+	struct realm rm;
+	struct import_entry e;
+	char text[256], code[OTP_CODE_BUF];
+	int64_t now = 1718261075;
+	uint64_t step = (uint64_t)now / 30;
+
+	realm_in(d, &rm);
+	/* the old module already accepted this step's code */
+	snprintf(text, sizeof(text),
+		 "J6LXMVYK6WRS437QOZNWOLZXGU\n\" DISALLOW_REUSE %llu\n\" TOTP_AUTH\n",
+		 (unsigned long long)step);
+	parse_ga_text(text, &e);
+	store_entry(&rm, "gauser", &e, now * 1000);
+	code_at(&e, step, code);
+	assert_int_equal(try_code(&rm, "gauser", code, now * 1000), LOGIN_WRONG_CODE);
+	code_at(&e, step + 1, code);
+	assert_int_equal(try_code(&rm, "gauser", code, now * 1000), LOGIN_SUCCESS);
+	import_entry_wipe(&e);
+}
+
+static void test_ga_hotp_counter(void **state)
+{
+	struct dir *d = *state;
+	struct realm rm;
+	struct import_entry e;
+	char code0[OTP_CODE_BUF], code5[OTP_CODE_BUF];
+
+	realm_in(d, &rm);
+	parse_ga_text("NMMTD7WJLDOLJU5IPS3VJRSUGM\n\" WINDOW_SIZE 5\n\" HOTP_COUNTER 5\n",
+		      &e);
+	store_entry(&rm, "hotpuser", &e, 1000);
+	code_at(&e, 4, code0); /* the module had accepted it already */
+	code_at(&e, 5, code5);
+	assert_int_equal(try_code(&rm, "hotpuser", code0, 2000), LOGIN_WRONG_CODE);
+	assert_int_equal(try_code(&rm, "hotpuser", code5, 3000), LOGIN_SUCCESS);
+	assert_int_equal(try_code(&rm, "hotpuser", code5, 4000), LOGIN_WRONG_CODE);
+	import_entry_wipe(&e);
+}
+
+static void test_oath_counters_carried_over(void **state)
+{
+	struct dir *d = *state;
+	struct realm rm;
+	struct import_oath_result r;
+	struct totp_err err;
+	char text[512], stamp[32], code[OTP_CODE_BUF];
+	time_t now = time(NULL);
+	struct tm tm;
+	uint64_t step = (uint64_t)now / 30;
+
+	realm_in(d, &rm);
+	/* as liboath leaves it: alice's counter 3 (969429) was accepted;
+	 * carol's code of this very step was accepted just now */
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SL", &tm);
+	snprintf(
+	    text, sizeof(text),
+	    "HOTP alice - 3132333435363738393031323334353637383930 3 969429 "
+	    "2024-06-13T06:44:35L\n"
+	    "HOTP/T30 carol - 3132333435363738393031323334353637383930 0 123456 %s\n",
+	    stamp);
+	assert_int_equal(import_oath_parse(text, strlen(text), &r, &err), 0);
+	assert_int_equal(r.n_problems, 0);
+	assert_int_equal(r.n_entries, 2);
+	store_entry(&rm, "alice", &r.entries[0], (int64_t)now * 1000);
+	store_entry(&rm, "carol", &r.entries[1], (int64_t)now * 1000);
+	assert_int_equal(try_code(&rm, "alice", "969429", (int64_t)now * 1000),
+			 LOGIN_WRONG_CODE);
+	assert_int_equal(try_code(&rm, "alice", "338314", (int64_t)now * 1000),
+			 LOGIN_SUCCESS); /* counter 4 */
+	code_at(&r.entries[1], step, code);
+	assert_int_equal(try_code(&rm, "carol", code, (int64_t)now * 1000),
+			 LOGIN_WRONG_CODE);
+	code_at(&r.entries[1], step + 1, code);
+	assert_int_equal(try_code(&rm, "carol", code, (int64_t)now * 1000),
+			 LOGIN_SUCCESS);
+	import_oath_result_free(&r);
+}
+
+static int init_otp(void **state)
+{
+	struct totp_err err;
+
+	(void)state;
+	return otp_init(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,7 +414,14 @@ int main(void)
 	    cmocka_unit_test(test_record_is_ready),
 	    cmocka_unit_test(test_record_keeps_the_sequence),
 	    cmocka_unit_test(test_record_refusals),
+	    cmocka_unit_test_setup_teardown(test_ga_totp_logs_in_once, make_dir,
+					    remove_dir),
+	    cmocka_unit_test_setup_teardown(test_ga_used_step_stays_used, make_dir,
+					    remove_dir),
+	    cmocka_unit_test_setup_teardown(test_ga_hotp_counter, make_dir, remove_dir),
+	    cmocka_unit_test_setup_teardown(test_oath_counters_carried_over, make_dir,
+					    remove_dir),
 	};
 
-	return cmocka_run_group_tests_name("import", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("import", tests, init_otp, NULL);
 }
