@@ -9,14 +9,18 @@
 #    carries over, nothing is half-imported when a line is bad, and every
 #    bad line is reported with its number;
 #  - export shows the record without its secret.
-# Logins are checked by tests/login_try, which calls lib/login.c's
-# login_check, the check pam_totp itself makes.
+# Logins go through pam_totp.so in a real libpam stack (tests/pam_try, a
+# service file in the temp folder) when the module is built and we are
+# root; otherwise through tests/login_try, which calls lib/login.c's
+# login_check, the very check the module makes.
 # The ordinary-user part runs as anyone (as root: through a throwaway user);
 # the root parts skip unless run as root.
 # shellcheck disable=SC3043
 . "${top_srcdir:-.}/tests/enroll_lib.sh"
 need oathtool google-authenticator sha256sum
 TRY=$(cd "$top_builddir" && pwd)/tests/login_try
+PAMTRY=$(cd "$top_builddir" && pwd)/tests/pam_try
+MOD=$(cd "$top_builddir" && pwd)/.libs/pam_totp.so
 
 EX_DATAERR=65 EX_CANTCREAT=73 EX_NOPERM=77 EX_USAGE=64
 HEX=3132333435363738393031323334353637383930 # RFC 4226's secret
@@ -48,11 +52,28 @@ e() { run "${AS:-}" -- --conf "$T/conf" "$@"; }
 r() { run "" -- --conf "$T/conf" "$@"; }
 as_user() { if [ -n "$AS" ]; then runuser -u "$AS" -- "$@"; else "$@"; fi; }
 
-# try OWNER DB USER CODE WANT NAME
+VIA=login_check
+if [ "$ROOT" = yes ] && [ -f "$MOD" ] && [ -x "$PAMTRY" ]; then
+	VIA=pam
+	mkdir "$T/pam.d"
+	for realm in default sys; do
+		printf 'auth required %s realm=%s conf=%s/conf\n' "$MOD" "$realm" "$T" \
+			>"$T/pam.d/import-$realm"
+	done
+fi
+echo "# logins checked through $VIA"
+
+# try REALM USER CODE WANT NAME
 try() {
-	local got
-	got=$("$TRY" "$1" "$2" "$3" "$4" 2>&1)
-	expect_eq "$got" "$5" "$6"
+	local got want=$4 owner=0 db=$T/sys/sys.db
+	if [ "$VIA" = pam ]; then
+		got=$("$PAMTRY" "$T/pam.d" "import-$1" "$2" "$3" 2>&1)
+		want=${want% emergency}
+	else
+		if [ "$1" = default ]; then owner=$UID_U db=$DB; fi
+		got=$("$TRY" "$owner" "$db" "$2" "$3" 2>&1)
+	fi
+	expect_eq "$got" "$want" "$5 ($VIA)"
 }
 
 sum() { sha256sum "$1" | cut -d' ' -f1; }
@@ -92,10 +113,10 @@ expect_eq "$(jget 'j["state"]')" ready "GA import: the record is ready"
 
 settle
 CODE=$(oathtool --totp -b "$SECRET")
-try "$UID_U" "$DB" "$U" "$CODE" success "GA: a code from the file's secret logs in"
-try "$UID_U" "$DB" "$U" "$CODE" wrong-code "GA: the same code again is refused (replay)"
-try "$UID_U" "$DB" "$U" "$SCRATCH" "success emergency" "GA: a scratch code logs in"
-try "$UID_U" "$DB" "$U" "$SCRATCH" wrong-code "GA: the scratch code works once"
+try default "$U" "$CODE" success "GA: a code from the file's secret logs in"
+try default "$U" "$CODE" wrong-code "GA: the same code again is refused (replay)"
+try default "$U" "$SCRATCH" "success emergency" "GA: a scratch code logs in"
+try default "$U" "$SCRATCH" wrong-code "GA: the scratch code works once"
 
 # shellcheck disable=SC2086
 e import --from google-authenticator $GAARG --json
@@ -136,10 +157,10 @@ HSECRET=$(head -n1 "$T/ga-hotp")
 r import --from google-authenticator "$T/ga-hotp" --user "$U" --realm sys --json
 expect_rc 0 "root: GA HOTP import into the system store"
 expect_eq "$(jget 'j["result"][0]["nextCounter"]')" 3 "GA HOTP: next counter 3"
-try 0 "$SYS" "$U" "$(oathtool --hotp -c 2 -b "$HSECRET")" wrong-code \
+try sys "$U" "$(oathtool --hotp -c 2 -b "$HSECRET")" wrong-code \
 	"GA HOTP: counter 2's code (already used) is refused"
-try 0 "$SYS" "$U" "$(oathtool --hotp -c 3 -b "$HSECRET")" success "GA HOTP: counter 3 logs in"
-try 0 "$SYS" "$U" "$(oathtool --hotp -c 3 -b "$HSECRET")" wrong-code "GA HOTP: replay refused"
+try sys "$U" "$(oathtool --hotp -c 3 -b "$HSECRET")" success "GA HOTP: counter 3 logs in"
+try sys "$U" "$(oathtool --hotp -c 3 -b "$HSECRET")" wrong-code "GA HOTP: replay refused"
 r remove --user "$U" --realm sys
 expect_rc 0 "root: remove --user"
 
@@ -172,13 +193,13 @@ expect_eq "$(jget '[(x["user"], x["type"]) for x in j["result"]]')" \
 expect_eq "$(jget 'j["result"][0]["nextCounter"]')" 4 "oath: HOTP counter carried over (3 used)"
 expect_eq "$(sum "$OATH")" "$BEFORE" "oath: the source file is unchanged"
 
-try 0 "$SYS" "$U" 969429 wrong-code "oath HOTP: the last accepted code is refused"
-try 0 "$SYS" "$U" 338314 success "oath HOTP: counter 4 logs in"
-try 0 "$SYS" "$U" 338314 wrong-code "oath HOTP: replay refused"
+try sys "$U" 969429 wrong-code "oath HOTP: the last accepted code is refused"
+try sys "$U" 338314 success "oath HOTP: counter 4 logs in"
+try sys "$U" 338314 wrong-code "oath HOTP: replay refused"
 settle
 CODE=$(oathtool --totp -b "$B32")
-try 0 "$SYS" "$U2" "$CODE" success "oath TOTP: a code from the secret logs in"
-try 0 "$SYS" "$U2" "$CODE" wrong-code "oath TOTP: replay refused"
+try sys "$U2" "$CODE" success "oath TOTP: a code from the secret logs in"
+try sys "$U2" "$CODE" wrong-code "oath TOTP: replay refused"
 
 r import --from oath "$T/good.oath" --realm sys --json
 expect_rc $EX_CANTCREAT "oath: import over ready users"
