@@ -27,6 +27,23 @@
  * Module options: nullok prompt ("Verification code: ") echo_code debug
  *   use_first_pass try_first_pass forward_pass realm conf.
  * Flags take no value as arguments, and yes/no/true/false/1/0 in the file.
+ *
+ * Details of the file format:
+ *   - lines up to 4095 bytes (CRLF ends are fine), the file up to 1 MiB;
+ *   - a value runs to the end of the line, or to a '#' that follows a
+ *     blank (a trailing comment), and is trimmed; a value in double quotes
+ *     is taken as written (keeps blanks and '#'; no escapes);
+ *   - a key given twice in the same place: the later one wins;
+ *   - realm= and conf= are pam.d arguments only (refused in the file);
+ *   - a realm other than "default" must have a [realm] section (it may be
+ *     empty), else TOTP_R_CONFIG: a mistyped realm= must not silently
+ *     open a fresh, empty store.  This holds for a missing file too.
+ * Values: integers are plain decimal digits within their range (window
+ * 0-10, digits 6-8, period 1-3600, max_failures 0-1000, lockout 0-86400,
+ * emergency_codes 0-20, lock_timeout 1-60000); allow_* are comma- or
+ * blank-separated and replace the default set (allow_periods: at most 7);
+ * issuer and prompt are 1-127 bytes of UTF-8 without control characters;
+ * a store template starts with '/' or "%h" and knows %h %u %r %% only.
  */
 #ifndef TOTP_CFG_H
 #define TOTP_CFG_H
@@ -91,8 +108,10 @@ int cfg_set(struct cfg *c, const char *key, const char *value, const char *where
 /* Reads the file at c->conf_path for realm c->realm.  When `must_be_root`,
  * the file (opened O_NOFOLLOW) must be owned by root and writable by no
  * one else, else TOTP_R_BAD_OWNER / TOTP_R_BAD_MODE.  A missing file is
- * fine (defaults stay) when `missing_ok`. */
-int cfg_load_file(struct cfg *c, bool must_be_root, bool missing_ok, struct totp_err *err);
+ * fine (defaults stay) when `missing_ok`, for the "default" realm (a
+ * named realm needs its section, see above). */
+int cfg_load_file(struct cfg *c, bool must_be_root, bool missing_ok,
+		  struct totp_err *err);
 
 /* Parses text as a file would be (for tests and fuzzing); `name` labels
  * messages. */
@@ -111,11 +130,14 @@ int cfg_apply_args(struct cfg *c, int argc, const char **argv, struct totp_err *
 int cfg_load_module(struct cfg *c, int argc, const char **argv, struct totp_err *err);
 
 /* Expands the store template for a user: the database path.  Refuses a
- * result that is not absolute or does not fit. */
-int cfg_store_db_path(const struct cfg *c, const char *user, const char *home,
-		      char *out, size_t outsz, struct totp_err *err);
+ * result that is not absolute or does not fit, a %u user name that is
+ * empty, holds '/' or starts with '.' or '-', and a %h home that is not
+ * absolute (TOTP_R_INVALID); `out` is "" on failure. */
+int cfg_store_db_path(const struct cfg *c, const char *user, const char *home, char *out,
+		      size_t outsz, struct totp_err *err);
 
-/* Whether the realm lets an enrolling user choose these. */
+/* Whether the realm lets an enrolling user choose these (the period only
+ * matters for TOTP). */
 bool cfg_allows(const struct cfg *c, const struct otp_params *p);
 
 #endif

@@ -22,13 +22,18 @@
 int emergency_generate(struct record *r, unsigned n, char codes[][EMERGENCY_BUF],
 		       struct totp_err *err);
 
-/* Replaces r's codes with hashes of the given plain codes (for import). */
+/* Replaces r's codes with hashes of the given plain codes (for import).
+ * Each must be EMERGENCY_DIGITS ASCII digits (else TOTP_R_INVALID); on any
+ * failure r is left as it was.  emergency_generate likewise. */
 int emergency_set(struct record *r, const char *const *codes, unsigned n,
 		  struct totp_err *err);
 
 /* If `code` (EMERGENCY_DIGITS digits) matches an unused hash, empties that
  * hash and returns 1; 0 when none matches; -1 on error.  Every hash is
- * checked, whatever matches. */
+ * checked, whatever matches.  A `code` that is not exactly EMERGENCY_DIGITS
+ * ASCII digits (or NULL) matches nothing: 0 at once, nothing hashed, so a
+ * caller may offer any typed code.  A stored hash crypt(3) cannot use is
+ * skipped; if nothing matched, the result is then -1 (TOTP_R_CORRUPT). */
 int emergency_use(struct record *r, const char *code, struct totp_err *err);
 
 /* How many unused codes remain. */

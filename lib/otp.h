@@ -40,7 +40,9 @@ int otp_params_check(const struct otp_params *p, struct totp_err *err);
 uint64_t otp_step_at(const struct otp_params *p, int64_t now);
 
 /* The code for moving factor `factor` (time step or counter), as
- * `digits` ASCII digits and a NUL, in `out`. */
+ * `digits` ASCII digits and a NUL, in `out`.  An empty key is refused;
+ * SHA256/SHA512 take factors up to INT64_MAX only (liboath passes them as
+ * a time_t), a larger one is TOTP_R_INVALID. */
 int otp_code(const uint8_t *key, size_t keylen, const struct otp_params *p,
 	     uint64_t factor, char out[OTP_CODE_BUF], struct totp_err *err);
 
@@ -48,8 +50,11 @@ int otp_code(const uint8_t *key, size_t keylen, const struct otp_params *p,
  * Checks `code` against the candidates of the window:
  *   TOTP: center - window .. center + window (center = otp_step_at(now));
  *   HOTP: center .. center + window (center = the next expected counter).
- * Candidates below `floor` are computed but never match.  Every candidate
- * is computed and compared in constant time, whatever matches.
+ * Candidates below `floor` are computed but never match: pass the last
+ * accepted factor + 1 (0 when none was).  Every candidate is computed and
+ * compared in constant time, whatever matches; the window stops at 0 and
+ * at the largest factor (see otp_code) instead of wrapping.  When several
+ * candidates match, the newest is the one reported.
  * Returns 1 and the matching factor in *matched, 0 when nothing matches,
  * or -1 on error (`code` not exactly p->digits ASCII digits is an error,
  * TOTP_R_INVALID).

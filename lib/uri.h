@@ -37,7 +37,12 @@ int uri_build(const struct uri_parts *in, char **out, struct totp_err *err);
 
 /* Parses a URI of the form above (also with parameters in any order, and
  * with the issuer only in the label or only as a parameter).  Refuses
- * anything else with TOTP_R_INVALID.  Wipe *out after use. */
+ * anything else with TOTP_R_INVALID.  Wipe *out after use.
+ * Details: unknown parameters are ignored; a known one twice, counter on
+ * TOTP, period on HOTP, HOTP without counter, label and parameter issuers
+ * that differ, raw bytes outside printable ASCII, '#', %00 or a control
+ * character after decoding, and URIs of 4096 bytes or more are refused.
+ * uri_build refuses control characters in the issuer and account too. */
 int uri_parse(const char *uri, struct uri_parts *out, struct totp_err *err);
 
 #endif
