@@ -54,7 +54,7 @@ void json_kv_uint(struct json *j, const char *key, uint64_t v);
 /* Writes unix milliseconds as RFC 3339 UTC with milliseconds,
  * "2024-06-13T06:44:35.838Z", into out (at least JSON_TIME_BUF bytes);
  * returns out.  A time gmtime cannot represent gives "". */
-#define JSON_TIME_BUF 40
+#define JSON_TIME_BUF 96
 const char *json_time_ms(int64_t ms, char out[JSON_TIME_BUF]);
 
 #endif

@@ -58,7 +58,7 @@ static int store_op(const struct context *x, enum op op, const char *code,
 	struct priv p;
 	int rc;
 
-	if (priv_become(&x->target, &p, err) < 0)
+	if (priv_become(&x->target, &x->loc, &p, err) < 0)
 		return -1;
 	switch (op) {
 	case OP_VERIFY:
@@ -86,7 +86,7 @@ static int do_register(const struct context *x, struct registration *r,
 	struct priv p;
 	int rc;
 
-	if (priv_become(&x->target, &p, err) < 0)
+	if (priv_become(&x->target, &x->loc, &p, err) < 0)
 		return -1;
 	rc = lifecycle_register(&x->cfg, &x->loc, x->target.name, &x->params, x->issuer,
 				x->label, now_ms(), r, err);

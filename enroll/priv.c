@@ -10,12 +10,13 @@
 
 #include "priv.h"
 
-int priv_become(const struct account *a, struct priv *p, struct totp_err *err)
+int priv_become(const struct account *a, const struct store_location *loc, struct priv *p,
+		struct totp_err *err)
 {
 	memset(p, 0, sizeof(*p));
 	p->euid = geteuid();
 	p->egid = getegid();
-	if (p->euid != 0 || a->uid == 0)
+	if (p->euid != 0 || a->uid == 0 || !loc->per_user)
 		return 0;
 	p->ngroups = getgroups(PRIV_GROUPS_MAX, p->groups);
 	if (p->ngroups < 0)

@@ -28,8 +28,10 @@ struct priv {
 };
 
 /* Becomes `a` (effective uid and gid, no supplementary groups) when the
- * process runs as root and `a` is someone else; else does nothing. */
-int priv_become(const struct account *a, struct priv *p, struct totp_err *err);
+ * process runs as root, the store is a user store and `a` is someone
+ * else; else does nothing (a system store is root's). */
+int priv_become(const struct account *a, const struct store_location *loc, struct priv *p,
+		struct totp_err *err);
 
 /* Undoes priv_become.  Failing to regain root is fatal (abort): going on
  * with half the ids would be worse. */

@@ -114,6 +114,8 @@ int qr_print(FILE *out, const char *text, enum qr_mode mode, struct totp_err *er
 
 /* ---- files ---------------------------------------------------------------- */
 
+/* stroke="none" is said outright: ImageMagick's own SVG renderer outlines
+ * shapes without it, which turns the white quiet zone black. */
 static int write_svg(FILE *f, const QRcode *q)
 {
 	int size = q->width + 2 * QUIET;
@@ -123,8 +125,9 @@ static int write_svg(FILE *f, const QRcode *q)
 		"<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" "
 		"width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
 		"shape-rendering=\"crispEdges\">\n"
-		"<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n"
-		"<path fill=\"#000000\" d=\"",
+		"<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\" "
+		"stroke=\"none\"/>\n"
+		"<path fill=\"#000000\" stroke=\"none\" d=\"",
 		size * PNG_SCALE, size * PNG_SCALE, size, size, size, size);
 	for (int y = 0; y < size; y++)
 		for (int x = 0; x < size; x++)
