@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <string.h>
@@ -21,38 +22,63 @@ static void on_signal(int sig)
 static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
 #define NSIG_STOP (sizeof(stop_signals) / sizeof(stop_signals[0]))
 
-/* No SA_RESTART: a signal must end the blocking read. */
-static void catch_signals(struct sigaction old[NSIG_STOP])
+/* The stop signals are blocked except inside ppoll(), which lets them in
+ * atomically while it waits: a signal that comes between two reads is
+ * then seen at the next wait instead of being missed while read() blocks. */
+struct sigstate {
+	struct sigaction old[NSIG_STOP];
+	sigset_t oldmask, waitmask;
+};
+
+static void catch_signals(struct sigstate *st)
 {
 	struct sigaction sa;
+	sigset_t block;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
+	sigemptyset(&block);
 	caught = 0;
+	for (size_t i = 0; i < NSIG_STOP; i++) {
+		sigaction(stop_signals[i], &sa, &st->old[i]);
+		sigaddset(&block, stop_signals[i]);
+	}
+	sigprocmask(SIG_BLOCK, &block, &st->oldmask);
+	st->waitmask = st->oldmask;
 	for (size_t i = 0; i < NSIG_STOP; i++)
-		sigaction(stop_signals[i], &sa, &old[i]);
+		sigdelset(&st->waitmask, stop_signals[i]);
 }
 
-static void release_signals(const struct sigaction old[NSIG_STOP])
+static void release_signals(const struct sigstate *st)
 {
+	sigprocmask(SIG_SETMASK, &st->oldmask, NULL);
 	for (size_t i = 0; i < NSIG_STOP; i++)
-		sigaction(stop_signals[i], &old[i], NULL);
+		sigaction(stop_signals[i], &st->old[i], NULL);
 }
 
 /* One line, without spaces (people type "123 456"), cut at LINE_MAX_.
  * false on end of input, an error or a signal. */
-static bool read_code(int in, char *buf, size_t sz)
+static bool read_code(int in, const struct sigstate *st, char *buf, size_t sz)
 {
+	struct pollfd pfd = {.fd = in, .events = POLLIN};
 	size_t n = 0;
 	char c;
 
 	for (;;) {
-		ssize_t r = read(in, &c, 1);
+		ssize_t r;
 
-		if (r < 0 && errno == EINTR && !caught)
+		if (caught)
+			return false;
+		if (ppoll(&pfd, 1, NULL, &st->waitmask) < 0) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		r = read(in, &c, 1);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
-		if (r <= 0 || caught)
+		if (r <= 0)
 			return false;
 		if (c == '\n')
 			break;
@@ -66,16 +92,16 @@ static bool read_code(int in, char *buf, size_t sz)
 enum prompt_result prompt_confirm(int in, FILE *out, prompt_verify_fn fn, void *arg,
 				  int *signo, struct totp_err *err)
 {
-	struct sigaction old[NSIG_STOP];
+	struct sigstate st;
 	enum prompt_result res = PROMPT_FAILED;
 	char code[LINE_MAX_];
 
 	*signo = 0;
-	catch_signals(old);
+	catch_signals(&st);
 	for (int i = 0; i < PROMPT_TRIES; i++) {
 		fprintf(out, "\nEnter the code the app shows now to confirm: ");
 		fflush(out);
-		if (!read_code(in, code, sizeof(code))) {
+		if (!read_code(in, &st, code, sizeof(code))) {
 			fputc('\n', out);
 			*signo = caught;
 			res = PROMPT_INTERRUPTED;
@@ -92,6 +118,6 @@ enum prompt_result prompt_confirm(int in, FILE *out, prompt_verify_fn fn, void *
 		fprintf(out, "%s\n", err->msg);
 	}
 	explicit_bzero(code, sizeof(code));
-	release_signals(old);
+	release_signals(&st);
 	return res;
 }

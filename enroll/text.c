@@ -1,6 +1,7 @@
 /* text: the human-readable answers. */
 #include "config.h"
 
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
@@ -79,15 +80,19 @@ void text_register(FILE *f, const struct context *x, const struct registration *
 
 void text_verify_hint(FILE *f, const struct context *x)
 {
-	char user[STORE_USER_MAX + 16] = "";
+	bool other_conf = strcmp(x->cfg.conf_path, cfg_default_path()) != 0;
+	bool other_realm = strcmp(x->cfg.realm, "default") != 0;
 
+	fputs("\nThe registration is pending.  Finish it with the code the app shows:\n"
+	      "  totp-enroll",
+	      f);
+	if (other_conf)
+		fprintf(f, " --conf %s", x->cfg.conf_path);
+	if (other_realm)
+		fprintf(f, " --realm %s", x->cfg.realm);
 	if (x->target.uid != x->caller.uid)
-		snprintf(user, sizeof(user), " --user %s", x->target.name);
-	fprintf(f,
-		"\nThe registration is pending.  Finish it with the code the app "
-		"shows:\n  totp-enroll%s%s%s verify CODE\n",
-		user, strcmp(x->cfg.realm, "default") ? " --realm " : "",
-		strcmp(x->cfg.realm, "default") ? x->cfg.realm : "");
+		fprintf(f, " --user %s", x->target.name);
+	fputs(" verify CODE\n", f);
 }
 
 void text_done(FILE *f, enum command cmd, const struct context *x, const struct record *r)

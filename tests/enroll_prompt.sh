@@ -14,7 +14,7 @@ chmod 644 "$T/conf"
 e() { run "" -- --conf "$T/conf" "$@"; }
 
 cat >"$T/drive.py" <<'PYEOF'
-import os, pty, re, signal, subprocess, sys, time
+import os, pty, re, select, signal, subprocess, sys, time
 
 enroll, conf, mode = sys.argv[1], sys.argv[2], sys.argv[3]
 pid, fd = pty.fork()
@@ -22,19 +22,32 @@ if pid == 0:
     os.execv(enroll, [enroll, "--conf", conf, "--qr=none"])
 buf = b""
 
+def give_up(why):
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    sys.exit(why)
+
+
+def read_some(deadline):
+    """One chunk of output, or b"" at its end; gives up at the deadline."""
+    left = deadline - time.time()
+    if left <= 0 or not select.select([fd], [], [], left)[0]:
+        give_up("timed out; output so far: %r" % buf)
+    try:
+        return os.read(fd, 4096)
+    except OSError:  # EIO: the child closed the terminal
+        return b""
+
+
 def read_until(pat, timeout=10, start=0):
     global buf
     end = time.time() + timeout
     while not re.search(pat, buf[start:]):
-        if time.time() > end:
-            sys.exit("timed out waiting for %r in %r" % (pat, buf))
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
+        chunk = read_some(end)
         if not chunk:
-            break
+            give_up("output ended waiting for %r in %r" % (pat, buf))
         buf += chunk
+
 
 read_until(rb"confirm: ")
 secret = re.search(rb"\n  ((?:[A-Z2-7]{4} ?)+)\r?\n", buf).group(1).replace(b" ", b"").decode()
@@ -56,14 +69,12 @@ else:
                           check=True).stdout.strip()
     os.write(fd, code + b"\n")
 read_until(rb"(verify CODE|Verified)[^\n]*\n", 10)
-try:
-    while True:
-        chunk = os.read(fd, 4096)
-        if not chunk:
-            break
-        buf += chunk
-except OSError:
-    pass
+end = time.time() + 10
+while True:
+    chunk = read_some(end)
+    if not chunk:
+        break
+    buf += chunk
 _, status = os.waitpid(pid, 0)
 sys.stdout.write(buf.decode("utf-8", "replace"))
 print("\nEXIT %d" % (os.waitstatus_to_exitcode(status)))
@@ -74,7 +85,7 @@ drive() { OUT=$("$PY" "$T/drive.py" "$ENROLL" "$T/conf" "$1" 2>&1); }
 # Three wrong codes: pending, and told how to finish.
 drive wrong
 case $OUT in *"EXIT 65"*) ok "three wrong codes: exit 65" ;; *) not_ok "wrong: $OUT" ;; esac
-case $OUT in *"totp-enroll verify CODE"*) ok "says how to finish" ;; *) not_ok "no hint: $OUT" ;; esac
+case $OUT in *"totp-enroll --conf $T/conf verify CODE"*) ok "says how to finish" ;; *) not_ok "no hint: $OUT" ;; esac
 n=$(printf '%s\n' "$OUT" | grep -c "confirm: ")
 expect_eq "$n" 3 "asked three times"
 e status --json
@@ -98,7 +109,7 @@ e remove
 # Without a terminal: register only, and a hint.
 e </dev/null
 expect_rc 0 "bare totp-enroll without a terminal"
-case $OUT in *"totp-enroll verify CODE"*) ok "no prompt, a hint" ;; *) not_ok "no-tty: $OUT" ;; esac
+case $OUT in *"totp-enroll --conf $T/conf verify CODE"*) ok "no prompt, a hint" ;; *) not_ok "no-tty: $OUT" ;; esac
 case $OUT in *"confirm:"*) not_ok "prompted without a terminal" ;; *) ok "did not prompt" ;; esac
 
 finish
