@@ -216,16 +216,26 @@ static int set_flag(struct cfg *c, const struct key *k, const char *v, const cha
 	return 0;
 }
 
-static int set_uint(struct cfg *c, const struct key *k, const char *v, const char *where,
-		    struct totp_err *err)
+/* A whole number within the key's range, for set_uint and set_int. */
+static int key_number(const struct key *k, const char *v, const char *where,
+		      unsigned long *n, struct totp_err *err)
 {
-	unsigned long n;
 	char s[48];
 
-	if (parse_ulong(v, k->min, k->max, &n) != 0)
+	if (parse_ulong(v, k->min, k->max, n) != 0)
 		return bad(err, where, k->name,
 			   "\"%s\" is not a whole number from %lu to %lu", shown(v, s),
 			   k->min, k->max);
+	return 0;
+}
+
+static int set_uint(struct cfg *c, const struct key *k, const char *v, const char *where,
+		    struct totp_err *err)
+{
+	unsigned long n = 0;
+
+	if (key_number(k, v, where, &n, err) != 0)
+		return -1;
 	*(unsigned *)((char *)c + k->off) = (unsigned)n;
 	return 0;
 }
@@ -233,13 +243,10 @@ static int set_uint(struct cfg *c, const struct key *k, const char *v, const cha
 static int set_int(struct cfg *c, const struct key *k, const char *v, const char *where,
 		   struct totp_err *err)
 {
-	unsigned long n;
-	char s[48];
+	unsigned long n = 0;
 
-	if (parse_ulong(v, k->min, k->max, &n) != 0)
-		return bad(err, where, k->name,
-			   "\"%s\" is not a whole number from %lu to %lu", shown(v, s),
-			   k->min, k->max);
+	if (key_number(k, v, where, &n, err) != 0)
+		return -1;
 	*(int *)((char *)c + k->off) = (int)n;
 	return 0;
 }
@@ -366,7 +373,7 @@ static int add_type(struct cfg *c, const char *item)
 
 static int add_digits(struct cfg *c, const char *item)
 {
-	unsigned long n;
+	unsigned long n = 0;
 
 	if (parse_ulong(item, OTP_DIGITS_MIN, OTP_DIGITS_MAX, &n) != 0)
 		return -1;
@@ -378,7 +385,7 @@ static int add_digits(struct cfg *c, const char *item)
 
 static int add_period(struct cfg *c, const char *item)
 {
-	unsigned long n;
+	unsigned long n = 0;
 	size_t i = 0;
 
 	if (parse_ulong(item, 1, 3600, &n) != 0)
