@@ -77,7 +77,7 @@ W=$(mktemp -d "${BENCH_DIR:-/var/tmp}/pam_totp-bench.XXXXXX")
 mkdir -p "$W/conf" "$RESULTS"
 # A million files take minutes to delete: the scratch folder goes in the
 # background once the report is written.
-trap 'echo "bench: removing $W in the background" >&2; (rm -rf "$W" >/dev/null 2>&1 &)' EXIT
+trap 'echo "bench: removing $W in the background" >&2; (setsid rm -rf "$W" >/dev/null 2>&1 &)' EXIT
 trap 'exit 1' INT TERM
 ROWS=$W/rows.tsv   # module n logins p50 p99 lps rss_kb gen_rate status note
 KROWS=$W/krows.tsv # module k logins lps
