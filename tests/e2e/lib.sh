@@ -6,6 +6,8 @@
 # undo step with at_exit.  Results are TAP-like lines, "ok - ..." and
 # "not ok - ...", which run.sh counts.
 # shellcheck shell=bash
+# Variables set here are used by the scripts that source this file.
+# shellcheck disable=SC2034
 set -u
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -45,13 +47,17 @@ expect_eq() { # expect_eq GOT WANT NAME
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (installs into the system, adds users and PAM services)"
 need() { for c in "$@"; do command -v "$c" >/dev/null 2>&1 || skip_all "$c not installed (scripts/deps.sh)"; done; }
 need_py() { "$PY" -c "import $1" 2>/dev/null || skip_all "python3 module $1 missing (scripts/deps.sh)"; }
-[ -x "$ENROLL" ] && [ -f "$PAMDIR/pam_totp.so" ] ||
+if [ ! -x "$ENROLL" ] || [ ! -f "$PAMDIR/pam_totp.so" ]; then
 	skip_all "pam_totp is not installed; run tests/e2e/run.sh, which installs it"
+fi
 
 T=$(mktemp -d /tmp/pam_totp_e2e.XXXXXX)
 chmod 755 "$T"
+# CLEANUP is shell code, run with eval.
+# shellcheck disable=SC2089,SC2090
 CLEANUP="rm -rf '$T'"
 at_exit() { CLEANUP="$1; $CLEANUP"; }
+# shellcheck disable=SC2090
 trap 'eval "$CLEANUP"' EXIT
 trap 'exit 130' INT TERM HUP
 
@@ -99,13 +105,16 @@ print(v if not isinstance(v, (dict, list)) else json.dumps(v))' "$1" 2>/dev/null
 
 # ---- codes -------------------------------------------------------------------
 # code SECRET OFFSET [OATHTOOL OPTIONS]: oathtool's code for the time step
-# OFFSET steps from now (30 s steps).  The module accepts a step within
-# its window (1) that is newer than the last one accepted, so after a
-# `verify` with step 0, step +1 is a fresh login code, at once: no sleeping.
+# OFFSET steps from now (30 s steps); the options default to --totp
+# (SHA1, 6 digits), else give them all ("--totp=sha256 -d 8").  The module
+# accepts a step within its window (1) that is newer than the last one
+# accepted, so after a `verify` with step 0, step +1 is a fresh login
+# code, at once: no sleeping.
 code() {
 	local s=$1 off=$2
 	shift 2
-	oathtool --totp "$@" -N "@$(($(date +%s) + off * 30))" -b "$s"
+	[ $# -gt 0 ] || set -- --totp
+	oathtool "$@" -N "@$(($(date +%s) + off * 30))" -b "$s"
 }
 
 # wrong_code SECRET [OATHTOOL OPTIONS]: a code of the right length that is
@@ -113,10 +122,11 @@ code() {
 wrong_code() {
 	local s=$1 n c d
 	shift
+	[ $# -gt 0 ] || set -- --totp
 	n=$(code "$s" 0 "$@" | tr -d '\n' | wc -c)
 	for d in 0 1 2 3 4 5 6 7 8 9; do
 		c=$(printf "%${n}s" "" | tr ' ' "$d")
-		if ! oathtool --totp "$@" -w 2 -b "$s" "$c" >/dev/null 2>&1; then
+		if ! oathtool "$@" -w 2 -b "$s" "$c" >/dev/null 2>&1; then
 			echo "$c"
 			return
 		fi
@@ -176,9 +186,9 @@ CONF
 # /dev/log, writing authpriv to $T/auth.log, and stops at exit.
 LOGSRC=""
 syslog_setup() {
-	local mark="pam_totp_e2e_mark_$$_$RANDOM" f i
+	local mark="pam_totp_e2e_mark_$$_$RANDOM" f
 	if [ -S /dev/log ] && logger -u /dev/log -p authpriv.notice -t pam_totp_e2e "$mark" 2>/dev/null; then
-		for i in 1 2 3 4 5 6 7 8 9 10; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
 			for f in /var/log/auth.log /var/log/secure /var/log/messages /var/log/syslog; do
 				if [ -f "$f" ] && grep -qF "$mark" "$f"; then
 					LOGSRC=$f
@@ -214,13 +224,13 @@ RS
 	fi
 	local pid=$!
 	at_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f /dev/log"
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		[ -S /dev/log ] && break
 		sleep 0.1
 	done
 	[ -S /dev/log ] || return 1
 	logger -u /dev/log -p authpriv.notice -t pam_totp_e2e "$mark"
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		grep -qF "$mark" "$LOGSRC" && return 0
 		sleep 0.1
 	done
@@ -243,8 +253,7 @@ syslog_since() {
 
 # wait_log POS PATTERN: waits (up to 5 s) for an extended regex to be logged.
 wait_log() {
-	local i
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		syslog_since "$1" | grep -qE "$2" && return 0
 		sleep 0.1
 	done

@@ -14,6 +14,8 @@
 #
 # Prints one TAP-like line per check and ends with
 #     e2e: N passed, N failed
+# ok and not_ok always succeed, so "test && ok || not_ok" is safe.
+# shellcheck disable=SC2015
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,7 +36,10 @@ ok() { passed=$((passed + 1)); echo "ok - $*"; }
 not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
 
 T=$(mktemp -d /tmp/pam_totp_e2e_run.XXXXXX)
+# CLEANUP is shell code, run with eval.
+# shellcheck disable=SC2089,SC2090
 CLEANUP="rm -rf '$T'"
+# shellcheck disable=SC2090
 trap 'eval "$CLEANUP"' EXIT
 trap 'exit 130' INT TERM HUP
 

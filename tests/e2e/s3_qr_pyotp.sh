@@ -7,6 +7,9 @@
 # codes then verify the registration and log in through pamtester.  A
 # removed generator no longer logs in, even with a code that would be
 # fresh.
+# ok and not_ok always succeed, so "test && ok || not_ok" is safe.
+# shellcheck disable=SC2015
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 need zbarimg oathtool pamtester useradd
 need_py pyotp
