@@ -185,9 +185,14 @@ CONF
 # (or the journal) is read; else rsyslogd runs for this script, on
 # /dev/log, writing authpriv to $T/auth.log, and stops at exit.
 LOGSRC=""
+devlog_alive() {
+	"$PY" -c 'import socket
+socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).connect("/dev/log")' 2>/dev/null
+}
 syslog_setup() {
 	local mark="pam_totp_e2e_mark_$$_$RANDOM" f
-	if [ -S /dev/log ] && logger -u /dev/log -p authpriv.notice -t pam_totp_e2e "$mark" 2>/dev/null; then
+	if devlog_alive; then
+		logger -u /dev/log -p authpriv.notice -t pam_totp_e2e "$mark"
 		for _ in 1 2 3 4 5 6 7 8 9 10; do
 			for f in /var/log/auth.log /var/log/secure /var/log/messages /var/log/syslog; do
 				if [ -f "$f" ] && grep -qF "$mark" "$f"; then
