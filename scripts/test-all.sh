@@ -63,6 +63,22 @@ autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 step "build with -Werror, make check"
 build_and_check "$top/_build" --enable-werror || status=1
 
+step "valgrind over the PAM-stack tests (the build without sanitizers)"
+if command -v valgrind >/dev/null 2>&1; then
+	if (cd "$top/_build" && make -s valgrind-check >valgrind-check.out 2>&1); then
+		grep 'ERROR SUMMARY' "$top/_build/tests/test_pam.valgrind.log"
+		passed=$((passed + 1))
+	else
+		cat "$top/_build/valgrind-check.out"
+		echo "valgrind: errors or leaks (see above)"
+		failed=$((failed + 1))
+		status=1
+	fi
+else
+	echo "valgrind not installed: skipped"
+	skipped=$((skipped + 1))
+fi
+
 step "build with ASan and UBSan, make check"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	build_and_check "$top/_build-san" --enable-werror --enable-sanitizers || status=1
