@@ -72,7 +72,8 @@ else
 	tail -n 20 "$T/destdir.log"
 	not_ok "make install DESTDIR=..."
 fi
-for f in /usr/bin/totp-enroll "$pamdir/pam_totp.so" /usr/share/man/man1/totp-enroll.1; do
+for f in /usr/bin/totp-enroll "$pamdir/pam_totp.so" /usr/share/man/man1/totp-enroll.1 \
+	/usr/share/man/man8/pam_totp.8 /usr/share/man/man5/pam_totp.conf.5; do
 	[ -f "$dest$f" ] && ok "DESTDIR: $f" || not_ok "DESTDIR: $f missing"
 done
 [ -x "$dest/usr/bin/totp-enroll" ] && ok "DESTDIR: totp-enroll is executable" || not_ok "DESTDIR: totp-enroll not executable"
