@@ -4,7 +4,7 @@
 set -eu
 
 BUILD="build-essential autoconf automake libtool pkg-config
-	libpam0g-dev liboath-dev libqrencode-dev libgdbm-dev libcmocka-dev libcrypt-dev"
+	libpam0g-dev liboath-dev libqrencode-dev libpng-dev libgdbm-dev libcmocka-dev libcrypt-dev"
 # The test suite drives real clients: pamtester, oathtool, python3-pyotp,
 # zbarimg (with ImageMagick to draw the terminal's QR code), OpenSSH,
 # pam_wrapper; and the peers the benchmark measures.
