@@ -50,7 +50,16 @@ static int find_target(const struct opts *o, struct context *x, struct totp_err 
 
 static int root_only(const struct opts *o, const struct context *x, struct totp_err *err)
 {
-	if ((o->cmd == CMD_LIST || o->cmd == CMD_UNLOCK) && x->caller.uid != 0)
+	if (x->caller.uid == 0)
+		return 0;
+	if (o->cmd == CMD_EXPORT)
+		return totp_err_set(
+		    err, TOTP_R_PERMISSION,
+		    "only root can export a record; use status for your own");
+	if (o->cmd == CMD_IMPORT && o->import_from == IMPORT_FROM_OATH)
+		return totp_err_set(err, TOTP_R_PERMISSION,
+				    "only root can import a pam_oath users file");
+	if (o->cmd == CMD_LIST || o->cmd == CMD_UNLOCK)
 		return totp_err_set(
 		    err, TOTP_R_PERMISSION, "only root can %s; ask an administrator",
 		    o->cmd == CMD_LIST ? "list a realm's users" : "unlock a generator");

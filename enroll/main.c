@@ -16,6 +16,8 @@
 
 #include "answer.h"
 #include "context.h"
+#include "export.h"
+#include "import_cmd.h"
 #include "lifecycle.h"
 #include "list.h"
 #include "opts.h"
@@ -217,6 +219,10 @@ static int run(const struct opts *o)
 		return cmd_register(o, &x);
 	case CMD_LIST:
 		return cmd_list(o, &x);
+	case CMD_IMPORT:
+		return import_command(o, &x);
+	case CMD_EXPORT:
+		return export_command(o, &x);
 	default:
 		return cmd_record(o, &x);
 	}

@@ -19,6 +19,8 @@ enum {
 	OPT_PERIOD,
 	OPT_ALGORITHM,
 	OPT_TYPE,
+	OPT_FROM,
+	OPT_DRY_RUN,
 };
 
 static const struct option longopts[] = {
@@ -33,6 +35,8 @@ static const struct option longopts[] = {
     {"period", required_argument, NULL, OPT_PERIOD},
     {"algorithm", required_argument, NULL, OPT_ALGORITHM},
     {"type", required_argument, NULL, OPT_TYPE},
+    {"from", required_argument, NULL, OPT_FROM},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -41,7 +45,8 @@ static const struct option longopts[] = {
 static const char *const names[] = {
     [CMD_ENROLL] = "enroll", [CMD_REGISTER] = "register", [CMD_VERIFY] = "verify",
     [CMD_STATUS] = "status", [CMD_REMOVE] = "remove",	  [CMD_LIST] = "list",
-    [CMD_UNLOCK] = "unlock", [CMD_HELP] = "help",	  [CMD_VERSION] = "version",
+    [CMD_UNLOCK] = "unlock", [CMD_IMPORT] = "import",	  [CMD_EXPORT] = "export",
+    [CMD_HELP] = "help",     [CMD_VERSION] = "version",
 };
 
 const char *command_name(enum command c)
@@ -63,6 +68,11 @@ void opts_usage(FILE *f)
 	    "  remove        remove the generator\n"
 	    "  list          every user of a system-store realm (root only)\n"
 	    "  unlock        clear failures and a lockout (root only)\n"
+	    "  export        the record without its secret, for audits (root only)\n"
+	    "  import --from google-authenticator [FILE]\n"
+	    "                a ~/.google_authenticator file (default: the user's own)\n"
+	    "  import --from oath FILE\n"
+	    "                every token of a pam_oath users file (root only)\n"
 	    "\n"
 	    "Options:\n"
 	    "  -r, --realm=NAME       realm (default: default)\n"
@@ -76,6 +86,8 @@ void opts_usage(FILE *f)
 	    "      --period=SECONDS   TOTP step, if the realm allows it\n"
 	    "      --algorithm=ALG    sha1, sha256 or sha512, if the realm allows it\n"
 	    "      --type=totp|hotp   generator type, if the realm allows it\n"
+	    "      --from=SOURCE      import from google-authenticator or oath\n"
+	    "      --dry-run          import: say what would happen, write nothing\n"
 	    "  -h, --help             show this help\n"
 	    "  -V, --version          show the version\n"
 	    "\n"
@@ -100,7 +112,8 @@ static int parse_uint(const char *opt, const char *s, unsigned *out, struct totp
 static int parse_command(int argc, char **argv, struct opts *o, struct totp_err *err)
 {
 	static const enum command cmds[] = {CMD_REGISTER, CMD_VERIFY, CMD_STATUS,
-					    CMD_REMOVE,	  CMD_LIST,   CMD_UNLOCK};
+					    CMD_REMOVE,	  CMD_LIST,   CMD_UNLOCK,
+					    CMD_IMPORT,	  CMD_EXPORT};
 	int nargs;
 
 	if (optind >= argc)
@@ -119,9 +132,47 @@ static int parse_command(int argc, char **argv, struct opts *o, struct totp_err 
 				    "verify takes one CODE: the code your app shows now");
 	if (o->cmd == CMD_VERIFY)
 		o->code = argv[optind + 1];
+	else if (o->cmd == CMD_IMPORT && nargs <= 1)
+		o->file = nargs == 1 ? argv[optind + 1] : NULL;
 	else if (nargs != 0)
 		return totp_err_set(err, TOTP_R_INVALID, "%s takes no argument ('%s')",
 				    argv[optind], argv[optind + 1]);
+	return 0;
+}
+
+static int parse_from(const char *arg, struct opts *o, struct totp_err *err)
+{
+	if (strcmp(arg, "google-authenticator") == 0)
+		o->import_from = IMPORT_FROM_GA;
+	else if (strcmp(arg, "oath") == 0)
+		o->import_from = IMPORT_FROM_OATH;
+	else
+		return totp_err_set(err, TOTP_R_INVALID,
+				    "--from: '%s' is not google-authenticator or oath",
+				    arg);
+	return 0;
+}
+
+/* import needs --from; --from and --dry-run belong to import. */
+static int check_import(const struct opts *o, struct totp_err *err)
+{
+	if (o->cmd != CMD_IMPORT) {
+		if (o->import_from != IMPORT_FROM_NONE || o->dry_run)
+			return totp_err_set(err, TOTP_R_INVALID,
+					    "--from and --dry-run apply only to import");
+		return 0;
+	}
+	if (o->import_from == IMPORT_FROM_NONE)
+		return totp_err_set(
+		    err, TOTP_R_INVALID,
+		    "import needs --from google-authenticator or --from oath");
+	if (o->import_from == IMPORT_FROM_OATH && o->file == NULL)
+		return totp_err_set(err, TOTP_R_INVALID,
+				    "import --from oath needs the users file (FILE)");
+	if (o->import_from == IMPORT_FROM_OATH && o->user != NULL)
+		return totp_err_set(
+		    err, TOTP_R_INVALID,
+		    "import --from oath takes its users from FILE, not --user");
 	return 0;
 }
 
@@ -163,6 +214,11 @@ static int parse_option(int c, const char *arg, struct opts *o, struct totp_err 
 			return totp_err_set(
 			    err, TOTP_R_INVALID,
 			    "--algorithm: '%s' is not sha1, sha256 or sha512", arg);
+		return 0;
+	case OPT_FROM:
+		return parse_from(arg, o, err);
+	case OPT_DRY_RUN:
+		o->dry_run = true;
 		return 0;
 	case OPT_TYPE:
 		o->set_type = true;
@@ -223,6 +279,8 @@ int opts_parse(int argc, char **argv, struct opts *o, struct totp_err *err)
 			return -1;
 	}
 	if (parse_command(argc, argv, o, err) < 0)
+		return -1;
+	if (check_import(o, err) < 0)
 		return -1;
 	return check_combination(o, err);
 }

@@ -20,9 +20,13 @@ enum command {
 	CMD_REMOVE,
 	CMD_LIST,
 	CMD_UNLOCK,
+	CMD_IMPORT, /* import --from SOURCE [FILE] */
+	CMD_EXPORT, /* one record without its secret (root) */
 	CMD_HELP,
 	CMD_VERSION,
 };
+
+enum import_from { IMPORT_FROM_NONE, IMPORT_FROM_GA, IMPORT_FROM_OATH };
 
 struct opts {
 	enum command cmd;
@@ -35,6 +39,10 @@ struct opts {
 	enum otp_type type;
 	enum otp_alg alg;
 	unsigned digits, period;
+	/* import only */
+	enum import_from import_from;
+	bool dry_run;
+	const char *file; /* import's FILE, or NULL */
 };
 
 /* Fills *o; a malformed command line is TOTP_R_INVALID with a message
