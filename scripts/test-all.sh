@@ -2,8 +2,10 @@
 # The whole test suite, from a clean checkout on Debian 12:
 #   sudo ./scripts/test-all.sh
 # Installs the packages, builds with -Werror and runs `make check`, then
-# builds again with ASan and UBSan and runs the unit tests again.  Tests
-# that need root say so and are skipped when not run as root.
+# builds again with ASan and UBSan and runs the unit tests again, then, as
+# root, the end-to-end tests (tests/e2e/run.sh: installs into the system,
+# drives real clients, undoes it all).  Tests that need root say so and
+# are skipped when not run as root.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -80,6 +82,28 @@ fi
 step "build with ASan and UBSan, make check"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	build_and_check "$top/_build-san" --enable-werror --enable-sanitizers || status=1
+
+step "end to end, with real clients (tests/e2e, as root)"
+# Installs into the system paths, drives pamtester, oathtool, pyotp,
+# zbarimg, sshd and su, and undoes it all; its own build, in _build-e2e.
+if [ "$(id -u)" -eq 0 ]; then
+	e2e_out=$top/_build/e2e.out
+	E2E_TIMEOUT=240 "$top/tests/e2e/run.sh" | tee "$e2e_out" || status=1
+	e2e_p=$(sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$e2e_out" | tail -n 1)
+	e2e_f=$(sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$e2e_out" | tail -n 1)
+	e2e_s=$(sed -n 's/^# e2e: \([0-9]*\) skipped$/\1/p' "$e2e_out" | tail -n 1)
+	if [ -z "$e2e_p" ]; then
+		echo "e2e: no summary line"
+		e2e_f=1
+		status=1
+	fi
+	passed=$((passed + ${e2e_p:-0}))
+	failed=$((failed + ${e2e_f:-0}))
+	skipped=$((skipped + ${e2e_s:-0}))
+else
+	echo "not root: the end-to-end tests are skipped (they need root)"
+	skipped=$((skipped + 1))
+fi
 
 step "make distcheck"
 (cd "$top/_build" && make -s distcheck >distcheck.log 2>&1) && echo "distcheck: passed" || {
