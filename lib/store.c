@@ -238,12 +238,7 @@ static int file_open(int dirfd, const char *name, int flags, const struct store_
 		close(fd);
 		return -1;
 	}
-	/* regular now: blocking reads are what GDBM expects */
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
-		totp_err_errno(err, errno, "cannot set up %s %s", kind, shown);
-		close(fd);
-		return -1;
-	}
+	/* O_NONBLOCK stays: it has no effect on a regular file (open(2)) */
 	return fd;
 }
 
