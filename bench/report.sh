@@ -15,7 +15,7 @@ label() {
 	case $1 in
 	permit) echo "pam_permit (floor)" ;;
 	totp) echo "pam_totp" ;;
-	totp-nosync) echo "pam_totp, sync_login=no" ;;
+	totp-sync) echo "pam_totp, sync_login=yes" ;;
 	oath) echo "pam_oath" ;;
 	ga) echo "pam_google_authenticator" ;;
 	*) echo "$1" ;;
@@ -52,10 +52,10 @@ label() {
 	echo
 	echo "| target | measured | met |"
 	echo "| --- | --- | --- |"
-	awk -F'\t' -v totps="totp totp-nosync" '
+	awk -F'\t' -v totps="totp totp-sync" '
 	$9 == "ok" || $9 == "bounded" { p[$1 "@" $2] = $4; seen[$2] = 1 }
 	function have(k) { return (k in p) && p[k] != "" && p[k] + 0 > 0 }
-	function name(m) { return m == "totp" ? "pam_totp" : "pam_totp, sync_login=no" }
+	function name(m) { return m == "totp" ? "pam_totp" : "pam_totp, sync_login=yes" }
 	function line(what, a, b, limit, inv,   r) {
 		if (!have(a) || !have(b)) { printf "| %s | not measured | - |\n", what; return }
 		r = p[a] / p[b]
@@ -84,8 +84,8 @@ label() {
 	echo "| module | users | records/s |"
 	echo "| --- | ---: | ---: |"
 	while IFS='	' read -r m n logins p50 p99 lps rss rate status note; do
-		# permit has no records; the sync_login=no rows share pam_totp's store.
-		case $m in permit | totp-nosync) continue ;; esac
+		# permit has no records; the sync_login=yes rows share pam_totp's store.
+		case $m in permit | totp-sync) continue ;; esac
 		[ "$rate" = - ] && rate="- ($note)"
 		printf '| %s | %s | %s |\n' "$(label "$m")" "$n" "$rate"
 	done <"$rows"

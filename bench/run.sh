@@ -18,7 +18,7 @@
 #   BENCH_K          parallel processes for the throughput rows (1 2 4 8)
 #   BENCH_K_N        realm size for them (100000)
 #   BENCH_K_LOGINS   logins per throughput row, split over the processes (1000)
-#   BENCH_MODULES    rows to run (permit totp totp-nosync oath ga)
+#   BENCH_MODULES    rows to run (permit totp totp-sync oath ga)
 #   BENCH_DIR        where the stores go: a new folder is made (and removed)
 #                    in it (/var/tmp; /dev/shm leaves the disk out)
 #   PAM_TOTP_SO      the module (BUILD/.libs/pam_totp.so)
@@ -36,7 +36,7 @@ set -eu
 : "${BENCH_K:=1 2 4 8}"
 : "${BENCH_K_N:=100000}"
 : "${BENCH_K_LOGINS:=1000}"
-: "${BENCH_MODULES:=permit totp totp-nosync oath ga}"
+: "${BENCH_MODULES:=permit totp totp-sync oath ga}"
 : "${PAM_TOTP_SO:=$BUILD/.libs/pam_totp.so}"
 
 LOGIN=$BUILD/bench/bench_login
@@ -93,9 +93,9 @@ field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 service() { # module n
 	case $1 in
 	permit) echo "auth required pam_permit.so" ;;
-	totp | totp-nosync)
-		sync=yes
-		[ "$1" = totp-nosync ] && sync=no
+	totp | totp-sync)
+		sync=no # the default
+		[ "$1" = totp-sync ] && sync=yes
 		printf '[bench]\nstore = %s/totp/%%r.db\nsync_login = %s\n' "$W" "$sync" \
 			>"$W/conf/$1.conf"
 		echo "auth required $PAM_TOTP_SO realm=bench conf=$W/conf/$1.conf"
@@ -109,7 +109,7 @@ service() { # module n
 generate() { # module n
 	case $1 in
 	permit) echo "-" ;;
-	totp | totp-nosync)
+	totp | totp-sync)
 		mkdir -p "$W/totp"
 		out=$(timeout "$BENCH_GEN_BOUND" "$GEN" totp "$W/totp/bench.db" "$2") || return 1
 		field "$out" records_per_s
