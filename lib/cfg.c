@@ -55,7 +55,7 @@ void cfg_defaults(struct cfg *c)
 	c->lockout = 300;
 	c->emergency_codes = 5;
 	c->lock_timeout_ms = 2000;
-	c->sync_login = true;
+	c->sync_login = false; /* why: pam_totp(8), DURABILITY */
 	c->allow_algorithms = 1u << OTP_SHA1 | 1u << OTP_SHA256 | 1u << OTP_SHA512;
 	c->allow_digits = 1u << 6 | 1u << 8;
 	c->allow_types = 1u << OTP_TOTP | 1u << OTP_HOTP;

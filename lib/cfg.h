@@ -21,7 +21,7 @@
  *   /var/lib/totp/%r.db; or a path template with %h home, %u user, %r
  *   realm, %% a percent) type (totp) algorithm (sha1) digits (6)
  *   period (30) window (1) max_failures (5) lockout (300, seconds)
- *   emergency_codes (5) lock_timeout (2000, ms) sync_login (yes)
+ *   emergency_codes (5) lock_timeout (2000, ms) sync_login (no)
  *   allow_algorithms (sha1,sha256,sha512) allow_digits (6,8)
  *   allow_periods (30,60) allow_types (totp,hotp)
  * Module options: nullok prompt ("Verification code: ") echo_code debug

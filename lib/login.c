@@ -14,6 +14,20 @@ static bool is_ready(int found, const struct record *r)
 	return found && r->state == RECORD_READY;
 }
 
+/* Only digits can be an emergency code: anything else is just wrong, and
+ * must count as a failure rather than trouble in the hash check. */
+static bool maybe_emergency(const char *code)
+{
+	size_t n = strlen(code);
+
+	if (n != EMERGENCY_DIGITS)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (code[i] < '0' || code[i] > '9')
+			return false;
+	return true;
+}
+
 static bool is_locked(const struct record *r, int64_t now)
 {
 	return r->locked_until != 0 && now < r->locked_until;
@@ -56,6 +70,7 @@ int login_precheck(const struct cfg *c, const struct store_location *loc,
 	if (rc == 0) {
 		res->failures = r.failures;
 		res->locked_until = r.locked_until;
+		res->digits = is_ready(found, &r) ? r.params.digits : 0;
 		if (!is_ready(found, &r))
 			res->outcome = LOGIN_NOT_ENROLLED;
 		else if (is_locked(&r, now_ms / 1000))
@@ -140,7 +155,7 @@ static int decide(struct record *r, const struct cfg *c, const char *code,
 		r->failures = 0;
 	}
 	ok = check_otp(r, c, code, now);
-	if (ok == 0 && strlen(code) == EMERGENCY_DIGITS && emergency_remaining(r) > 0) {
+	if (ok == 0 && maybe_emergency(code) && emergency_remaining(r) > 0) {
 		ok = emergency_use(r, code, err);
 		if (ok < 0)
 			return -1;
@@ -176,6 +191,7 @@ int login_check(const struct cfg *c, const struct store_location *loc, const cha
 		res->failures = r.failures;
 		res->locked_until = r.locked_until;
 		res->emergency_left = emergency_remaining(&r);
+		res->digits = r.params.digits;
 	}
 	store_close(s);
 	record_wipe(&r);

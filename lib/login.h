@@ -46,11 +46,13 @@ struct login_result {
 	bool locked_now;	 /* this failure started a lockout */
 	uint32_t failures;	 /* consecutive failures after this */
 	int64_t locked_until;	 /* unix seconds, when locked */
+	unsigned digits;	 /* the generator's code length, when ready */
 };
 
 /* Fills res->outcome with LOGIN_SUCCESS (go on and prompt),
- * LOGIN_NOT_ENROLLED or LOGIN_LOCKED_OUT.  A missing store is "not
- * enrolled"; any other store trouble is -1. */
+ * LOGIN_NOT_ENROLLED or LOGIN_LOCKED_OUT, and res->digits for a ready
+ * generator (forward_pass splits the answer with it).  A missing store is
+ * "not enrolled"; any other store trouble is -1. */
 int login_precheck(const struct cfg *c, const struct store_location *loc,
 		   const char *user, int64_t now_ms, struct login_result *res,
 		   struct totp_err *err);

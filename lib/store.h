@@ -49,14 +49,14 @@ enum store_mode {
 };
 
 struct store_opts {
-	uid_t owner;	   /* who must own the database, lock file and folder */
+	uid_t owner;	     /* who must own the database, lock file and folder */
 	int lock_timeout_ms; /* how long to wait for the lock */
-	bool sync;	   /* fsync after each put/delete (else at close only if asked) */
+	bool sync;	     /* fsync after each put and delete */
 };
-/* Measured fact: GDBM 1.23's gdbm_close always fsyncs a database opened
- * for writing, whatever `sync` says, so every STORE_WRITE open costs one
- * fsync at close (about 0.7 ms on ext4 here); `sync` adds one per put and
- * delete on top.  A STORE_READ open never fsyncs. */
+/* Durability is store_put's (with `sync`) and store_sync's: store_close
+ * itself never fsyncs, although GDBM 1.23's gdbm_close would (store.c).
+ * Every put is written to the file before it returns either way; `sync`
+ * decides only whether it survives a crash of the machine. */
 
 struct store;
 

@@ -4,16 +4,18 @@
 set -eu
 
 BUILD="build-essential autoconf automake libtool pkg-config
-	libpam0g-dev liboath-dev libqrencode-dev libgdbm-dev libcmocka-dev libcrypt-dev"
+	libpam0g-dev liboath-dev libqrencode-dev libpng-dev libgdbm-dev libcmocka-dev libcrypt-dev"
 # The test suite drives real clients: pamtester, oathtool, python3-pyotp,
 # zbarimg (with ImageMagick to draw the terminal's QR code), OpenSSH,
 # pam_wrapper; clang and libFuzzer for fuzz/ (libclang-rt-14-dev holds
 # libFuzzer and the sanitizer runtimes: clang only recommends it, and we
-# install without recommends); and the peers the benchmark measures.
+# install without recommends); and the peers the benchmark measures, its
+# plot (gnuplot), its private mount namespace (util-linux's unshare) and its
+# profiler (perf).
 TEST="pamtester oathtool python3 python3-pyotp zbar-tools imagemagick
 	libpam-wrapper libpamtest0-dev openssh-server openssh-client
 	mandoc valgrind clang-format rsyslog clang libclang-rt-14-dev
-	libpam-oath libpam-google-authenticator gnuplot-nox"
+	libpam-oath libpam-google-authenticator gnuplot-nox util-linux linux-perf"
 
 want=${1:-all}
 case "$want" in

@@ -3,8 +3,10 @@
 #   sudo ./scripts/test-all.sh
 # Installs the packages, builds with -Werror and runs `make check`, then
 # builds again with ASan and UBSan and runs the unit tests again, then
-# runs each libFuzzer target for FUZZ_SECONDS (60) with clang.  Tests
-# that need root say so and are skipped when not run as root.
+# runs each libFuzzer target for FUZZ_SECONDS (60) with clang, then, as
+# root, the end-to-end tests (tests/e2e/run.sh: installs into the system,
+# drives real clients, undoes it all).  Tests that need root say so and
+# are skipped when not run as root.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -62,6 +64,22 @@ autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 step "build with -Werror, make check"
 build_and_check "$top/_build" --enable-werror || status=1
 
+step "valgrind over the PAM-stack tests (the build without sanitizers)"
+if command -v valgrind >/dev/null 2>&1; then
+	if (cd "$top/_build" && make -s valgrind-check >valgrind-check.out 2>&1); then
+		grep 'ERROR SUMMARY' "$top/_build/tests/test_pam.valgrind.log"
+		passed=$((passed + 1))
+	else
+		cat "$top/_build/valgrind-check.out"
+		echo "valgrind: errors or leaks (see above)"
+		failed=$((failed + 1))
+		status=1
+	fi
+else
+	echo "valgrind not installed: skipped"
+	skipped=$((skipped + 1))
+fi
+
 step "build with ASan and UBSan, make check"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	build_and_check "$top/_build-san" --enable-werror --enable-sanitizers || status=1
@@ -72,12 +90,34 @@ step "fuzzing: each libFuzzer target for ${FUZZ_SECONDS:-60} s"
 rm -rf "$top/_build-fuzz"
 mkdir -p "$top/_build-fuzz"
 (cd "$top/_build-fuzz" && "$top/configure" -q CC=clang --enable-fuzzing --enable-werror &&
-	make -s -j"$jobs" && make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}") \
+	make -s -j"$jobs" fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}") \
 	>"$top/_build-fuzz/fuzz-summary.log" 2>&1 || status=1
 cat "$top/_build-fuzz/fuzz-summary.log"
 # one result per target: passed when it ran its time with no crash
 passed=$((passed + $(grep -c ' executions in .*, 0 crashes,' "$top/_build-fuzz/fuzz-summary.log" || true)))
 failed=$((failed + $(grep -cE ' executions in .*, [1-9][0-9]* crashes,' "$top/_build-fuzz/fuzz-summary.log" || true)))
+
+step "end to end, with real clients (tests/e2e, as root)"
+# Installs into the system paths, drives pamtester, oathtool, pyotp,
+# zbarimg, sshd and su, and undoes it all; its own build, in _build-e2e.
+if [ "$(id -u)" -eq 0 ]; then
+	e2e_out=$top/_build/e2e.out
+	E2E_TIMEOUT=240 "$top/tests/e2e/run.sh" | tee "$e2e_out" || status=1
+	e2e_p=$(sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$e2e_out" | tail -n 1)
+	e2e_f=$(sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$e2e_out" | tail -n 1)
+	e2e_s=$(sed -n 's/^# e2e: \([0-9]*\) skipped$/\1/p' "$e2e_out" | tail -n 1)
+	if [ -z "$e2e_p" ]; then
+		echo "e2e: no summary line"
+		e2e_f=1
+		status=1
+	fi
+	passed=$((passed + ${e2e_p:-0}))
+	failed=$((failed + ${e2e_f:-0}))
+	skipped=$((skipped + ${e2e_s:-0}))
+else
+	echo "not root: the end-to-end tests are skipped (they need root)"
+	skipped=$((skipped + 1))
+fi
 
 step "make distcheck"
 (cd "$top/_build" && make -s distcheck >distcheck.log 2>&1) && echo "distcheck: passed" || {

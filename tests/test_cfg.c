@@ -85,7 +85,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.lockout, 300);
 	assert_int_equal(c.emergency_codes, 5);
 	assert_int_equal(c.lock_timeout_ms, 2000);
-	assert_true(c.sync_login);
+	assert_false(c.sync_login);
 	assert_int_equal(c.allow_algorithms, 7);
 	assert_int_equal(c.allow_digits, (1 << 6) | (1 << 8));
 	assert_int_equal(c.allow_types, 3);
@@ -197,10 +197,10 @@ static void test_flag_values(void **state)
 	cfg_defaults(&c);
 	assert_accepted(&c, "nullok", "yes");
 	assert_accepted(&c, "debug", "true");
-	assert_accepted(&c, "sync_login", "0");
+	assert_accepted(&c, "sync_login", "1");
 	assert_true(c.nullok);
 	assert_true(c.debug);
-	assert_false(c.sync_login);
+	assert_true(c.sync_login);
 	assert_false(c.echo_code);
 	assert_accepted(&c, "nullok", "no");
 	assert_false(c.nullok);

@@ -1,0 +1,131 @@
+#!/bin/sh
+# Turns run.sh's rows into results.md and latency.png.
+#   report.sh ROWS.tsv KROWS.tsv META OUTDIR
+# ROWS: module n logins p50 p99 logins/s rss_kb gen_rate status note
+# KROWS: module k logins logins/s
+set -eu
+rows=$1
+krows=$2
+meta=$3
+out=$4
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+label() {
+	case $1 in
+	permit) echo "pam_permit (floor)" ;;
+	totp) echo "pam_totp" ;;
+	totp-sync) echo "pam_totp, sync_login=yes" ;;
+	oath) echo "pam_oath" ;;
+	ga) echo "pam_google_authenticator" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+{
+	echo "# Login cost against the number of users"
+	echo
+	cat "$meta"
+	echo
+	echo "## Per login"
+	echo
+	echo "Time of one \`pam_authenticate\` (the module's whole work, the prompt answered"
+	echo "at once by the driver); logins/s over the whole loop (\`pam_start\`,"
+	echo "\`pam_authenticate\`, \`pam_end\`) in one process; peak RSS of that process."
+	echo
+	echo "| module | users | logins | p50 µs | p99 µs | logins/s | peak RSS MiB | note |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+	while IFS='	' read -r m n logins p50 p99 lps rss rate status note; do
+		rssm=-
+		[ "$rss" != - ] && rssm=$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')
+		case $status in
+		skipped) p50=-; p99=-; lps=-; rssm=-; note="skipped: $note" ;;
+		failed) note="FAILED: $note" ;;
+		esac
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(label "$m")" "$n" \
+			"$logins" "$p50" "$p99" "$lps" "$rssm" "$note"
+	done <"$rows"
+	echo
+	echo "## Targets"
+	echo
+	echo "Shown, not asserted.  Ratios of p50."
+	echo
+	echo "| target | measured | met |"
+	echo "| --- | --- | --- |"
+	awk -F'\t' -v totps="totp totp-sync" '
+	$9 == "ok" || $9 == "bounded" { p[$1 "@" $2] = $4; seen[$2] = 1 }
+	function have(k) { return (k in p) && p[k] != "" && p[k] + 0 > 0 }
+	function name(m) { return m == "totp" ? "pam_totp" : "pam_totp, sync_login=yes" }
+	function line(what, a, b, limit, inv,   r) {
+		if (!have(a) || !have(b)) { printf "| %s | not measured | - |\n", what; return }
+		r = p[a] / p[b]
+		if (inv && r <= 1) printf "| %s | 1/%.1f (%s vs %s µs) | %s |\n", what, 1 / r, p[a], p[b], r <= limit ? "yes" : "no"
+		else if (inv) printf "| %s | %.2fx, slower (%s vs %s µs) | no |\n", what, r, p[a], p[b]
+		else printf "| %s | %.2fx (%s vs %s µs) | %s |\n", what, r, p[a], p[b], r <= limit ? "yes" : "no"
+	}
+	END {
+		split(totps, ts, " ")
+		for (i = 1; i <= 2; i++) {
+			t = ts[i]; nm = name(t)
+			line(nm ": at 100k users, p50 <= 1/50 of pam_oath", t "@100000", "oath@100000", 1 / 50, 1)
+			line(nm ": at 100k users, p50 <= 1/4 of pam_google_authenticator", t "@100000", "ga@100000", 1 / 4, 1)
+			line(nm ": 1M users within 1.5x of 1k users", t "@1000000", t "@1000", 1.5, 0)
+			for (n = 1000; n <= 1000000; n *= 10)
+				line(nm ": within 3x of pam_permit, " n " users", t "@" n, "permit@" n, 3, 0)
+		}
+	}' "$rows"
+	echo
+	echo "## Enrolment"
+	echo
+	echo "Records written per second by \`bench_gen\` (pam_totp: one locked open, a"
+	echo "\`store_put\` per user with sync off, one sync at the end; the peers: their"
+	echo "files written directly)."
+	echo
+	echo "| module | users | records/s |"
+	echo "| --- | ---: | ---: |"
+	while IFS='	' read -r m n logins p50 p99 lps rss rate status note; do
+		# permit has no records; the sync_login=yes rows share pam_totp's store.
+		case $m in permit | totp-sync) continue ;; esac
+		[ "$rate" = - ] && rate="- ($note)"
+		printf '| %s | %s | %s |\n' "$(label "$m")" "$n" "$rate"
+	done <"$rows"
+	if [ -s "$krows" ]; then
+		echo
+		echo "## Parallel logins"
+		echo
+		echo "K processes started together, each logging in its own users of one realm;"
+		echo "logins/s is all their logins over the time from the common start to the"
+		echo "last one's end."
+		echo
+		echo "| module | users | K | logins | logins/s |"
+		echo "| --- | ---: | ---: | ---: | ---: |"
+		while IFS='	' read -r m kn k logins lps; do
+			printf '| %s | %s | %s | %s | %s |\n' "$(label "$m")" "$kn" "$k" "$logins" "$lps"
+		done <"$krows"
+	fi
+} >"$out/results.md"
+
+# One data file per module: users, p50.
+plots=""
+for m in $(cut -f1 "$rows" | awk '!seen[$0]++'); do
+	awk -F'\t' -v m="$m" '$1 == m && ($9 == "ok" || $9 == "bounded") { print $2, $4 }' \
+		"$rows" >"$tmp/$m.dat"
+	[ -s "$tmp/$m.dat" ] || continue
+	plots="$plots${plots:+, }'$tmp/$m.dat' using 1:2 with linespoints lw 2 title '$(label "$m")'"
+done
+if [ -n "$plots" ]; then
+	gnuplot <<EOF
+set terminal pngcairo size 900,560 font ",11" noenhanced
+set output '$out/latency.png'
+set title 'Login latency (p50 of pam_authenticate) against the number of users'
+set xlabel 'users in the store'
+set ylabel 'p50 latency, microseconds'
+set logscale x
+set logscale y
+set grid
+set key top left
+set xrange [500:2000000]
+set xtics ("1k" 1000, "10k" 10000, "100k" 100000, "1M" 1000000)
+plot $plots
+EOF
+fi

@@ -1,0 +1,37 @@
+/*
+ * answer: totp-enroll's JSON answers, one object on stdout each, in the
+ * shapes of ZITADEL's user service:
+ *
+ *   details   {"sequence":"N","changeDate":"RFC 3339 ms","resourceOwner":REALM}
+ *   register  {"details":{...},"uri":"otpauth://...","secret":"BASE32",
+ *              "emergencyCodes":["12345678",...]}
+ *   verify, remove, unlock   {"details":{...}}
+ *   status    {"details":{...},"user":..,"state":..,"type":..,"algorithm":..,
+ *              "digits":N,"period":N,"created":..,"lastSuccess":{..}|null,
+ *              "lastFailure":{..}|null,"failures":N,"lockedUntil":..|null,
+ *              "emergencyCodesLeft":N}
+ *   list      {"details":{"totalResult":"N","resourceOwner":REALM},
+ *              "result":[{"user":..,"state":..,...},...]}
+ *   error     {"code":GRPC,"message":"...","details":[{"@type":
+ *              "type.googleapis.com/google.rpc.ErrorInfo","reason":"symlink",
+ *              "domain":"pam_totp"}]}
+ *
+ * Each returns 0, or -1 when stdout could not be written.
+ */
+#ifndef ENROLL_ANSWER_H
+#define ENROLL_ANSWER_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "errors.h"
+#include "lifecycle.h"
+#include "list.h"
+
+int answer_error(FILE *f, const struct totp_err *e);
+int answer_register(FILE *f, const struct registration *r, const char *realm);
+int answer_details(FILE *f, const struct record *r, const char *realm);
+int answer_status(FILE *f, const char *user, const struct record *r, const char *realm);
+int answer_list(FILE *f, const char *realm, const struct list_entry *v, size_t n);
+
+#endif

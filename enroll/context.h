@@ -1,0 +1,32 @@
+/*
+ * context: everything a command needs, resolved once from the options:
+ * who runs it (the caller), on whom (the target), the realm's
+ * configuration, where the target's record lives, and, for register, the
+ * generator's parameters, issuer and account label.  Setting it up is
+ * where "who may do what" is decided, before any store is touched.
+ */
+#ifndef ENROLL_CONTEXT_H
+#define ENROLL_CONTEXT_H
+
+#include <stdbool.h>
+
+#include "account.h"
+#include "cfg.h"
+#include "errors.h"
+#include "opts.h"
+
+#define CONTEXT_HOST_MAX 256
+
+struct context {
+	struct cfg cfg;
+	struct account caller, target;
+	struct store_location loc;
+	struct otp_params params;
+	char host[CONTEXT_HOST_MAX];
+	char issuer[CFG_ISSUER_MAX];
+	char label[STORE_USER_MAX + CONTEXT_HOST_MAX + 2]; /* user@host */
+};
+
+int context_setup(const struct opts *o, struct context *x, struct totp_err *err);
+
+#endif

@@ -1,0 +1,184 @@
+/* export: one record without its secret (shapes in export.h). */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include "answer.h"
+#include "emergency.h"
+#include "export.h"
+#include "json.h"
+#include "lifecycle.h"
+#include "priv.h"
+#include "text.h"
+
+static void time_or_null(struct json *j, const char *key, int64_t seconds)
+{
+	char when[JSON_TIME_BUF];
+
+	json_key(j, key);
+	if (seconds == 0)
+		json_null(j);
+	else
+		json_string(j, json_time_ms(seconds * 1000, when));
+}
+
+static void event_json(struct json *j, const char *key, const struct record_event *e)
+{
+	json_key(j, key);
+	if (e->time == 0) {
+		json_null(j);
+		return;
+	}
+	json_object_open(j);
+	time_or_null(j, "time", e->time);
+	json_kv_string(j, "service", e->service);
+	json_kv_string(j, "rhost", e->rhost);
+	json_object_close(j);
+}
+
+static void record_json(struct json *j, const struct record *r)
+{
+	json_key(j, "record");
+	json_object_open(j);
+	json_kv_uint(j, "version", RECORD_VERSION);
+	json_kv_string(j, "state", record_state_name(r->state));
+	json_kv_string(j, "type", otp_type_name(r->params.type));
+	json_kv_string(j, "algorithm", otp_alg_name(r->params.alg));
+	json_kv_uint(j, "digits", r->params.digits);
+	if (r->params.type == OTP_TOTP)
+		json_kv_uint(j, "period", r->params.period);
+	json_key(j, "window");
+	if (r->window)
+		json_uint(j, r->window);
+	else
+		json_null(j);
+	json_key(j, r->params.type == OTP_HOTP ? "nextCounter" : "lastUsedStep");
+	if (r->params.type == OTP_TOTP && r->counter == 0)
+		json_null(j);
+	else
+		json_uint_string(j, r->counter);
+	json_kv_uint(j, "failures", r->failures);
+	time_or_null(j, "lockedUntil", r->locked_until);
+	time_or_null(j, "created", r->created);
+	event_json(j, "lastSuccess", &r->last_success);
+	event_json(j, "lastFailure", &r->last_failure);
+	json_key(j, "emergencyCodes");
+	json_object_open(j);
+	json_kv_uint(j, "total", r->emergency_count);
+	json_kv_uint(j, "left", emergency_remaining(r));
+	json_object_close(j);
+	json_object_close(j);
+}
+
+static int export_json(FILE *f, const char *user, const struct record *r,
+		       const char *realm)
+{
+	struct json j;
+	char when[JSON_TIME_BUF];
+
+	json_begin(&j, f);
+	json_object_open(&j);
+	json_key(&j, "details");
+	json_object_open(&j);
+	json_key(&j, "sequence");
+	json_uint_string(&j, r->sequence);
+	json_kv_string(&j, "changeDate", json_time_ms(r->change_date_ms, when));
+	json_kv_string(&j, "resourceOwner", realm);
+	json_object_close(&j);
+	json_kv_string(&j, "user", user);
+	record_json(&j, r);
+	json_object_close(&j);
+	return json_end(&j);
+}
+
+/* UTC, so that an audit reads the same wherever it is run. */
+static const char *utc(int64_t seconds, char *buf, size_t sz)
+{
+	time_t t = (time_t)seconds;
+	struct tm tm;
+
+	if (seconds == 0 || !gmtime_r(&t, &tm) ||
+	    strftime(buf, sz, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, sz, "never");
+	return buf;
+}
+
+static void event_text(FILE *f, const char *key, const struct record_event *e)
+{
+	char buf[64];
+
+	fprintf(f, "%-16s %s", key, utc(e->time, buf, sizeof(buf)));
+	if (e->time && e->service[0])
+		fprintf(f, " service=%s", e->service);
+	if (e->time && e->rhost[0])
+		fprintf(f, " rhost=%s", e->rhost);
+	fputc('\n', f);
+}
+
+static void export_text(FILE *f, const char *user, const struct record *r,
+			const char *realm)
+{
+	char buf[64];
+
+	fprintf(f, "%-16s %s\n%-16s %s\n", "user", user, "realm", realm);
+	fprintf(f, "%-16s %d\n", "version", RECORD_VERSION);
+	fprintf(f, "%-16s %s\n", "state", record_state_name(r->state));
+	fprintf(f, "%-16s %s\n%-16s %s\n%-16s %u\n", "type",
+		otp_type_name(r->params.type), "algorithm", otp_alg_name(r->params.alg),
+		"digits", r->params.digits);
+	if (r->params.type == OTP_TOTP)
+		fprintf(f, "%-16s %u\n", "period", r->params.period);
+	if (r->window)
+		fprintf(f, "%-16s %u\n", "window", r->window);
+	else
+		fprintf(f, "%-16s realm's\n", "window");
+	fprintf(f, "%-16s %llu\n",
+		r->params.type == OTP_HOTP ? "next counter" : "last used step",
+		(unsigned long long)r->counter);
+	fprintf(f, "%-16s %u\n", "failures", (unsigned)r->failures);
+	fprintf(f, "%-16s %s\n", "locked until", utc(r->locked_until, buf, sizeof(buf)));
+	fprintf(f, "%-16s %s\n", "created", utc(r->created, buf, sizeof(buf)));
+	event_text(f, "last success", &r->last_success);
+	event_text(f, "last failure", &r->last_failure);
+	fprintf(f, "%-16s %u of %u left\n", "emergency codes", emergency_remaining(r),
+		(unsigned)r->emergency_count);
+	fprintf(f, "%-16s %llu\n", "sequence", (unsigned long long)r->sequence);
+	fprintf(f, "%-16s %s\n", "change date",
+		utc(r->change_date_ms / 1000, buf, sizeof(buf)));
+}
+
+static int fail(const struct opts *o, const struct totp_err *err)
+{
+	if (o->json)
+		answer_error(stdout, err);
+	else
+		text_error(stderr, err);
+	return totp_reason_exit(err->reason);
+}
+
+int export_command(const struct opts *o, const struct context *x)
+{
+	struct record r;
+	struct totp_err err;
+	struct priv p;
+	int rc;
+
+	totp_err_clear(&err);
+	if (priv_become(&x->target, &x->loc, &p, &err) < 0)
+		return fail(o, &err);
+	rc = lifecycle_status(&x->cfg, &x->loc, x->target.name, &r, &err);
+	priv_restore(&p);
+	if (rc < 0)
+		return fail(o, &err);
+	/* lifecycle_status wiped the secret; the hashes are counted, never shown */
+	explicit_bzero(r.secret, sizeof(r.secret));
+	if (o->json)
+		rc = export_json(stdout, x->target.name, &r, x->cfg.realm);
+	else
+		export_text(stdout, x->target.name, &r, x->cfg.realm), rc = 0;
+	record_wipe(&r);
+	return rc == 0 && fflush(stdout) == 0 && !ferror(stdout) ? EX_OK : EX_IOERR;
+}

@@ -1,0 +1,253 @@
+/*
+ * totp-enroll: register, verify, show and remove one user's TOTP/HOTP
+ * generator.  This file runs the commands: it resolves the context, calls
+ * lib/lifecycle.c (where every rule is) as the store's owner, and hands
+ * the result to answer.c (JSON) or text.c.  Never installed setuid.
+ */
+#include "config.h"
+
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "answer.h"
+#include "context.h"
+#include "export.h"
+#include "import_cmd.h"
+#include "lifecycle.h"
+#include "list.h"
+#include "opts.h"
+#include "priv.h"
+#include "prompt.h"
+#include "qr.h"
+#include "text.h"
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reports err as JSON or text; the exit code follows the reason. */
+static int fail(const struct opts *o, const struct totp_err *err)
+{
+	if (o->json)
+		answer_error(stdout, err);
+	else
+		text_error(stderr, err);
+	return totp_reason_exit(err->reason);
+}
+
+/* A JSON or text answer that could not be written. */
+static int written(int rc)
+{
+	return rc == 0 && fflush(stdout) == 0 && !ferror(stdout) ? EX_OK : EX_IOERR;
+}
+
+/* ---- store calls, as the store's owner ------------------------------------ */
+
+enum op { OP_VERIFY, OP_REMOVE, OP_UNLOCK, OP_STATUS };
+
+static int store_op(const struct context *x, enum op op, const char *code,
+		    struct record *out, struct totp_err *err)
+{
+	struct priv p;
+	int rc;
+
+	if (priv_become(&x->target, &x->loc, &p, err) < 0)
+		return -1;
+	switch (op) {
+	case OP_VERIFY:
+		rc = lifecycle_verify(&x->cfg, &x->loc, x->target.name, code, now_ms(),
+				      out, err);
+		break;
+	case OP_REMOVE:
+		rc = lifecycle_remove(&x->cfg, &x->loc, x->target.name, now_ms(), out,
+				      err);
+		break;
+	case OP_UNLOCK:
+		rc = lifecycle_unlock(&x->cfg, &x->loc, x->target.name, now_ms(), out,
+				      err);
+		break;
+	default:
+		rc = lifecycle_status(&x->cfg, &x->loc, x->target.name, out, err);
+	}
+	priv_restore(&p);
+	return rc;
+}
+
+static int do_register(const struct context *x, struct registration *r,
+		       struct totp_err *err)
+{
+	struct priv p;
+	int rc;
+
+	if (priv_become(&x->target, &x->loc, &p, err) < 0)
+		return -1;
+	rc = lifecycle_register(&x->cfg, &x->loc, x->target.name, &x->params, x->issuer,
+				x->label, now_ms(), r, err);
+	priv_restore(&p);
+	return rc;
+}
+
+/* ---- commands ------------------------------------------------------------- */
+
+static int verify_one(void *arg, const char *code, struct totp_err *err)
+{
+	struct record rec;
+	int rc = store_op(arg, OP_VERIFY, code, &rec, err);
+
+	if (rc == 0)
+		text_done(stdout, CMD_VERIFY, arg, &rec);
+	record_wipe(&rec);
+	return rc;
+}
+
+/* Bare totp-enroll on a terminal: confirm at once. */
+static int confirm(const struct opts *o, const struct context *x)
+{
+	struct totp_err err;
+	int sig;
+
+	totp_err_clear(&err);
+	switch (prompt_confirm(STDIN_FILENO, stdout, verify_one, (void *)x, &sig, &err)) {
+	case PROMPT_VERIFIED:
+		return EX_OK;
+	case PROMPT_INTERRUPTED:
+		text_verify_hint(stdout, x);
+		fflush(stdout);
+		return sig ? 128 + sig : EX_TEMPFAIL;
+	case PROMPT_FAILED:
+		text_verify_hint(stdout, x);
+		return totp_reason_exit(err.reason);
+	default:
+		fail(o, &err);
+		text_verify_hint(stdout, x);
+		return totp_reason_exit(err.reason);
+	}
+}
+
+static int cmd_register(const struct opts *o, const struct context *x)
+{
+	struct registration r;
+	struct totp_err err;
+	int rc;
+
+	totp_err_clear(&err);
+	if (do_register(x, &r, &err) < 0)
+		return fail(o, &err);
+	/* The file is the caller's, written after root took its ids back. */
+	if (o->qr_file != NULL && qr_write_file(o->qr_file, r.uri, &err) < 0) {
+		lifecycle_registration_wipe(&r);
+		return fail(o, &err);
+	}
+	if (o->json) {
+		rc = written(answer_register(stdout, &r, x->cfg.realm));
+	} else {
+		text_register(stdout, x, &r, o->qr);
+		rc = written(0);
+	}
+	lifecycle_registration_wipe(&r);
+	if (rc != EX_OK || o->json)
+		return rc;
+	if (o->cmd == CMD_ENROLL && isatty(STDIN_FILENO))
+		return confirm(o, x);
+	text_verify_hint(stdout, x);
+	return written(0);
+}
+
+static int cmd_record(const struct opts *o, const struct context *x)
+{
+	static const enum op ops[] = {[CMD_VERIFY] = OP_VERIFY,
+				      [CMD_REMOVE] = OP_REMOVE,
+				      [CMD_UNLOCK] = OP_UNLOCK,
+				      [CMD_STATUS] = OP_STATUS};
+	struct record rec;
+	struct totp_err err;
+	int rc;
+
+	totp_err_clear(&err);
+	if (store_op(x, ops[o->cmd], o->code, &rec, &err) < 0)
+		return fail(o, &err);
+	if (o->json && o->cmd == CMD_STATUS)
+		rc = answer_status(stdout, x->target.name, &rec, x->cfg.realm);
+	else if (o->json)
+		rc = answer_details(stdout, &rec, x->cfg.realm);
+	else if (o->cmd == CMD_STATUS)
+		text_status(stdout, x, &rec), rc = 0;
+	else
+		text_done(stdout, o->cmd, x, &rec), rc = 0;
+	record_wipe(&rec);
+	return written(rc);
+}
+
+static int cmd_list(const struct opts *o, const struct context *x)
+{
+	struct list_entry *v;
+	struct totp_err err;
+	size_t n;
+	int rc;
+
+	totp_err_clear(&err);
+	if (list_realm(&x->cfg, &x->loc, &v, &n, &err) < 0)
+		return fail(o, &err);
+	if (o->json)
+		rc = answer_list(stdout, x->cfg.realm, v, n);
+	else
+		text_list(stdout, x->cfg.realm, v, n), rc = 0;
+	free(v);
+	return written(rc);
+}
+
+static int run(const struct opts *o)
+{
+	static struct context x; /* large; one per process */
+	struct totp_err err;
+
+	totp_err_clear(&err);
+	if (otp_init(&err) < 0 || context_setup(o, &x, &err) < 0)
+		return fail(o, &err);
+	switch (o->cmd) {
+	case CMD_ENROLL:
+	case CMD_REGISTER:
+		return cmd_register(o, &x);
+	case CMD_LIST:
+		return cmd_list(o, &x);
+	case CMD_IMPORT:
+		return import_command(o, &x);
+	case CMD_EXPORT:
+		return export_command(o, &x);
+	default:
+		return cmd_record(o, &x);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct totp_err err;
+
+	/* Whatever this process creates holds a secret or guards one. */
+	umask(077);
+	setlocale(LC_ALL, "");
+	totp_err_clear(&err);
+	if (opts_parse(argc, argv, &o, &err) < 0) {
+		fail(&o, &err);
+		return EX_USAGE;
+	}
+	if (o.cmd == CMD_HELP) {
+		opts_usage(stdout);
+		return written(0);
+	}
+	if (o.cmd == CMD_VERSION) {
+		printf("totp-enroll (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+		return written(0);
+	}
+	return run(&o);
+}

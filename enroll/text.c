@@ -1,0 +1,164 @@
+/* text: the human-readable answers. */
+#include "config.h"
+
+#include <stdbool.h>
+#include <string.h>
+#include <time.h>
+
+#include "emergency.h"
+#include "text.h"
+
+void text_error(FILE *f, const struct totp_err *e)
+{
+	fprintf(f, "totp-enroll: %s\n", e->msg);
+}
+
+void text_group4(const char *s, char *out, size_t outsz)
+{
+	size_t o = 0;
+
+	if (outsz == 0)
+		return;
+	for (size_t i = 0; s[i] != '\0' && o + 2 < outsz; i++) {
+		if (i > 0 && i % 4 == 0)
+			out[o++] = ' ';
+		out[o++] = s[i];
+	}
+	out[o] = '\0';
+}
+
+/* " for alice" when root acts on someone else, else "". */
+static const char *for_whom(const struct context *x, char *buf, size_t sz)
+{
+	if (x->target.uid == x->caller.uid)
+		return "";
+	snprintf(buf, sz, " for %s", x->target.name);
+	return buf;
+}
+
+static void params_line(FILE *f, const struct otp_params *p)
+{
+	if (p->type == OTP_TOTP)
+		fprintf(f, "(TOTP, %s, %u digits, a new code every %u seconds)\n",
+			otp_alg_name(p->alg), p->digits, p->period);
+	else
+		fprintf(f, "(HOTP, %s, %u digits, counter starting at 0)\n",
+			otp_alg_name(p->alg), p->digits);
+}
+
+void text_register(FILE *f, const struct context *x, const struct registration *r,
+		   enum qr_mode qr)
+{
+	char who[STORE_USER_MAX + 8], grouped[TEXT_GROUPED_MAX];
+	struct totp_err err;
+
+	totp_err_clear(&err);
+	fprintf(f,
+		"Registered a new generator%s in realm %s; it stays pending until "
+		"a code from the app confirms it.\n\n",
+		for_whom(x, who, sizeof(who)), x->cfg.realm);
+	if (qr_mode_resolve(qr) != QR_NONE) {
+		fputs("Scan this QR code with your authenticator app:\n\n", f);
+		if (qr_print(f, r->uri, qr, &err) < 0)
+			text_error(stderr, &err);
+		fputs("\n", f);
+	}
+	fprintf(f, "Or open this URI:\n  %s\n\n", r->uri);
+	text_group4(r->secret_b32, grouped, sizeof(grouped));
+	fprintf(f, "Or type this secret by hand, account %s, issuer %s:\n  %s\n",
+		x->label, x->issuer, grouped);
+	params_line(f, &r->rec.params);
+	explicit_bzero(grouped, sizeof(grouped));
+	if (r->n_codes == 0)
+		return;
+	fputs("\nEmergency codes: each works once instead of a code from the app.\n"
+	      "Write them down now; they are never shown again.\n",
+	      f);
+	for (unsigned i = 0; i < r->n_codes; i++)
+		fprintf(f, "  %s\n", r->codes[i]);
+}
+
+void text_verify_hint(FILE *f, const struct context *x)
+{
+	bool other_conf = strcmp(x->cfg.conf_path, cfg_default_path()) != 0;
+	bool other_realm = strcmp(x->cfg.realm, "default") != 0;
+
+	fputs("\nThe registration is pending.  Finish it with the code the app shows:\n"
+	      "  totp-enroll",
+	      f);
+	if (other_conf)
+		fprintf(f, " --conf %s", x->cfg.conf_path);
+	if (other_realm)
+		fprintf(f, " --realm %s", x->cfg.realm);
+	if (x->target.uid != x->caller.uid)
+		fprintf(f, " --user %s", x->target.name);
+	fputs(" verify CODE\n", f);
+}
+
+void text_done(FILE *f, enum command cmd, const struct context *x, const struct record *r)
+{
+	const char *what = cmd == CMD_VERIFY   ? "Verified: logins now ask for its codes"
+			   : cmd == CMD_REMOVE ? "Removed: logins no longer ask for codes"
+					       : "Unlocked: failures cleared";
+
+	fprintf(f, "%s (%s, realm %s, sequence %llu).\n", what, x->target.name,
+		x->cfg.realm, (unsigned long long)r->sequence);
+}
+
+/* Local time for a person; "never" for 0. */
+static const char *when(int64_t seconds, char *buf, size_t sz)
+{
+	time_t t = (time_t)seconds;
+	struct tm tm;
+
+	if (seconds == 0 || localtime_r(&t, &tm) == NULL ||
+	    strftime(buf, sz, "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+		snprintf(buf, sz, "never");
+	return buf;
+}
+
+static void event_line(FILE *f, const char *label, const struct record_event *e)
+{
+	char buf[64];
+
+	fprintf(f, "%-15s %s", label, when(e->time, buf, sizeof(buf)));
+	if (e->time != 0 && e->service[0] != '\0')
+		fprintf(f, " (%s%s%s)", e->service, e->rhost[0] ? " from " : "",
+			e->rhost);
+	fputc('\n', f);
+}
+
+void text_status(FILE *f, const struct context *x, const struct record *r)
+{
+	char buf[64];
+
+	fprintf(f, "%-15s %s\n", "user", x->target.name);
+	fprintf(f, "%-15s %s\n", "realm", x->cfg.realm);
+	fprintf(f, "%-15s %s\n", "state", record_state_name(r->state));
+	fprintf(f, "%-15s %s, %s, %u digits", "generator", otp_type_name(r->params.type),
+		otp_alg_name(r->params.alg), r->params.digits);
+	if (r->params.type == OTP_TOTP)
+		fprintf(f, ", %u seconds", r->params.period);
+	fputc('\n', f);
+	fprintf(f, "%-15s %s\n", "created", when(r->created, buf, sizeof(buf)));
+	event_line(f, "last success", &r->last_success);
+	event_line(f, "last failure", &r->last_failure);
+	fprintf(f, "%-15s %u\n", "failures", (unsigned)r->failures);
+	fprintf(f, "%-15s %s\n", "locked until", when(r->locked_until, buf, sizeof(buf)));
+	fprintf(f, "%-15s %u\n", "emergency codes", emergency_remaining(r));
+	fprintf(f, "%-15s %llu\n", "sequence", (unsigned long long)r->sequence);
+	if (r->state == RECORD_PENDING)
+		text_verify_hint(f, x);
+}
+
+void text_list(FILE *f, const char *realm, const struct list_entry *v, size_t n)
+{
+	char buf[64];
+
+	fprintf(f, "%zu user%s in realm %s\n", n, n == 1 ? "" : "s", realm);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "  %-20s %-8s %s failures %u locked until %s\n", v[i].user,
+			record_state_name(v[i].rec.state),
+			otp_type_name(v[i].rec.params.type), (unsigned)v[i].rec.failures,
+			when(v[i].rec.locked_until, buf, sizeof(buf)));
+}

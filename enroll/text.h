@@ -1,0 +1,39 @@
+/*
+ * text: totp-enroll's answers for a person on a terminal.  Results go to
+ * stdout, errors to stderr as "totp-enroll: MESSAGE".
+ */
+#ifndef ENROLL_TEXT_H
+#define ENROLL_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "context.h"
+#include "lifecycle.h"
+#include "list.h"
+#include "opts.h"
+#include "qr.h"
+
+void text_error(FILE *f, const struct totp_err *e);
+
+/* The QR code (unless QR_NONE), the URI, the secret in groups of four and
+ * the emergency codes. */
+void text_register(FILE *f, const struct context *x, const struct registration *r,
+		   enum qr_mode qr);
+
+/* What to run to confirm a pending registration. */
+void text_verify_hint(FILE *f, const struct context *x);
+
+/* After verify, remove or unlock. */
+void text_done(FILE *f, enum command cmd, const struct context *x,
+	       const struct record *r);
+
+void text_status(FILE *f, const struct context *x, const struct record *r);
+void text_list(FILE *f, const char *realm, const struct list_entry *v, size_t n);
+
+/* "ABCD EFGH ..." into out (at least SECRET_B32_MAX * 5 / 4 + 1 bytes). */
+#define TEXT_GROUPED_MAX (SECRET_B32_MAX * 5 / 4 + 1)
+void text_group4(const char *s, char *out, size_t outsz);
+
+#endif

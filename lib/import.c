@@ -1,0 +1,155 @@
+/* import: reading a source file safely, and the record an import makes. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "import.h"
+
+void import_entry_wipe(struct import_entry *e)
+{
+	if (e)
+		explicit_bzero(e, sizeof(*e));
+}
+
+void import_buf_free(char *buf, size_t len)
+{
+	if (!buf)
+		return;
+	explicit_bzero(buf, len);
+	free(buf);
+}
+
+/* Reads exactly `size` bytes (the file may shrink under us: then less). */
+static int read_all(int fd, char *buf, size_t size, size_t *got, const char *path,
+		    struct totp_err *err)
+{
+	size_t n = 0;
+
+	while (n < size) {
+		ssize_t r = read(fd, buf + n, size - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return totp_err_errno(err, errno, "cannot read %s", path);
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	*got = n;
+	return 0;
+}
+
+static int check_opened(int fd, size_t max, const char *path, size_t *size,
+			struct totp_err *err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return totp_err_errno(err, errno, "cannot stat %s", path);
+	if (!S_ISREG(st.st_mode))
+		return totp_err_set(err, TOTP_R_NOT_REGULAR,
+				    "%s is not a regular file: give the file itself",
+				    path);
+	if (st.st_size < 0 || (unsigned long long)st.st_size > max)
+		return totp_err_set(
+		    err, TOTP_R_INVALID,
+		    "%s is larger than %zu bytes: it is not a file to import", path, max);
+	*size = (size_t)st.st_size;
+	return 0;
+}
+
+int import_read_file(const char *path, size_t max, char **buf, size_t *len,
+		     struct totp_err *err)
+{
+	size_t size = 0, got = 0;
+	char *b;
+	int fd;
+
+	*buf = NULL;
+	*len = 0;
+	/* O_NONBLOCK: a FIFO put in the file's place must not hang us. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return totp_err_set(
+			    err, TOTP_R_SYMLINK,
+			    "%s is a symbolic link: give the file it points to", path);
+		return totp_err_errno(err, errno, "cannot open %s", path);
+	}
+	if (check_opened(fd, max, path, &size, err) < 0) {
+		close(fd);
+		return -1;
+	}
+	b = malloc(size + 1);
+	if (!b) {
+		close(fd);
+		return totp_err_set(err, TOTP_R_NOMEM, "out of memory reading %s", path);
+	}
+	if (read_all(fd, b, size, &got, path, err) < 0) {
+		close(fd);
+		import_buf_free(b, size + 1);
+		return -1;
+	}
+	close(fd);
+	b[got] = '\0';
+	*buf = b;
+	*len = got;
+	return 0;
+}
+
+static int hash_codes(const struct import_entry *e, struct record *r,
+		      struct totp_err *err)
+{
+	const char *ptrs[IMPORT_CODES_MAX];
+
+	if (e->n_codes == 0)
+		return 0;
+	if (e->n_codes > IMPORT_CODES_MAX)
+		return totp_err_set(
+		    err, TOTP_R_INVALID,
+		    "%u scratch codes are more than the %d a record keeps", e->n_codes,
+		    IMPORT_CODES_MAX);
+	for (unsigned i = 0; i < e->n_codes; i++) {
+		if (strlen(e->codes[i]) != EMERGENCY_DIGITS ||
+		    strspn(e->codes[i], "0123456789") != EMERGENCY_DIGITS)
+			return totp_err_set(err, TOTP_R_INVALID,
+					    "scratch code %u is not %d digits", i + 1,
+					    EMERGENCY_DIGITS);
+		ptrs[i] = e->codes[i];
+	}
+	return emergency_set(r, ptrs, e->n_codes, err);
+}
+
+int import_to_record(const struct import_entry *e, uint64_t prev_sequence, int64_t now_ms,
+		     struct record *out, struct totp_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (otp_params_check(&e->params, err) < 0)
+		return -1;
+	if (e->secret_len == 0 || e->secret_len > SECRET_MAX)
+		return totp_err_set(err, TOTP_R_INVALID,
+				    "the secret is %zu bytes: it must be 1 to %d",
+				    e->secret_len, SECRET_MAX);
+	out->state = RECORD_READY;
+	out->params = e->params;
+	out->window = (uint8_t)(e->window > OTP_WINDOW_MAX ? OTP_WINDOW_MAX : e->window);
+	memcpy(out->secret, e->secret, e->secret_len);
+	out->secret_len = (uint8_t)e->secret_len;
+	out->counter = e->counter;
+	out->created = now_ms / 1000;
+	out->last_success.time = e->last_used;
+	out->sequence = prev_sequence;
+	if (hash_codes(e, out, err) < 0) {
+		record_wipe(out);
+		return -1;
+	}
+	/* registered, then verified: the phone proved it long ago. */
+	record_add_event(out, now_ms);
+	record_add_event(out, now_ms);
+	return 0;
+}

@@ -1,0 +1,474 @@
+/*
+ * pam_totp: the PAM face of lib/login: options, prompting, privileges and
+ * return codes.  Every rule about codes, records and locks is in lib/.
+ *
+ * The flow: settings (pam_totp.conf, then the pam.d arguments); the user;
+ * a short shared look at the record (login_precheck) so that nobody holds
+ * the store's lock while a person types; the prompt; then the check that
+ * counts, under one exclusive lock (login_check).  A user store is only
+ * touched after dropping to its owner, and privileges come back before the
+ * next step, on every path.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#define PAM_SM_AUTH
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+#include <security/pam_modutil.h>
+
+#include "account.h"
+#include "cfg.h"
+#include "emergency.h"
+#include "login.h"
+#include "otp.h"
+
+/* Requested on every call: libpam applies it only when the stack fails,
+ * and takes the longest any module asked for. */
+#define FAIL_DELAY_USEC 2000000u
+/* An answer holds at most a password and a code. */
+#define ANSWER_MAX (PAM_MAX_RESP_SIZE + 1)
+#define FORWARD_PROMPT "Password and verification code: "
+#define LOCKED_MESSAGE "Too many failed attempts: try again later."
+
+struct ctx {
+	pam_handle_t *pamh;
+	int flags;
+	struct cfg cfg;
+	const char *user; /* as the application gave it */
+	const char *service;
+	const char *rhost;
+	bool known; /* the user exists: acct and loc are filled */
+	struct account acct;
+	struct store_location loc;
+};
+
+static const char *or_dash(const char *s)
+{
+	return s != NULL && *s != '\0' ? s : "-";
+}
+
+/* A name that is not a possible key may hold anything (a password typed
+ * as the user name, control characters): it is not logged as it is. */
+static const char *user_for_log(const struct ctx *x)
+{
+	if (x->known)
+		return x->acct.name;
+	if (x->user != NULL && store_user_name_check(x->user, NULL) == 0)
+		return x->user;
+	return "(invalid name)";
+}
+
+/* One log line, always naming who, where and from where; never a code. */
+__attribute__((format(printf, 3, 4))) static void note(const struct ctx *x, int prio,
+						       const char *fmt, ...)
+{
+	char what[TOTP_ERR_MSG_MAX + 128];
+	va_list ap;
+
+	if ((prio & LOG_PRIMASK) == LOG_DEBUG && !x->cfg.debug)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	pam_syslog(x->pamh, LOG_AUTHPRIV | prio,
+		   "%s; user=%s realm=%s service=%s rhost=%s", what, user_for_log(x),
+		   or_dash(x->cfg.realm), or_dash(x->service), or_dash(x->rhost));
+}
+
+static bool silent(const struct ctx *x)
+{
+	return ((unsigned)x->flags & PAM_SILENT) != 0;
+}
+
+static void tell_user(const struct ctx *x, const char *msg)
+{
+	if (!silent(x))
+		(void)pam_error(x->pamh, "%s", msg);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *item_string(pam_handle_t *pamh, int item)
+{
+	const void *v = NULL;
+
+	if (pam_get_item(pamh, item, &v) != PAM_SUCCESS)
+		return NULL;
+	return v;
+}
+
+/* ---- privileges ---------------------------------------------------------- */
+
+/* Linux-PAM's own initialiser stores -1 in uid_t/gid_t fields. */
+#define DEF_PRIVS(n)                                                                     \
+	_Pragma("GCC diagnostic push")                                                   \
+	    _Pragma("GCC diagnostic ignored \"-Wsign-conversion\"")                      \
+		PAM_MODUTIL_DEF_PRIVS(n);                                                \
+	_Pragma("GCC diagnostic pop")
+
+/* For a user store: from here on, files are opened as the user. */
+static int drop(struct ctx *x, struct pam_modutil_privs *p, struct totp_err *err)
+{
+	const struct passwd *pw;
+
+	if (!x->loc.per_user)
+		return 0;
+	pw = pam_modutil_getpwnam(x->pamh, x->acct.name);
+	if (pw == NULL)
+		return totp_err_set(err, TOTP_R_NOT_FOUND, "cannot look up %s again",
+				    x->acct.name);
+	if (pam_modutil_drop_priv(x->pamh, p, pw) != PAM_SUCCESS)
+		return totp_err_set(err, TOTP_R_PERMISSION,
+				    "cannot drop privileges to %s to read the user store",
+				    x->acct.name);
+	return 0;
+}
+
+static int regain(struct ctx *x, struct pam_modutil_privs *p, struct totp_err *err)
+{
+	if (!x->loc.per_user)
+		return 0;
+	if (pam_modutil_regain_priv(x->pamh, p) != PAM_SUCCESS)
+		return totp_err_set(
+		    err, TOTP_R_INTERNAL,
+		    "cannot regain privileges after reading the user store");
+	return 0;
+}
+
+static int precheck_as_user(struct ctx *x, struct login_result *res, struct totp_err *err)
+{
+	DEF_PRIVS(privs)
+	int rc;
+
+	if (drop(x, &privs, err) < 0)
+		return -1;
+	rc = login_precheck(&x->cfg, &x->loc, x->acct.name, now_ms(), res, err);
+	if (regain(x, &privs, err) < 0)
+		rc = -1;
+	return rc;
+}
+
+static int check_as_user(struct ctx *x, const char *code, struct login_result *res,
+			 struct totp_err *err)
+{
+	DEF_PRIVS(privs)
+	struct login_event ev = {.service = x->service, .rhost = x->rhost};
+	int rc;
+
+	if (drop(x, &privs, err) < 0)
+		return -1;
+	ev.now_ms = now_ms();
+	rc = login_check(&x->cfg, &x->loc, x->acct.name, code, &ev, res, err);
+	if (regain(x, &privs, err) < 0)
+		rc = -1;
+	return rc;
+}
+
+/* ---- the answer ---------------------------------------------------------- */
+
+static bool is_code_shaped(const char *s, unsigned digits)
+{
+	size_t n = strlen(s);
+
+	if (n != digits && n != EMERGENCY_DIGITS)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/* Copies s into out; an answer too long to be anything becomes "", which
+ * is a wrong code like any other. */
+static void take(char out[ANSWER_MAX], const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= ANSWER_MAX)
+		n = 0;
+	memcpy(out, s, n);
+	out[n] = '\0';
+}
+
+static int ask(struct ctx *x, const char *prompt, char out[ANSWER_MAX])
+{
+	int style = x->cfg.echo_code ? PAM_PROMPT_ECHO_ON : PAM_PROMPT_ECHO_OFF;
+	char *resp = NULL;
+	int rc = pam_prompt(x->pamh, style, &resp, "%s", prompt);
+
+	if (rc == PAM_SUCCESS && resp == NULL)
+		rc = PAM_CONV_ERR;
+	if (rc == PAM_SUCCESS)
+		take(out, resp);
+	if (resp != NULL) {
+		explicit_bzero(resp, strlen(resp));
+		free(resp);
+	}
+	if (rc != PAM_SUCCESS)
+		note(x, LOG_ERR, "cannot read the answer: %s", pam_strerror(x->pamh, rc));
+	return rc;
+}
+
+/* forward_pass: "PASSWORDCODE" in one answer.  The trailing `digits`
+ * characters are the code; the rest becomes PAM_AUTHTOK for the next
+ * module (pam_unix use_first_pass).  With nothing before the code, no
+ * token is set, so the next module cannot be handed an empty password. */
+static int ask_forward(struct ctx *x, unsigned digits, char code[ANSWER_MAX])
+{
+	struct cfg d;
+	char answer[ANSWER_MAX];
+	size_t n;
+	int rc;
+
+	cfg_defaults(&d);
+	rc = ask(x, strcmp(x->cfg.prompt, d.prompt) == 0 ? FORWARD_PROMPT : x->cfg.prompt,
+		 answer);
+	if (rc != PAM_SUCCESS)
+		return rc;
+	n = strlen(answer);
+	if (n > digits) {
+		take(code, answer + n - digits);
+		answer[n - digits] = '\0';
+		rc = pam_set_item(x->pamh, PAM_AUTHTOK, answer);
+	} else {
+		take(code, answer);
+	}
+	explicit_bzero(answer, sizeof(answer));
+	if (rc != PAM_SUCCESS)
+		note(x, LOG_ERR, "cannot pass the password on: %s",
+		     pam_strerror(x->pamh, rc));
+	return rc;
+}
+
+/* The code, from PAM_AUTHTOK (use_first_pass, try_first_pass) or a prompt.
+ * try_first_pass takes the token only if it looks like a code: a password
+ * left by an earlier module must not count as a failed code. */
+static int get_code(struct ctx *x, unsigned digits, char code[ANSWER_MAX])
+{
+	const char *tok = NULL;
+
+	if (x->cfg.use_first_pass || x->cfg.try_first_pass)
+		tok = item_string(x->pamh, PAM_AUTHTOK);
+	if (tok != NULL && (x->cfg.use_first_pass || is_code_shaped(tok, digits))) {
+		take(code, tok);
+		return PAM_SUCCESS;
+	}
+	if (x->cfg.use_first_pass) {
+		note(x, LOG_ERR, "use_first_pass, but no earlier module set a token");
+		return PAM_AUTH_ERR;
+	}
+	if (x->cfg.forward_pass)
+		return ask_forward(x, digits, code);
+	return ask(x, x->cfg.prompt, code);
+}
+
+/* ---- outcomes ------------------------------------------------------------ */
+
+static int store_trouble(const struct ctx *x, const struct totp_err *err)
+{
+	note(x, LOG_ERR, "cannot check the code: %s (%s)", err->msg,
+	     totp_reason_name(err->reason));
+	return PAM_AUTHINFO_UNAVAIL;
+}
+
+static int locked_out(const struct ctx *x, const struct login_result *res)
+{
+	note(x, LOG_NOTICE, "refused: locked out for %lld more seconds",
+	     (long long)(res->locked_until - now_ms() / 1000));
+	tell_user(x, LOCKED_MESSAGE);
+	return PAM_MAXTRIES;
+}
+
+/* Nobody to check against: an unknown user, or no ready generator.  With
+ * nullok, this module steps aside; without, the user is asked all the same
+ * and refused, so that nobody learns who is enrolled. */
+static int not_enrolled(struct ctx *x, unsigned digits)
+{
+	char code[ANSWER_MAX];
+	int rc;
+
+	if (x->cfg.nullok) {
+		note(x, LOG_DEBUG, "no ready generator: ignored (nullok)");
+		return PAM_IGNORE;
+	}
+	rc = get_code(x, digits, code);
+	explicit_bzero(code, sizeof(code));
+	if (rc != PAM_SUCCESS)
+		return rc;
+	note(x, LOG_NOTICE, "refused: %s",
+	     x->known ? "no ready generator" : "unknown user");
+	return PAM_AUTH_ERR;
+}
+
+static int report(const struct ctx *x, const struct login_result *res)
+{
+	switch (res->outcome) {
+	case LOGIN_SUCCESS:
+		if (!res->emergency) {
+			note(x, LOG_NOTICE, "accepted");
+			return PAM_SUCCESS;
+		}
+		note(x, LOG_NOTICE, "accepted an emergency code, %u left",
+		     res->emergency_left);
+		if (!silent(x))
+			(void)pam_info(x->pamh, "Emergency code accepted: %u left.",
+				       res->emergency_left);
+		return PAM_SUCCESS;
+	case LOGIN_WRONG_CODE:
+		if (!res->locked_now) {
+			note(x, LOG_NOTICE,
+			     "refused: wrong code, %u consecutive failures",
+			     res->failures);
+			return PAM_AUTH_ERR;
+		}
+		note(x, LOG_WARNING,
+		     "refused: wrong code, locked out for %u seconds after %u failures",
+		     x->cfg.lockout, res->failures);
+		tell_user(x, LOCKED_MESSAGE);
+		return PAM_MAXTRIES;
+	case LOGIN_LOCKED_OUT:
+		return locked_out(x, res);
+	case LOGIN_NOT_ENROLLED:
+	default:
+		/* removed while the user typed: never a pass */
+		note(x, LOG_NOTICE, "refused: the generator went away during the prompt");
+		return PAM_AUTH_ERR;
+	}
+}
+
+static int check(struct ctx *x, unsigned digits)
+{
+	struct login_result res;
+	struct totp_err err;
+	char code[ANSWER_MAX];
+	int rc;
+
+	rc = get_code(x, digits, code);
+	if (rc == PAM_SUCCESS) {
+		if (check_as_user(x, code, &res, &err) < 0)
+			rc = store_trouble(x, &err);
+		else
+			rc = report(x, &res);
+	}
+	explicit_bzero(code, sizeof(code));
+	return rc;
+}
+
+/* ---- setting up ---------------------------------------------------------- */
+
+static int load_settings(struct ctx *x, int argc, const char **argv)
+{
+	struct totp_err err;
+
+	if (cfg_load_module(&x->cfg, argc, argv, &err) < 0) {
+		note(x, LOG_ERR, "configuration refused, failing closed: %s", err.msg);
+		return PAM_SERVICE_ERR;
+	}
+	if (x->cfg.forward_pass && (x->cfg.use_first_pass || x->cfg.try_first_pass)) {
+		note(x, LOG_ERR,
+		     "configuration refused, failing closed: forward_pass "
+		     "prompts itself; drop use_first_pass/try_first_pass");
+		return PAM_SERVICE_ERR;
+	}
+	if (otp_init(&err) < 0) {
+		note(x, LOG_ERR, "cannot start: %s", err.msg);
+		return PAM_AUTHINFO_UNAVAIL;
+	}
+	return PAM_SUCCESS;
+}
+
+/* 1: a known user, acct and loc filled; 0: no such user; -1: trouble. */
+static int resolve_user(struct ctx *x, struct totp_err *err)
+{
+	struct totp_err e;
+
+	if (account_lookup(x->user, &x->acct, &e) < 0) {
+		if (e.reason == TOTP_R_NOT_FOUND || e.reason == TOTP_R_INVALID)
+			return 0;
+		*err = e;
+		return -1;
+	}
+	if (account_store_location(&x->cfg, &x->acct, &x->loc, err) < 0)
+		return -1;
+	x->known = true;
+	note(x, LOG_DEBUG, "store %s (%s)", x->loc.db_path,
+	     x->loc.per_user ? "user store" : "system store");
+	return 1;
+}
+
+static int authenticate(struct ctx *x)
+{
+	struct login_result pre;
+	struct totp_err err;
+	int rc = resolve_user(x, &err);
+
+	if (rc < 0)
+		return store_trouble(x, &err);
+	if (rc == 0)
+		return not_enrolled(x, x->cfg.params.digits);
+	if (precheck_as_user(x, &pre, &err) < 0)
+		return store_trouble(x, &err);
+	switch (pre.outcome) {
+	case LOGIN_SUCCESS:
+		return check(x, pre.digits);
+	case LOGIN_LOCKED_OUT:
+		return locked_out(x, &pre);
+	case LOGIN_NOT_ENROLLED:
+	case LOGIN_WRONG_CODE:
+	default:
+		return not_enrolled(x, x->cfg.params.digits);
+	}
+}
+
+PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
+				   const char **argv)
+{
+	struct ctx *x = calloc(1, sizeof(*x)); /* several KiB: not on someone's stack */
+	int rc;
+
+	if (x == NULL)
+		return PAM_BUF_ERR;
+	(void)pam_fail_delay(pamh, FAIL_DELAY_USEC);
+	x->pamh = pamh;
+	x->flags = flags;
+	x->service = item_string(pamh, PAM_SERVICE);
+	x->rhost = item_string(pamh, PAM_RHOST);
+	rc = load_settings(x, argc, argv);
+	if (rc == PAM_SUCCESS) {
+		rc = pam_get_user(pamh, &x->user, NULL);
+		if (rc == PAM_SUCCESS && x->user == NULL)
+			rc = PAM_AUTH_ERR;
+		if (rc != PAM_SUCCESS)
+			note(x, LOG_ERR, "cannot get the user name: %s",
+			     pam_strerror(pamh, rc));
+		else
+			rc = authenticate(x);
+	}
+	explicit_bzero(x, sizeof(*x));
+	free(x);
+	return rc;
+}
+
+PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)pamh;
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	return PAM_SUCCESS;
+}

@@ -1,0 +1,280 @@
+/* import_store: all or nothing, replacing only what has no working phone. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "import_store.h"
+#include "store.h"
+
+struct fixture {
+	char dir[64];
+	struct cfg c;
+	struct store_location loc;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	strcpy(f->dir, "/tmp/test_import_store.XXXXXX");
+	if (!mkdtemp(f->dir)) {
+		free(f);
+		return -1;
+	}
+	cfg_defaults(&f->c);
+	f->c.lock_timeout_ms = 200;
+	snprintf(f->loc.db_path, sizeof(f->loc.db_path), "%s/sys/default.db", f->dir);
+	f->loc.owner = geteuid();
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	free(f);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static struct import_entry entry(const char *user, unsigned line, uint64_t counter)
+{
+	struct import_entry e;
+
+	memset(&e, 0, sizeof(e));
+	snprintf(e.user, sizeof(e.user), "%s", user);
+	e.line = line;
+	e.params = (struct otp_params){OTP_HOTP, OTP_SHA1, 6, 30};
+	memcpy(e.secret, "12345678901234567890", 20);
+	e.secret_len = 20;
+	e.counter = counter;
+	return e;
+}
+
+/* 1 and *r when the user has a record, else 0. */
+static int get(const struct fixture *f, const char *user, struct record *r)
+{
+	struct store_opts o = {
+	    .owner = f->loc.owner, .lock_timeout_ms = 200, .sync = false};
+	struct store *s;
+	struct totp_err err;
+	int found;
+
+	if (store_open_locked(f->loc.db_path, STORE_READ, &o, &s, &err) < 0) {
+		assert_int_equal(err.reason, TOTP_R_NOT_FOUND);
+		return 0;
+	}
+	found = store_get(s, user, r, &err);
+	store_close(s);
+	assert_true(found >= 0);
+	return found;
+}
+
+static void put(const struct fixture *f, const char *user, enum record_state st,
+		uint64_t sequence)
+{
+	struct store_opts o = {
+	    .owner = f->loc.owner, .lock_timeout_ms = 200, .sync = true};
+	struct store *s;
+	struct totp_err err;
+	struct record r;
+
+	memset(&r, 0, sizeof(r));
+	r.state = st;
+	r.params = (struct otp_params){OTP_TOTP, OTP_SHA1, 6, 30};
+	memcpy(r.secret, "abcdefghijabcdefghij", 20);
+	r.secret_len = st == RECORD_REMOVED ? 0 : 20;
+	r.sequence = sequence;
+	assert_int_equal(store_open_locked(f->loc.db_path, STORE_CREATE, &o, &s, &err),
+			 0);
+	assert_int_equal(store_put(s, user, &r, &err), 0);
+	store_close(s);
+}
+
+static void test_new_users_written_ready(void **state)
+{
+	struct fixture *f = *state;
+	struct import_entry e[2] = {entry("ann", 1, 4), entry("ben", 3, 0)};
+	struct import_before before[2];
+	struct import_problem problems[2];
+	size_t np = 9;
+	struct totp_err err;
+	struct record r;
+
+	assert_int_equal(
+	    import_store(&f->c, &f->loc, e, 2, false, 5000, before, problems, &np, &err),
+	    0);
+	assert_int_equal(np, 0);
+	assert_int_equal(before[0].state, 0);
+	assert_int_equal(before[1].state, 0);
+	assert_int_equal(get(f, "ann", &r), 1);
+	assert_int_equal(r.state, RECORD_READY);
+	assert_int_equal(r.counter, 4);
+	assert_int_equal(r.sequence, 2);
+	assert_int_equal(r.change_date_ms, 5000);
+	assert_memory_equal(r.secret, "12345678901234567890", 20);
+	assert_int_equal(get(f, "ben", &r), 1);
+	assert_int_equal(r.counter, 0);
+	record_wipe(&r);
+}
+
+static void test_pending_and_removed_replaced(void **state)
+{
+	struct fixture *f = *state;
+	struct import_entry e[2] = {entry("ann", 1, 4), entry("ben", 2, 0)};
+	struct import_before before[2];
+	struct import_problem problems[2];
+	size_t np;
+	struct totp_err err;
+	struct record r;
+
+	put(f, "ann", RECORD_PENDING, 1);
+	put(f, "ben", RECORD_REMOVED, 7);
+	assert_int_equal(
+	    import_store(&f->c, &f->loc, e, 2, false, 5000, before, problems, &np, &err),
+	    0);
+	assert_int_equal(before[0].state, RECORD_PENDING);
+	assert_int_equal(before[1].state, RECORD_REMOVED);
+	assert_int_equal(before[1].sequence, 7);
+	assert_int_equal(get(f, "ann", &r), 1);
+	assert_int_equal(r.state, RECORD_READY);
+	assert_int_equal(r.sequence, 3);
+	assert_memory_equal(r.secret, "12345678901234567890", 20);
+	assert_int_equal(get(f, "ben", &r), 1);
+	assert_int_equal(r.sequence, 9);
+	record_wipe(&r);
+}
+
+static void test_ready_user_stops_everything(void **state)
+{
+	struct fixture *f = *state;
+	struct import_entry e[3] = {entry("ann", 1, 4), entry("ben", 2, 0),
+				    entry("cat", 5, 0)};
+	struct import_before before[3];
+	struct import_problem problems[3];
+	size_t np;
+	struct totp_err err;
+	struct record r;
+
+	put(f, "ben", RECORD_READY, 2);
+	put(f, "cat", RECORD_READY, 4);
+	assert_int_equal(
+	    import_store(&f->c, &f->loc, e, 3, false, 5000, before, problems, &np, &err),
+	    -1);
+	assert_int_equal(err.reason, TOTP_R_EXISTS);
+	assert_non_null(strstr(err.msg, "nothing was imported"));
+	assert_int_equal(np, 2);
+	assert_int_equal(problems[0].line, 2);
+	assert_non_null(strstr(problems[0].msg, "ben already has a ready generator"));
+	assert_int_equal(problems[1].line, 5);
+	assert_int_equal(get(f, "ann", &r), 0); /* not half-imported */
+	assert_int_equal(get(f, "ben", &r), 1);
+	assert_memory_equal(r.secret, "abcdefghijabcdefghij", 20); /* untouched */
+	assert_int_equal(r.sequence, 2);
+	record_wipe(&r);
+}
+
+static void test_dry_run_writes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct import_entry e[2] = {entry("ann", 1, 4), entry("ben", 2, 0)};
+	struct import_before before[2];
+	struct import_problem problems[2];
+	size_t np;
+	struct totp_err err;
+	struct stat st;
+	struct record r;
+
+	/* no store yet: none is made */
+	assert_int_equal(
+	    import_store(&f->c, &f->loc, e, 2, true, 5000, before, problems, &np, &err),
+	    0);
+	assert_int_equal(stat(f->loc.db_path, &st), -1);
+	/* a store with a pending and a ready user: reported, unchanged */
+	put(f, "ann", RECORD_PENDING, 1);
+	assert_int_equal(
+	    import_store(&f->c, &f->loc, e, 2, true, 5000, before, problems, &np, &err),
+	    0);
+	assert_int_equal(before[0].state, RECORD_PENDING);
+	assert_int_equal(get(f, "ann", &r), 1);
+	assert_int_equal(r.state, RECORD_PENDING);
+	assert_int_equal(get(f, "ben", &r), 0);
+	put(f, "ben", RECORD_READY, 2);
+	assert_int_equal(
+	    import_store(&f->c, &f->loc, e, 2, true, 5000, before, problems, &np, &err),
+	    -1);
+	assert_int_equal(err.reason, TOTP_R_EXISTS);
+	assert_int_equal(np, 1);
+	assert_int_equal(problems[0].line, 2);
+	record_wipe(&r);
+}
+
+static void test_refusals_leave_the_store(void **state)
+{
+	struct fixture *f = *state;
+	struct import_entry e[2] = {entry("ann", 1, 4), entry("-bad", 2, 0)};
+	struct import_before before[2];
+	struct import_problem problems[2];
+	size_t np;
+	struct totp_err err;
+	struct store_opts o = {
+	    .owner = f->loc.owner, .lock_timeout_ms = 200, .sync = true};
+	struct store *held;
+	struct record r;
+
+	assert_int_equal(
+	    import_store(&f->c, &f->loc, e, 2, false, 5000, before, problems, &np, &err),
+	    -1);
+	assert_int_equal(err.reason, TOTP_R_INVALID);
+	assert_int_equal(get(f, "ann", &r), 0);
+
+	/* a bad entry (no secret) is refused before the store is opened */
+	e[1] = entry("ben", 2, 0);
+	e[1].secret_len = 0;
+	assert_int_equal(
+	    import_store(&f->c, &f->loc, e, 2, false, 5000, before, problems, &np, &err),
+	    -1);
+	assert_int_equal(get(f, "ann", &r), 0);
+
+	/* someone holds the store: the lock's deadline passes */
+	e[1] = entry("ben", 2, 0);
+	assert_int_equal(store_open_locked(f->loc.db_path, STORE_CREATE, &o, &held, &err),
+			 0);
+	assert_int_equal(
+	    import_store(&f->c, &f->loc, e, 2, false, 5000, before, problems, &np, &err),
+	    -1);
+	assert_int_equal(err.reason, TOTP_R_LOCK_TIMEOUT);
+	store_close(held);
+	assert_int_equal(get(f, "ann", &r), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_new_users_written_ready, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_pending_and_removed_replaced, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_ready_user_stops_everything, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_dry_run_writes_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refusals_leave_the_store, setup,
+					    teardown),
+	};
+
+	return cmocka_run_group_tests_name("import_store", tests, NULL, NULL);
+}

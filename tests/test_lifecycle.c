@@ -1,0 +1,532 @@
+/* lifecycle: every row of DESIGN.md's table, on a store in a temp folder. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lifecycle.h"
+#include "otp.h"
+#include "secret.h"
+#include "store.h"
+
+#define USER "alice"
+#define T0_MS INT64_C(1718261075838) /* 2024-06-13T06:44:35.838Z */
+
+struct fixture {
+	char dir[64];
+	struct cfg c;
+	struct store_location loc;
+	struct otp_params p;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct totp_err err;
+
+	assert_non_null(f);
+	strcpy(f->dir, "/tmp/test_lifecycle.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	cfg_defaults(&f->c);
+	strcpy(f->c.realm, "test");
+	f->c.emergency_codes = 2; /* hashing is slow: keep it short */
+	snprintf(f->loc.db_path, sizeof(f->loc.db_path), "%s/store/test.db", f->dir);
+	f->loc.owner = geteuid();
+	f->loc.per_user = true;
+	f->p = f->c.params;
+	assert_int_equal(otp_init(&err), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+/* Registers and keeps the registration (secret included) in *r. */
+static void do_register(struct fixture *f, int64_t now_ms, struct registration *r)
+{
+	struct totp_err err;
+
+	totp_err_clear(&err);
+	assert_int_equal(lifecycle_register(&f->c, &f->loc, USER, &f->p, "Example Co",
+					    USER "@host", now_ms, r, &err),
+			 0);
+}
+
+static void code_at(const struct registration *r, int64_t now_ms, char code[OTP_CODE_BUF])
+{
+	struct totp_err err;
+	const struct otp_params *p = &r->rec.params;
+	uint64_t factor = p->type == OTP_TOTP ? otp_step_at(p, now_ms / 1000) : 0;
+
+	assert_int_equal(
+	    otp_code(r->rec.secret, r->rec.secret_len, p, factor, code, &err), 0);
+}
+
+/* A code that is certainly wrong: the right one with its last digit moved. */
+static void wrong_code(const char *right, char out[OTP_CODE_BUF])
+{
+	size_t n = strlen(right);
+
+	strcpy(out, right);
+	out[n - 1] = (char)('0' + (right[n - 1] - '0' + 5) % 10);
+}
+
+static void status_ok(struct fixture *f, struct record *out)
+{
+	struct totp_err err;
+
+	assert_int_equal(lifecycle_status(&f->c, &f->loc, USER, out, &err), 0);
+}
+
+static void expect_status_not_found(struct fixture *f)
+{
+	struct record rec;
+	struct totp_err err;
+
+	assert_int_equal(lifecycle_status(&f->c, &f->loc, USER, &rec, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_NOT_FOUND);
+}
+
+static void verify_ok(struct fixture *f, const struct registration *r, int64_t now_ms)
+{
+	char code[OTP_CODE_BUF];
+	struct record rec;
+	struct totp_err err;
+
+	code_at(r, now_ms, code);
+	assert_int_equal(lifecycle_verify(&f->c, &f->loc, USER, code, now_ms, &rec, &err),
+			 0);
+	assert_int_equal(rec.state, RECORD_READY);
+	assert_int_equal(rec.secret_len, 0); /* the copy out never holds the secret */
+}
+
+/* ---- register ----------------------------------------------------------------- */
+
+static void test_register_none_makes_pending(void **state)
+{
+	struct fixture *f = *state;
+	struct registration r;
+	struct record rec;
+	uint8_t key[SECRET_MAX];
+	size_t keylen;
+	struct totp_err err;
+
+	expect_status_not_found(f); /* no database at all yet */
+	do_register(f, T0_MS, &r);
+	assert_int_equal(r.rec.state, RECORD_PENDING);
+	assert_int_equal(r.rec.sequence, 1);
+	assert_int_equal(r.rec.change_date_ms, T0_MS);
+	assert_int_equal(r.rec.created, T0_MS / 1000);
+	assert_int_equal(r.rec.secret_len, 20);
+	assert_int_equal(strlen(r.secret_b32), 32);
+	assert_int_equal(base32_decode(r.secret_b32, key, sizeof(key), &keylen, &err), 0);
+	assert_int_equal(keylen, 20);
+	assert_memory_equal(key, r.rec.secret, 20);
+	assert_non_null(strstr(r.uri, "otpauth://totp/Example%20Co:alice@host?"));
+	assert_non_null(strstr(r.uri, r.secret_b32));
+	assert_int_equal(r.n_codes, 2);
+	assert_int_equal(strlen(r.codes[0]), EMERGENCY_DIGITS);
+	assert_int_equal(strlen(r.codes[1]), EMERGENCY_DIGITS);
+	status_ok(f, &rec);
+	assert_int_equal(rec.state, RECORD_PENDING);
+	assert_int_equal(rec.sequence, 1);
+	assert_int_equal(rec.emergency_count, 2);
+	/* Hashed, never plain. */
+	assert_null(strstr(rec.emergency[0], r.codes[0]));
+	lifecycle_registration_wipe(&r);
+	assert_null(r.uri);
+}
+
+static void test_register_pending_replaces_secret(void **state)
+{
+	struct fixture *f = *state;
+	struct registration r1, r2;
+	struct record rec;
+	char c1[OTP_CODE_BUF], c2[OTP_CODE_BUF];
+	struct totp_err err;
+
+	do_register(f, T0_MS, &r1);
+	do_register(f, T0_MS + 1000, &r2);
+	assert_int_equal(r2.rec.state, RECORD_PENDING);
+	assert_int_equal(r2.rec.sequence, 2);
+	assert_memory_not_equal(r1.rec.secret, r2.rec.secret, 20);
+	status_ok(f, &rec);
+	assert_int_equal(rec.sequence, 2);
+	assert_int_equal(rec.change_date_ms, T0_MS + 1000);
+	/* The first secret is gone: its code no longer verifies, the new one's does. */
+	code_at(&r1, T0_MS + 2000, c1);
+	code_at(&r2, T0_MS + 2000, c2);
+	if (strcmp(c1, c2) != 0) {
+		assert_int_equal(
+		    lifecycle_verify(&f->c, &f->loc, USER, c1, T0_MS + 2000, NULL, &err),
+		    -1);
+		assert_int_equal(err.reason, TOTP_R_WRONG_CODE);
+	}
+	verify_ok(f, &r2, T0_MS + 2000);
+	lifecycle_registration_wipe(&r1);
+	lifecycle_registration_wipe(&r2);
+}
+
+static void test_register_ready_is_exists(void **state)
+{
+	struct fixture *f = *state;
+	struct registration r, r2;
+	struct record before, after;
+	struct totp_err err;
+
+	do_register(f, T0_MS, &r);
+	verify_ok(f, &r, T0_MS);
+	status_ok(f, &before);
+	assert_int_equal(lifecycle_register(&f->c, &f->loc, USER, &f->p, "X", "a@h",
+					    T0_MS + 5000, &r2, &err),
+			 -1);
+	assert_int_equal(err.reason, TOTP_R_EXISTS);
+	assert_int_equal(totp_reason_grpc(err.reason), 6);
+	assert_null(r2.uri);
+	status_ok(f, &after);
+	assert_memory_equal(&before, &after, sizeof(before));
+	lifecycle_registration_wipe(&r);
+}
+
+static void test_register_removed_makes_pending(void **state)
+{
+	struct fixture *f = *state;
+	struct registration r;
+	struct record rec;
+	struct totp_err err;
+
+	do_register(f, T0_MS, &r);
+	lifecycle_registration_wipe(&r);
+	assert_int_equal(lifecycle_remove(&f->c, &f->loc, USER, T0_MS + 1, &rec, &err),
+			 0);
+	assert_int_equal(rec.sequence, 2);
+	do_register(f, T0_MS + 2, &r);
+	assert_int_equal(r.rec.state, RECORD_PENDING);
+	assert_int_equal(r.rec.sequence, 3); /* the sequence survives removal */
+	lifecycle_registration_wipe(&r);
+}
+
+static void test_register_refuses_bad_params(void **state)
+{
+	struct fixture *f = *state;
+	struct registration r;
+	struct totp_err err;
+
+	f->p.digits = 5;
+	assert_int_equal(
+	    lifecycle_register(&f->c, &f->loc, USER, &f->p, "X", "a@h", T0_MS, &r, &err),
+	    -1);
+	assert_int_equal(err.reason, TOTP_R_INVALID);
+	expect_status_not_found(f);
+}
+
+/* ---- verify ------------------------------------------------------------------- */
+
+static void test_verify_right_code_makes_ready(void **state)
+{
+	struct fixture *f = *state;
+	struct registration r;
+	struct record rec;
+
+	do_register(f, T0_MS, &r);
+	verify_ok(f, &r, T0_MS + 1000);
+	status_ok(f, &rec);
+	assert_int_equal(rec.state, RECORD_READY);
+	assert_int_equal(rec.sequence, 2);
+	assert_int_equal(rec.counter, otp_step_at(&r.rec.params, (T0_MS + 1000) / 1000));
+	lifecycle_registration_wipe(&r);
+}
+
+static void test_verify_wrong_code_stays_pending(void **state)
+{
+	struct fixture *f = *state;
+	struct registration r;
+	char right[OTP_CODE_BUF], wrong[OTP_CODE_BUF];
+	struct record before, after;
+	struct totp_err err;
+
+	do_register(f, T0_MS, &r);
+	status_ok(f, &before);
+	code_at(&r, T0_MS, right);
+	wrong_code(right, wrong);
+	assert_int_equal(lifecycle_verify(&f->c, &f->loc, USER, wrong, T0_MS, NULL, &err),
+			 -1);
+	assert_int_equal(err.reason, TOTP_R_WRONG_CODE);
+	assert_int_equal(totp_reason_grpc(err.reason), 3);
+	assert_null(strstr(err.msg, wrong));
+	assert_null(strstr(err.msg, right));
+	status_ok(f, &after);
+	assert_int_equal(after.state, RECORD_PENDING);
+	assert_memory_equal(&before, &after, sizeof(before));
+	/* A malformed code is refused the same way, and changes nothing. */
+	assert_int_equal(
+	    lifecycle_verify(&f->c, &f->loc, USER, "12a456", T0_MS, NULL, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_INVALID);
+	status_ok(f, &after);
+	assert_memory_equal(&before, &after, sizeof(before));
+	lifecycle_registration_wipe(&r);
+}
+
+static void test_verify_none_is_not_found(void **state)
+{
+	struct fixture *f = *state;
+	struct registration r;
+	struct totp_err err;
+
+	assert_int_equal(
+	    lifecycle_verify(&f->c, &f->loc, USER, "123456", T0_MS, NULL, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_NOT_FOUND);
+	/* And with a database holding someone else only. */
+	assert_int_equal(lifecycle_register(&f->c, &f->loc, "bob", &f->p, "X", "bob@h",
+					    T0_MS, &r, &err),
+			 0);
+	lifecycle_registration_wipe(&r);
+	assert_int_equal(
+	    lifecycle_verify(&f->c, &f->loc, USER, "123456", T0_MS, NULL, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_NOT_FOUND);
+	assert_int_equal(totp_reason_grpc(err.reason), 5);
+}
+
+static void test_verify_ready_is_precondition(void **state)
+{
+	struct fixture *f = *state;
+	struct registration r;
+	char code[OTP_CODE_BUF];
+	struct record before, after;
+	struct totp_err err;
+
+	do_register(f, T0_MS, &r);
+	verify_ok(f, &r, T0_MS);
+	status_ok(f, &before);
+	code_at(&r, T0_MS + 30000, code);
+	assert_int_equal(
+	    lifecycle_verify(&f->c, &f->loc, USER, code, T0_MS + 30000, NULL, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_PRECONDITION);
+	assert_int_equal(totp_reason_grpc(err.reason), 9);
+	status_ok(f, &after);
+	assert_memory_equal(&before, &after, sizeof(before));
+	lifecycle_registration_wipe(&r);
+}
+
+static void test_verify_removed_is_not_found(void **state)
+{
+	struct fixture *f = *state;
+	struct registration r;
+	char code[OTP_CODE_BUF];
+	struct totp_err err;
+
+	do_register(f, T0_MS, &r);
+	code_at(&r, T0_MS, code);
+	assert_int_equal(lifecycle_remove(&f->c, &f->loc, USER, T0_MS, NULL, &err), 0);
+	assert_int_equal(lifecycle_verify(&f->c, &f->loc, USER, code, T0_MS, NULL, &err),
+			 -1);
+	assert_int_equal(err.reason, TOTP_R_NOT_FOUND);
+	lifecycle_registration_wipe(&r);
+}
+
+static void test_verify_hotp_advances_counter(void **state)
+{
+	struct fixture *f = *state;
+	struct registration r;
+	struct record rec;
+
+	f->p.type = OTP_HOTP;
+	do_register(f, T0_MS, &r);
+	assert_non_null(strstr(r.uri, "otpauth://hotp/"));
+	assert_non_null(strstr(r.uri, "counter=0"));
+	verify_ok(f, &r, T0_MS);
+	status_ok(f, &rec);
+	assert_int_equal(rec.params.type, OTP_HOTP);
+	assert_int_equal(rec.counter, 1); /* the next expected counter */
+	lifecycle_registration_wipe(&r);
+}
+
+/* ---- remove ------------------------------------------------------------------- */
+
+static void test_remove_pending_and_ready(void **state)
+{
+	struct fixture *f = *state;
+	struct registration r;
+	struct record rec;
+	struct totp_err err;
+
+	do_register(f, T0_MS, &r);
+	assert_int_equal(lifecycle_remove(&f->c, &f->loc, USER, T0_MS + 1, &rec, &err),
+			 0);
+	assert_int_equal(rec.state, RECORD_REMOVED);
+	assert_int_equal(rec.sequence, 2);
+	assert_int_equal(rec.change_date_ms, T0_MS + 1);
+	expect_status_not_found(f);
+	lifecycle_registration_wipe(&r);
+
+	do_register(f, T0_MS + 2, &r);
+	verify_ok(f, &r, T0_MS + 2);
+	assert_int_equal(lifecycle_remove(&f->c, &f->loc, USER, T0_MS + 3, &rec, &err),
+			 0);
+	assert_int_equal(rec.state, RECORD_REMOVED);
+	assert_int_equal(rec.sequence, 5);
+	assert_int_equal(rec.emergency_count, 0);
+	expect_status_not_found(f);
+	lifecycle_registration_wipe(&r);
+}
+
+static void test_remove_none_is_not_found(void **state)
+{
+	struct fixture *f = *state;
+	struct registration r;
+	struct totp_err err;
+
+	assert_int_equal(lifecycle_remove(&f->c, &f->loc, USER, T0_MS, NULL, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_NOT_FOUND);
+	do_register(f, T0_MS, &r);
+	lifecycle_registration_wipe(&r);
+	assert_int_equal(lifecycle_remove(&f->c, &f->loc, USER, T0_MS, NULL, &err), 0);
+	assert_int_equal(lifecycle_remove(&f->c, &f->loc, USER, T0_MS, NULL, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_NOT_FOUND);
+}
+
+/* ---- unlock, status ----------------------------------------------------------- */
+
+static void set_failures(struct fixture *f, uint32_t failures, int64_t locked_until)
+{
+	struct store_opts opts = {
+	    .owner = f->loc.owner, .lock_timeout_ms = 1000, .sync = true};
+	struct store *s;
+	struct record rec;
+	struct totp_err err;
+
+	assert_int_equal(store_open_locked(f->loc.db_path, STORE_WRITE, &opts, &s, &err),
+			 0);
+	assert_int_equal(store_get(s, USER, &rec, &err), 1);
+	rec.failures = failures;
+	rec.locked_until = locked_until;
+	assert_int_equal(store_put(s, USER, &rec, &err), 0);
+	store_close(s);
+	record_wipe(&rec);
+}
+
+static void test_unlock_clears_failures(void **state)
+{
+	struct fixture *f = *state;
+	struct registration r;
+	struct record rec;
+	struct totp_err err;
+
+	assert_int_equal(lifecycle_unlock(&f->c, &f->loc, USER, T0_MS, NULL, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_NOT_FOUND);
+	do_register(f, T0_MS, &r);
+	verify_ok(f, &r, T0_MS);
+	set_failures(f, 5, T0_MS / 1000 + 300);
+	status_ok(f, &rec);
+	assert_int_equal(rec.failures, 5);
+	assert_int_equal(lifecycle_unlock(&f->c, &f->loc, USER, T0_MS + 9, &rec, &err),
+			 0);
+	assert_int_equal(rec.failures, 0);
+	assert_int_equal(rec.locked_until, 0);
+	assert_int_equal(rec.sequence, 3);
+	assert_int_equal(rec.state, RECORD_READY);
+	status_ok(f, &rec);
+	assert_int_equal(rec.failures, 0);
+	assert_int_equal(rec.change_date_ms, T0_MS + 9);
+	lifecycle_registration_wipe(&r);
+}
+
+static void test_status_is_read_only(void **state)
+{
+	struct fixture *f = *state;
+	struct registration r;
+	struct record a, b;
+	struct stat st1, st2;
+
+	do_register(f, T0_MS, &r);
+	assert_int_equal(stat(f->loc.db_path, &st1), 0);
+	status_ok(f, &a);
+	status_ok(f, &b);
+	assert_int_equal(stat(f->loc.db_path, &st2), 0);
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_int_equal(a.secret_len, 0);
+	assert_int_equal(st1.st_mtim.tv_sec, st2.st_mtim.tv_sec);
+	assert_int_equal(st1.st_mtim.tv_nsec, st2.st_mtim.tv_nsec);
+	lifecycle_registration_wipe(&r);
+}
+
+static void test_bad_user_name_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct totp_err err;
+
+	assert_int_equal(lifecycle_status(&f->c, &f->loc, "-x", NULL, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_INVALID);
+	assert_int_equal(lifecycle_remove(&f->c, &f->loc, "a/b", T0_MS, NULL, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_INVALID);
+}
+
+/* ---- authorize ---------------------------------------------------------------- */
+
+static void test_authorize(void **state)
+{
+	struct account alice = {.name = "alice", .uid = 1000, .gid = 1000};
+	struct store_location user = {.db_path = "/home/alice/.config/totp/default.db",
+				      .owner = 1000,
+				      .per_user = true};
+	struct store_location sys = {
+	    .db_path = "/var/lib/totp/default.db", .owner = 0, .per_user = false};
+	struct totp_err err;
+
+	(void)state;
+	assert_int_equal(lifecycle_authorize(0, &alice, &user, "default", &err), 0);
+	assert_int_equal(lifecycle_authorize(0, &alice, &sys, "default", &err), 0);
+	assert_int_equal(lifecycle_authorize(1000, &alice, &user, "default", &err), 0);
+	assert_int_equal(lifecycle_authorize(1001, &alice, &user, "default", &err), -1);
+	assert_int_equal(err.reason, TOTP_R_PERMISSION);
+	assert_int_equal(totp_reason_grpc(err.reason), 7);
+	assert_int_equal(lifecycle_authorize(1000, &alice, &sys, "default", &err), -1);
+	assert_int_equal(err.reason, TOTP_R_PERMISSION);
+	assert_non_null(strstr(err.msg, "system store"));
+	assert_non_null(strstr(err.msg, "--user alice"));
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    T(test_register_none_makes_pending),
+	    T(test_register_pending_replaces_secret),
+	    T(test_register_ready_is_exists),
+	    T(test_register_removed_makes_pending),
+	    T(test_register_refuses_bad_params),
+	    T(test_verify_right_code_makes_ready),
+	    T(test_verify_wrong_code_stays_pending),
+	    T(test_verify_none_is_not_found),
+	    T(test_verify_ready_is_precondition),
+	    T(test_verify_removed_is_not_found),
+	    T(test_verify_hotp_advances_counter),
+	    T(test_remove_pending_and_ready),
+	    T(test_remove_none_is_not_found),
+	    T(test_unlock_clears_failures),
+	    T(test_status_is_read_only),
+	    T(test_bad_user_name_refused),
+	    cmocka_unit_test(test_authorize),
+	};
+
+	return cmocka_run_group_tests_name("lifecycle", tests, NULL, NULL);
+}

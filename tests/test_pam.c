@@ -1,0 +1,1604 @@
+/*
+ * pam_totp.so through real libpam stacks: pam_start_confdir() with a
+ * service file in a temporary folder that names the built module by its
+ * absolute path, and a conversation answering from a script.
+ *
+ * The module's log lines are caught here: this program defines pam_syslog
+ * and pam_vsyslog and is linked with --export-dynamic, so the module, when
+ * libpam loads it, binds to these before libpam's own.
+ *
+ * Stores are per-user stores (the template has %h) in a folder made under
+ * the current user's home, so that they are owned as the module expects
+ * whoever runs the tests; pam_modutil_drop_priv is then a no-op (not root,
+ * or root's own store).  As root, a system store and a real user's store
+ * (a throwaway account made with useradd) are tested too.
+ *
+ * Usage: test_pam [--quick] [PATTERN]   (--quick: 5 race rounds instead of
+ * 200, for valgrind; PATTERN: run only the tests it matches, as test_race)
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/fsuid.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <security/pam_appl.h>
+#include <security/pam_ext.h>
+
+#include "account.h"
+#include "cfg.h"
+#include "emergency.h"
+#include "lifecycle.h"
+#include "otp.h"
+#include "record.h"
+#include "store.h"
+
+#define SERVICE "totp-test"
+#define RHOST "198.51.100.7"
+#define LOCKED_MESSAGE "Too many failed attempts: try again later."
+#define RACERS 8
+
+static const uint8_t SECRET[20] = "12345678901234567890";
+
+static char g_home[PATH_MAX];	    /* the current user's home */
+static char g_dir[PATH_MAX];	    /* the test folder, under g_home */
+static char g_store[PATH_MAX + 32]; /* store= template for g_dir */
+static char g_user[STORE_USER_MAX + 1];
+static uid_t g_uid;
+static bool g_quick;
+
+/* snprintf that fails the test instead of cutting a path short; the
+ * length written is returned. */
+__attribute__((format(printf, 3, 4))) static size_t sfmt(char *out, size_t size,
+							 const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size)
+		fail_msg("a test string does not fit in %zu bytes", size);
+	return (size_t)n;
+}
+
+/* ---- what the module said ------------------------------------------------ */
+
+#define LOG_LINES 64
+static char g_log[LOG_LINES][TOTP_ERR_MSG_MAX + 512];
+static size_t g_nlog;
+
+void pam_vsyslog(const pam_handle_t *pamh, int priority, const char *fmt, va_list args)
+{
+	char *line;
+	int n;
+
+	(void)pamh;
+	if (g_nlog >= LOG_LINES)
+		return;
+	line = g_log[g_nlog++];
+	n = snprintf(line, sizeof(g_log[0]), "<%d> ", priority);
+	vsnprintf(line + n, sizeof(g_log[0]) - (size_t)n, fmt, args);
+}
+
+void pam_syslog(const pam_handle_t *pamh, int priority, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pam_vsyslog(pamh, priority, fmt, ap);
+	va_end(ap);
+}
+
+static const char *logged(const char *needle)
+{
+	for (size_t i = 0; i < g_nlog; i++)
+		if (strstr(g_log[i], needle) != NULL)
+			return g_log[i];
+	return NULL;
+}
+
+static void dump_log(void)
+{
+	for (size_t i = 0; i < g_nlog; i++)
+		print_message("log: %s\n", g_log[i]);
+}
+
+static void assert_logged(const char *needle)
+{
+	if (logged(needle) == NULL) {
+		dump_log();
+		fail_msg("no log line holds \"%s\"", needle);
+	}
+}
+
+/* A code or a secret never reaches the log. */
+static void assert_not_logged(const char *secret)
+{
+	if (logged(secret) != NULL) {
+		dump_log();
+		fail_msg("a log line holds \"%s\"", secret);
+	}
+}
+
+/* ---- the conversation ---------------------------------------------------- */
+
+#define SCRIPT_MAX 8
+static struct {
+	const char *answers[SCRIPT_MAX];
+	size_t n_answers, next;
+	int styles[SCRIPT_MAX];
+	char prompts[SCRIPT_MAX][128];
+	size_t n_prompts;
+	char messages[SCRIPT_MAX][256]; /* "E:..." errors, "I:..." information */
+	size_t n_messages;
+} g_s;
+
+static unsigned g_delay_usec;
+static int g_delay_calls;
+
+static void answers(int n, ...)
+{
+	va_list ap;
+
+	memset(&g_s, 0, sizeof(g_s));
+	va_start(ap, n);
+	for (int i = 0; i < n && i < SCRIPT_MAX; i++)
+		g_s.answers[g_s.n_answers++] = va_arg(ap, const char *);
+	va_end(ap);
+}
+
+static int answer_one(const struct pam_message *m, struct pam_response *r)
+{
+	switch (m->msg_style) {
+	case PAM_PROMPT_ECHO_OFF:
+	case PAM_PROMPT_ECHO_ON:
+		if (g_s.n_prompts < SCRIPT_MAX) {
+			g_s.styles[g_s.n_prompts] = m->msg_style;
+			snprintf(g_s.prompts[g_s.n_prompts++], sizeof(g_s.prompts[0]),
+				 "%s", m->msg);
+		}
+		if (g_s.next >= g_s.n_answers)
+			return PAM_CONV_ERR;
+		r->resp = strdup(g_s.answers[g_s.next++]);
+		return r->resp != NULL ? PAM_SUCCESS : PAM_BUF_ERR;
+	case PAM_ERROR_MSG:
+	case PAM_TEXT_INFO:
+		if (g_s.n_messages < SCRIPT_MAX)
+			snprintf(g_s.messages[g_s.n_messages++], sizeof(g_s.messages[0]),
+				 "%c:%s", m->msg_style == PAM_ERROR_MSG ? 'E' : 'I',
+				 m->msg);
+		return PAM_SUCCESS;
+	default:
+		return PAM_CONV_ERR;
+	}
+}
+
+static int conv(int n, const struct pam_message **msg, struct pam_response **resp,
+		void *appdata)
+{
+	struct pam_response *r = calloc((size_t)n, sizeof(*r));
+
+	(void)appdata;
+	if (r == NULL)
+		return PAM_BUF_ERR;
+	for (int i = 0; i < n; i++) {
+		if (answer_one(msg[i], &r[i]) != PAM_SUCCESS) {
+			for (int j = 0; j < n; j++)
+				free(r[j].resp);
+			free(r);
+			return PAM_CONV_ERR;
+		}
+	}
+	*resp = r;
+	return PAM_SUCCESS;
+}
+
+/* Tests must not sleep through libpam's failure delay: with this set,
+ * libpam calls it instead of sleeping. */
+static void fail_delay(int retval, unsigned usec, void *appdata)
+{
+	(void)retval;
+	(void)appdata;
+	g_delay_usec = usec;
+	g_delay_calls++;
+}
+
+/* ---- stacks ---------------------------------------------------------------- */
+
+static char g_stack[4096];
+
+/* pam_totp's line, with the test's store and no system pam_totp.conf
+ * unless `args` names its own. */
+static void totp_line(char *out, size_t size, const char *control, const char *args)
+{
+	char conf[PATH_MAX + 16] = "", store[sizeof(g_store) + 8] = "";
+
+	if (strstr(args, "conf=") == NULL)
+		sfmt(conf, sizeof(conf), "conf=%s/none.conf ", g_dir);
+	if (strstr(args, "store=") == NULL)
+		sfmt(store, sizeof(store), "store=%s ", g_store);
+	sfmt(out, size, "auth %s %s %s%s%s\n", control, PAM_TOTP_MODULE, conf, store,
+	     args);
+}
+
+static void write_stack(const char *text)
+{
+	char path[PATH_MAX + 32];
+	FILE *f;
+
+	sfmt(path, sizeof(path), "%s/pam.d/" SERVICE, g_dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* pam_start through the service file as it is now. */
+static pam_handle_t *start(const char *user)
+{
+	static struct pam_conv c = {conv, NULL};
+	pam_handle_t *pamh = NULL;
+	char confdir[PATH_MAX + 8];
+
+	sfmt(confdir, sizeof(confdir), "%s/pam.d", g_dir);
+	if (pam_start_confdir(SERVICE, user, &c, confdir, &pamh) != PAM_SUCCESS)
+		return NULL;
+	pam_set_item(pamh, PAM_RHOST, RHOST);
+	pam_set_item(pamh, PAM_FAIL_DELAY, (const void *)fail_delay);
+	return pamh;
+}
+
+static int finish(pam_handle_t *pamh, int flags)
+{
+	int rc = pam_authenticate(pamh, flags);
+
+	pam_end(pamh, rc);
+	return rc;
+}
+
+static int auth_once(const char *user, int flags)
+{
+	pam_handle_t *pamh = start(user);
+
+	return pamh != NULL ? finish(pamh, flags) : PAM_SYSTEM_ERR;
+}
+
+static int run_stack_as(const char *text, const char *user, int flags)
+{
+	write_stack(text);
+	g_nlog = 0;
+	g_delay_calls = 0;
+	g_delay_usec = 0;
+	return auth_once(user, flags);
+}
+
+/* pam_totp alone, required. */
+static int run(const char *args)
+{
+	totp_line(g_stack, sizeof(g_stack), "required", args);
+	return run_stack_as(g_stack, g_user, 0);
+}
+
+/* pam_totp, then a module that answers PAM_CRED_INSUFFICIENT: reaching it
+ * means pam_totp stepped aside (PAM_IGNORE); any other answer is
+ * pam_totp's own. */
+static int run_probe_user(const char *args, const char *user)
+{
+	size_t n;
+	int rc;
+
+	totp_line(g_stack, sizeof(g_stack), "[success=done ignore=ignore default=die]",
+		  args);
+	n = strlen(g_stack);
+	sfmt(g_stack + n, sizeof(g_stack) - n, "auth required %s rc=%d\n",
+	     PAM_TEST_HELPER, PAM_CRED_INSUFFICIENT);
+	rc = run_stack_as(g_stack, user, 0);
+	return rc == PAM_CRED_INSUFFICIENT ? PAM_IGNORE : rc;
+}
+
+static int run_probe(const char *args)
+{
+	return run_probe_user(args, g_user);
+}
+
+/* ---- records and codes ----------------------------------------------------- */
+
+static struct otp_params totp6(void)
+{
+	struct otp_params p = {
+	    .type = OTP_TOTP, .alg = OTP_SHA1, .digits = 6, .period = 30};
+
+	return p;
+}
+
+static void db_path(const char *realm, char *out, size_t size)
+{
+	sfmt(out, size, "%s/%s.db", g_dir, realm);
+}
+
+static void ready_record(struct record *r, enum otp_type type, uint64_t counter)
+{
+	memset(r, 0, sizeof(*r));
+	r->state = RECORD_READY;
+	r->params = totp6();
+	r->params.type = type;
+	memcpy(r->secret, SECRET, sizeof(SECRET));
+	r->secret_len = sizeof(SECRET);
+	r->counter = counter;
+	r->sequence = 2;
+	r->created = time(NULL);
+	r->change_date_ms = (int64_t)r->created * 1000;
+}
+
+static void put_record_at(const char *path, uid_t owner, const char *user,
+			  const struct record *r)
+{
+	struct store_opts o = {.owner = owner, .lock_timeout_ms = 2000, .sync = false};
+	struct store *s = NULL;
+	struct totp_err e;
+
+	if (store_open_locked(path, STORE_CREATE, &o, &s, &e) < 0)
+		fail_msg("store_open_locked %s: %s", path, e.msg);
+	assert_int_equal(store_put(s, user, r, &e), 0);
+	store_close(s);
+}
+
+static void put_record(const char *realm, const struct record *r)
+{
+	char path[PATH_MAX];
+
+	db_path(realm, path, sizeof(path));
+	put_record_at(path, g_uid, g_user, r);
+}
+
+static void get_record(const char *realm, struct record *r)
+{
+	struct store_opts o = {.owner = g_uid, .lock_timeout_ms = 2000, .sync = false};
+	char path[PATH_MAX];
+	struct store *s = NULL;
+	struct totp_err e;
+
+	db_path(realm, path, sizeof(path));
+	if (store_open_locked(path, STORE_READ, &o, &s, &e) < 0)
+		fail_msg("store_open_locked %s: %s", path, e.msg);
+	assert_int_equal(store_get(s, g_user, r, &e), 1);
+	store_close(s);
+}
+
+static void code_at(const struct record *r, uint64_t factor, char out[OTP_CODE_BUF])
+{
+	struct totp_err e;
+
+	assert_int_equal(otp_code(r->secret, r->secret_len, &r->params, factor, out, &e),
+			 0);
+}
+
+static uint64_t step_now(void)
+{
+	struct otp_params p = totp6();
+
+	return otp_step_at(&p, time(NULL));
+}
+
+/* The tests that name a time step wait out the last seconds of a step,
+ * so that "now" does not move on under them. */
+static void settle(void)
+{
+	time_t t = time(NULL);
+
+	if (30 - t % 30 < 4)
+		sleep((unsigned)(30 - t % 30) + 1);
+}
+
+/* A code that matches no step near `step`. */
+static void wrong_code(const struct record *r, uint64_t step, char out[OTP_CODE_BUF])
+{
+	char near[7][OTP_CODE_BUF];
+	bool clash;
+
+	for (int i = 0; i < 7; i++)
+		code_at(r, step - 3 + (uint64_t)i, near[i]);
+	strcpy(out, near[3]);
+	do {
+		out[5] = (char)('0' + (out[5] - '0' + 1) % 10);
+		clash = false;
+		for (int i = 0; i < 7; i++)
+			clash = clash || strcmp(out, near[i]) == 0;
+	} while (clash);
+}
+
+static void rm_store(const char *realm)
+{
+	char path[PATH_MAX], lock[PATH_MAX + 8];
+
+	db_path(realm, path, sizeof(path));
+	sfmt(lock, sizeof(lock), "%s.lock", path);
+	unlink(path);
+	unlink(lock);
+}
+
+static int reset(void **state)
+{
+	(void)state;
+	rm_store("default");
+	rm_store("other");
+	return 0;
+}
+
+/* ---- the basic cases ------------------------------------------------------ */
+
+static void test_success(void **state)
+{
+	struct record r, after;
+	char code[OTP_CODE_BUF];
+	uint64_t step;
+
+	(void)state;
+	settle();
+	ready_record(&r, OTP_TOTP, 0);
+	put_record("default", &r);
+	step = step_now();
+	code_at(&r, step, code);
+	answers(1, code);
+	assert_int_equal(run(""), PAM_SUCCESS);
+	assert_int_equal(g_s.n_prompts, 1);
+	assert_string_equal(g_s.prompts[0], "Verification code: ");
+	assert_int_equal(g_s.styles[0], PAM_PROMPT_ECHO_OFF);
+	assert_logged("accepted; user=");
+	assert_logged("realm=default service=" SERVICE " rhost=" RHOST);
+	assert_non_null(strstr(logged("accepted"), g_user));
+	assert_int_equal(atoi(logged("accepted") + 1), LOG_AUTHPRIV | LOG_NOTICE);
+	assert_not_logged(code);
+	get_record("default", &after);
+	assert_int_equal(after.counter, step);
+	assert_int_equal(after.sequence, r.sequence + 1);
+	assert_int_equal(after.failures, 0);
+	assert_string_equal(after.last_success.service, SERVICE);
+	assert_string_equal(after.last_success.rhost, RHOST);
+	assert_true(after.last_success.time >= r.created);
+}
+
+/* An enrolment as totp-enroll makes it (register, verify), then a login:
+ * the code that verified the registration cannot log in again. */
+static void test_success_after_enrolment(void **state)
+{
+	struct registration reg;
+	struct account a;
+	struct store_location loc;
+	struct record out;
+	struct cfg c;
+	struct totp_err e;
+	char code[OTP_CODE_BUF];
+	struct otp_params p = totp6();
+	uint64_t step;
+
+	(void)state;
+	settle();
+	cfg_defaults(&c);
+	assert_int_equal(cfg_set(&c, "store", g_store, "test", &e), 0);
+	assert_int_equal(account_lookup(g_user, &a, &e), 0);
+	assert_int_equal(account_store_location(&c, &a, &loc, &e), 0);
+	assert_true(loc.per_user);
+	memset(&reg, 0, sizeof(reg));
+	if (lifecycle_register(&c, &loc, g_user, &p, "test", g_user,
+			       (int64_t)time(NULL) * 1000, &reg, &e) < 0)
+		fail_msg("register: %s", e.msg);
+	step = step_now();
+	code_at(&reg.rec, step, code);
+	if (lifecycle_verify(&c, &loc, g_user, code, (int64_t)time(NULL) * 1000, &out,
+			     &e) < 0)
+		fail_msg("verify: %s", e.msg);
+	answers(1, code);
+	assert_int_equal(run(""), PAM_AUTH_ERR);
+	code_at(&reg.rec, step + 1, code);
+	answers(1, code);
+	assert_int_equal(run(""), PAM_SUCCESS);
+	lifecycle_registration_wipe(&reg);
+}
+
+static void test_wrong_code(void **state)
+{
+	struct record r, after;
+	char code[OTP_CODE_BUF];
+
+	(void)state;
+	settle();
+	ready_record(&r, OTP_TOTP, 0);
+	put_record("default", &r);
+	wrong_code(&r, step_now(), code);
+	answers(1, code);
+	assert_int_equal(run(""), PAM_AUTH_ERR);
+	assert_logged("refused: wrong code, 1 consecutive failures");
+	assert_not_logged(code);
+	/* the failure delay was asked for: 2 s, which libpam randomises */
+	assert_int_equal(g_delay_calls, 1);
+	assert_true(g_delay_usec >= 1000000 && g_delay_usec <= 3000000);
+	get_record("default", &after);
+	assert_int_equal(after.failures, 1);
+	assert_int_equal(after.counter, 0);
+	assert_int_equal(after.sequence, r.sequence + 1);
+	assert_string_equal(after.last_failure.service, SERVICE);
+	assert_string_equal(after.last_failure.rhost, RHOST);
+
+	/* not digits, too short, too long, empty: wrong codes all the same */
+	const char *junk[] = {"abcdef",	  "12345",  "1234567", "",
+			      "12345678", "12 456", "123456\n"};
+	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+		answers(1, junk[i]);
+		assert_int_equal(run("max_failures=0"), PAM_AUTH_ERR);
+		assert_logged("refused: wrong code");
+	}
+	get_record("default", &after);
+	assert_int_equal(after.failures, 1 + sizeof(junk) / sizeof(junk[0]));
+}
+
+static void test_replay(void **state)
+{
+	struct record r;
+	char code[OTP_CODE_BUF];
+
+	(void)state;
+	settle();
+	ready_record(&r, OTP_TOTP, 0);
+	put_record("default", &r);
+	code_at(&r, step_now(), code);
+	answers(1, code);
+	assert_int_equal(run(""), PAM_SUCCESS);
+	answers(1, code);
+	assert_int_equal(run(""), PAM_AUTH_ERR);
+	assert_logged("refused: wrong code");
+}
+
+/* With window=1, the previous and the next step pass, once each, and only
+ * forwards: after the next step, the current one is old. */
+static void test_window_neighbours(void **state)
+{
+	struct record r, after;
+	char prev[OTP_CODE_BUF], next[OTP_CODE_BUF], cur[OTP_CODE_BUF];
+	uint64_t step;
+
+	(void)state;
+	settle();
+	ready_record(&r, OTP_TOTP, 0);
+	put_record("default", &r);
+	step = step_now();
+	code_at(&r, step - 1, prev);
+	code_at(&r, step, cur);
+	code_at(&r, step + 1, next);
+	answers(1, prev);
+	assert_int_equal(run(""), PAM_SUCCESS);
+	get_record("default", &after);
+	assert_int_equal(after.counter, step - 1);
+	answers(1, next);
+	assert_int_equal(run(""), PAM_SUCCESS);
+	get_record("default", &after);
+	assert_int_equal(after.counter, step + 1);
+	answers(1, cur);
+	assert_int_equal(run(""), PAM_AUTH_ERR);
+}
+
+static void test_outside_window(void **state)
+{
+	struct record r;
+	char code[OTP_CODE_BUF];
+	uint64_t step;
+
+	(void)state;
+	settle();
+	ready_record(&r, OTP_TOTP, 0);
+	put_record("default", &r);
+	step = step_now();
+	code_at(&r, step - 2, code);
+	answers(1, code);
+	assert_int_equal(run(""), PAM_AUTH_ERR);
+	code_at(&r, step + 2, code);
+	answers(1, code);
+	assert_int_equal(run(""), PAM_AUTH_ERR);
+}
+
+static void test_hotp(void **state)
+{
+	struct record r, after;
+	char code[OTP_CODE_BUF];
+
+	(void)state;
+	ready_record(&r, OTP_HOTP, 5);
+	put_record("default", &r);
+	code_at(&r, 4, code); /* already used */
+	answers(1, code);
+	assert_int_equal(run(""), PAM_AUTH_ERR);
+	code_at(&r, 6, code); /* one ahead: within the window */
+	answers(1, code);
+	assert_int_equal(run(""), PAM_SUCCESS);
+	get_record("default", &after);
+	assert_int_equal(after.counter, 7);
+	answers(1, code);
+	assert_int_equal(run(""), PAM_AUTH_ERR);
+}
+
+static void test_pending_registration(void **state)
+{
+	struct record r;
+	char code[OTP_CODE_BUF];
+
+	(void)state;
+	settle();
+	ready_record(&r, OTP_TOTP, 0);
+	r.state = RECORD_PENDING;
+	put_record("default", &r);
+	code_at(&r, step_now(), code);
+	answers(1, code);
+	assert_int_equal(run(""), PAM_AUTH_ERR);
+	assert_int_equal(g_s.n_prompts, 1); /* asked like anyone else */
+	assert_logged("refused: no ready generator");
+	/* nullok: steps aside without asking */
+	answers(1, code);
+	assert_int_equal(run_probe("nullok"), PAM_IGNORE);
+	assert_int_equal(g_s.n_prompts, 0);
+	/* a removed generator is no generator */
+	r.state = RECORD_REMOVED;
+	put_record("default", &r);
+	answers(1, code);
+	assert_int_equal(run(""), PAM_AUTH_ERR);
+}
+
+static void test_not_enrolled(void **state)
+{
+	(void)state;
+	/* no store at all */
+	answers(1, "123456");
+	assert_int_equal(run(""), PAM_AUTH_ERR);
+	assert_int_equal(g_s.n_prompts, 1);
+	assert_logged("refused: no ready generator");
+	answers(1, "123456");
+	assert_int_equal(run_probe("nullok"), PAM_IGNORE);
+	assert_int_equal(g_s.n_prompts, 0);
+}
+
+static void test_not_enrolled_store_of_others(void **state)
+{
+	struct record r;
+	char path[PATH_MAX];
+
+	(void)state;
+	ready_record(&r, OTP_TOTP, 0);
+	db_path("default", path, sizeof(path));
+	put_record_at(path, g_uid, "someone-else", &r);
+	answers(1, "123456");
+	assert_int_equal(run(""), PAM_AUTH_ERR);
+	assert_int_equal(g_s.n_prompts, 1);
+	answers(1, "123456");
+	assert_int_equal(run_probe("nullok"), PAM_IGNORE);
+}
+
+/* An unknown user looks like a user who is not enrolled. */
+static void test_unknown_user(void **state)
+{
+	(void)state;
+	totp_line(g_stack, sizeof(g_stack), "required", "");
+	answers(1, "123456");
+	assert_int_equal(run_stack_as(g_stack, "pam-totp-no-such-user", 0), PAM_AUTH_ERR);
+	assert_int_equal(g_s.n_prompts, 1);
+	assert_logged("refused: unknown user; user=pam-totp-no-such-user");
+	answers(1, "123456");
+	assert_int_equal(run_probe_user("nullok", "pam-totp-no-such-user"), PAM_IGNORE);
+	/* a name that cannot be a key is not logged as it is */
+	totp_line(g_stack, sizeof(g_stack), "required", "");
+	answers(1, "123456");
+	assert_int_equal(run_stack_as(g_stack, "bad\nname", 0), PAM_AUTH_ERR);
+	assert_logged("user=(invalid name)");
+}
+
+static void test_emergency_code_once(void **state)
+{
+	struct record r, after;
+	struct totp_err e;
+	const char *codes[] = {"12345678", "87654321"};
+
+	(void)state;
+	ready_record(&r, OTP_TOTP, 0);
+	assert_int_equal(emergency_set(&r, codes, 2, &e), 0);
+	put_record("default", &r);
+	answers(1, "12345678");
+	assert_int_equal(run(""), PAM_SUCCESS);
+	assert_logged("accepted an emergency code, 1 left");
+	assert_not_logged("12345678");
+	assert_int_equal(g_s.n_messages, 1);
+	assert_string_equal(g_s.messages[0], "I:Emergency code accepted: 1 left.");
+	answers(1, "12345678");
+	assert_int_equal(run(""), PAM_AUTH_ERR);
+	get_record("default", &after);
+	assert_int_equal(emergency_remaining(&after), 1);
+	answers(1, "87654321");
+	assert_int_equal(run(""), PAM_SUCCESS);
+	assert_logged("accepted an emergency code, 0 left");
+}
+
+/* ---- throttling ---------------------------------------------------------- */
+
+static void test_lockout_and_expiry(void **state)
+{
+	struct record r, after;
+	char bad[OTP_CODE_BUF], good[OTP_CODE_BUF];
+	uint64_t step;
+	struct timespec wait = {0, 50000000};
+
+	(void)state;
+	/* locked until the next second but one: at least 1 s, at most 2 */
+	settle();
+	ready_record(&r, OTP_TOTP, 0);
+	put_record("default", &r);
+	step = step_now();
+	wrong_code(&r, step, bad);
+	code_at(&r, step, good);
+	answers(1, bad);
+	assert_int_equal(run("max_failures=2 lockout=2"), PAM_AUTH_ERR);
+	answers(1, bad);
+	assert_int_equal(run("max_failures=2 lockout=2"), PAM_MAXTRIES);
+	assert_logged("locked out for 2 seconds after 2 failures");
+	assert_int_equal(atoi(logged("locked out") + 1), LOG_AUTHPRIV | LOG_WARNING);
+	assert_string_equal(g_s.messages[0], "E:" LOCKED_MESSAGE);
+	/* locked: refused without asking, even the right code */
+	answers(1, good);
+	assert_int_equal(run("max_failures=2 lockout=2"), PAM_MAXTRIES);
+	assert_int_equal(g_s.n_prompts, 0);
+	assert_logged("refused: locked out");
+	/* PAM_SILENT: no message */
+	answers(1, good);
+	totp_line(g_stack, sizeof(g_stack), "required", "max_failures=2 lockout=2");
+	assert_int_equal(run_stack_as(g_stack, g_user, PAM_SILENT), PAM_MAXTRIES);
+	assert_int_equal(g_s.n_messages, 0);
+	get_record("default", &after);
+	assert_int_equal(after.failures, 2);
+	assert_true(after.locked_until != 0);
+	/* and after the lockout, the right code passes */
+	while (time(NULL) < after.locked_until)
+		nanosleep(&wait, NULL);
+	answers(1, good);
+	assert_int_equal(run("max_failures=2 lockout=2"), PAM_SUCCESS);
+	get_record("default", &after);
+	assert_int_equal(after.failures, 0);
+	assert_int_equal(after.locked_until, 0);
+}
+
+static void test_lockout_preset(void **state)
+{
+	struct record r, after;
+	char bad[OTP_CODE_BUF];
+
+	(void)state;
+	settle();
+	ready_record(&r, OTP_TOTP, 0);
+	r.failures = 5;
+	r.locked_until = time(NULL) + 3600;
+	put_record("default", &r);
+	answers(1, "123456");
+	assert_int_equal(run(""), PAM_MAXTRIES);
+	assert_int_equal(g_s.n_prompts, 0);
+	/* a lockout that ran out: the count starts afresh */
+	r.locked_until = time(NULL) - 1;
+	put_record("default", &r);
+	wrong_code(&r, step_now(), bad);
+	answers(1, bad);
+	assert_int_equal(run(""), PAM_AUTH_ERR);
+	get_record("default", &after);
+	assert_int_equal(after.failures, 1);
+	assert_int_equal(after.locked_until, 0);
+}
+
+/* The default: 5 failures, then 300 s. */
+static void test_default_throttle(void **state)
+{
+	struct record r, after;
+	char bad[OTP_CODE_BUF];
+	time_t t0 = time(NULL);
+
+	(void)state;
+	settle();
+	ready_record(&r, OTP_TOTP, 0);
+	put_record("default", &r);
+	wrong_code(&r, step_now(), bad);
+	for (int i = 1; i <= 4; i++) {
+		answers(1, bad);
+		assert_int_equal(run(""), PAM_AUTH_ERR);
+	}
+	answers(1, bad);
+	assert_int_equal(run(""), PAM_MAXTRIES);
+	get_record("default", &after);
+	assert_true(after.locked_until >= t0 + 300 &&
+		    after.locked_until <= time(NULL) + 300);
+}
+
+/* ---- options ------------------------------------------------------------- */
+
+static void write_conf(const char *path, const char *text, mode_t mode);
+
+/* realm=: another database and policy.  A named realm must have its
+ * section in pam_totp.conf (a mistyped realm= must not open an empty
+ * store), and only a root-owned file is read. */
+static void test_option_realm(void **state)
+{
+	struct record r;
+	char code[OTP_CODE_BUF], conf[PATH_MAX + 16], arg[PATH_MAX + 48];
+
+	(void)state;
+	settle();
+	ready_record(&r, OTP_TOTP, 0);
+	put_record("other", &r);
+	code_at(&r, step_now(), code);
+	answers(1, code);
+	assert_int_equal(run("realm=../x"), PAM_SERVICE_ERR);
+	assert_int_equal(g_s.n_prompts, 0);
+	assert_logged("configuration refused");
+	answers(1, code);
+	assert_int_equal(run("realm=other"), PAM_SERVICE_ERR); /* no [other] */
+	if (g_uid != 0)
+		skip();
+	sfmt(conf, sizeof(conf), "%s/realms.conf", g_dir);
+	write_conf(conf, "[other]\n", 0644);
+	answers(1, code);
+	sfmt(arg, sizeof(arg), "conf=%s", conf);
+	assert_int_equal(run(arg), PAM_AUTH_ERR); /* the default realm has nobody */
+	answers(1, code);
+	sfmt(arg, sizeof(arg), "conf=%s realm=other", conf);
+	assert_int_equal(run(arg), PAM_SUCCESS);
+	assert_logged("realm=other ");
+}
+
+static void write_conf(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static void test_option_conf(void **state)
+{
+	struct record r;
+	char code[OTP_CODE_BUF], conf[PATH_MAX + 16], arg[PATH_MAX + 32];
+	uint64_t step;
+
+	(void)state;
+	settle();
+	ready_record(&r, OTP_TOTP, 0);
+	put_record("default", &r);
+	step = step_now();
+	sfmt(conf, sizeof(conf), "%s/test.conf", g_dir);
+	sfmt(arg, sizeof(arg), "conf=%s", conf);
+	write_conf(conf, "# the test's realm\n[default]\nwindow = 3\n", 0644);
+	code_at(&r, step + 3, code);
+	if (g_uid != 0) {
+		/* only a root-owned file is read */
+		answers(1, code);
+		assert_int_equal(run(arg), PAM_SERVICE_ERR);
+		assert_logged("configuration refused");
+		skip();
+	}
+	answers(1, code);
+	assert_int_equal(run(""), PAM_AUTH_ERR); /* window 1 */
+	answers(1, code);
+	assert_int_equal(run(arg), PAM_SUCCESS); /* window 3 from the file */
+	/* arguments win over the file */
+	code_at(&r, step + 2, code);
+	answers(1, code);
+	sfmt(arg, sizeof(arg), "conf=%s window=1", conf);
+	assert_int_equal(run(arg), PAM_AUTH_ERR);
+	/* refused files: fail closed */
+	sfmt(arg, sizeof(arg), "conf=%s", conf);
+	write_conf(conf, "[default]\nwindow = 3\n", 0666);
+	answers(1, code);
+	assert_int_equal(run(arg), PAM_SERVICE_ERR);
+	write_conf(conf, "[default]\nwindow = 3\n", 0644);
+	assert_int_equal(chown(conf, 65534, 65534), 0);
+	answers(1, code);
+	assert_int_equal(run(arg), PAM_SERVICE_ERR);
+	assert_int_equal(chown(conf, 0, 0), 0);
+	write_conf(conf, "[default]\nfrobnicate = 3\n", 0644);
+	answers(1, code);
+	assert_int_equal(run(arg), PAM_SERVICE_ERR);
+	assert_logged("configuration refused");
+}
+
+/* store=: a system store (root-owned, no %h), as for sudo. */
+static void test_option_store_system(void **state)
+{
+	struct record r;
+	char code[OTP_CODE_BUF], path[PATH_MAX + 16], arg[PATH_MAX + 32];
+
+	(void)state;
+	if (g_uid != 0)
+		skip();
+	settle();
+	sfmt(path, sizeof(path), "%s/system-default.db", g_dir);
+	ready_record(&r, OTP_TOTP, 0);
+	put_record_at(path, 0, g_user, &r);
+	sfmt(arg, sizeof(arg), "store=%s/system-%%r.db debug", g_dir);
+	code_at(&r, step_now(), code);
+	answers(1, code);
+	assert_int_equal(run(arg), PAM_SUCCESS);
+	assert_logged("(system store)");
+	unlink(path);
+	strcat(path, ".lock");
+	unlink(path);
+}
+
+static void test_option_window(void **state)
+{
+	struct record r;
+	char code[OTP_CODE_BUF];
+	uint64_t step;
+
+	(void)state;
+	settle();
+	ready_record(&r, OTP_TOTP, 0);
+	put_record("default", &r);
+	step = step_now();
+	code_at(&r, step - 2, code);
+	answers(1, code);
+	assert_int_equal(run("window=2"), PAM_SUCCESS);
+	code_at(&r, step + 2, code);
+	answers(1, code);
+	assert_int_equal(run("window=2"), PAM_SUCCESS);
+	/* window=0: the current step only */
+	code_at(&r, step + 3, code);
+	answers(1, code);
+	assert_int_equal(run("window=0"), PAM_AUTH_ERR);
+}
+
+static void test_option_prompt_and_echo(void **state)
+{
+	struct record r;
+	char code[OTP_CODE_BUF];
+
+	(void)state;
+	settle();
+	ready_record(&r, OTP_TOTP, 0);
+	put_record("default", &r);
+	code_at(&r, step_now(), code);
+	answers(1, code);
+	assert_int_equal(run("[prompt=One-time code: ] echo_code"), PAM_SUCCESS);
+	assert_string_equal(g_s.prompts[0], "One-time code: ");
+	assert_int_equal(g_s.styles[0], PAM_PROMPT_ECHO_ON);
+	assert_not_logged(code);
+}
+
+static void test_option_use_first_pass(void **state)
+{
+	struct record r;
+	char code[OTP_CODE_BUF], line[PATH_MAX * 2];
+	size_t n;
+
+	(void)state;
+	settle();
+	ready_record(&r, OTP_TOTP, 0);
+	put_record("default", &r);
+	code_at(&r, step_now(), code);
+	/* an earlier module asked and set PAM_AUTHTOK */
+	n = sfmt(g_stack, sizeof(g_stack), "auth optional %s set\n", PAM_TEST_HELPER);
+	totp_line(line, sizeof(line), "required", "use_first_pass");
+	sfmt(g_stack + n, sizeof(g_stack) - n, "%s", line);
+	answers(1, code);
+	assert_int_equal(run_stack_as(g_stack, g_user, 0), PAM_SUCCESS);
+	assert_int_equal(g_s.n_prompts, 1);
+	assert_string_equal(g_s.prompts[0], "Password: ");
+	/* no token: refused without asking */
+	answers(1, code);
+	assert_int_equal(run("use_first_pass"), PAM_AUTH_ERR);
+	assert_int_equal(g_s.n_prompts, 0);
+	assert_logged("no earlier module set a token");
+}
+
+static void test_option_try_first_pass(void **state)
+{
+	struct record r, after;
+	char code[OTP_CODE_BUF], line[PATH_MAX * 2];
+	uint64_t step;
+	size_t n;
+
+	(void)state;
+	settle();
+	ready_record(&r, OTP_TOTP, 0);
+	put_record("default", &r);
+	step = step_now();
+	n = sfmt(g_stack, sizeof(g_stack), "auth optional %s set\n", PAM_TEST_HELPER);
+	totp_line(line, sizeof(line), "required", "try_first_pass");
+	sfmt(g_stack + n, sizeof(g_stack) - n, "%s", line);
+	/* a token shaped like a code is taken */
+	code_at(&r, step - 1, code);
+	answers(1, code);
+	assert_int_equal(run_stack_as(g_stack, g_user, 0), PAM_SUCCESS);
+	assert_int_equal(g_s.n_prompts, 1);
+	/* a password is not a failed code: the module asks */
+	code_at(&r, step, code);
+	answers(2, "hunter2", code);
+	assert_int_equal(run_stack_as(g_stack, g_user, 0), PAM_SUCCESS);
+	assert_int_equal(g_s.n_prompts, 2);
+	assert_string_equal(g_s.prompts[1], "Verification code: ");
+	get_record("default", &after);
+	assert_int_equal(after.failures, 0);
+	assert_int_equal(after.sequence, r.sequence + 2);
+	/* no token at all: asks */
+	code_at(&r, step + 1, code);
+	answers(1, code);
+	assert_int_equal(run("try_first_pass"), PAM_SUCCESS);
+	assert_int_equal(g_s.n_prompts, 1);
+}
+
+static void test_option_forward_pass(void **state)
+{
+	struct record r;
+	char code[OTP_CODE_BUF], answer[64], line[PATH_MAX * 2];
+	uint64_t step;
+	size_t n;
+
+	(void)state;
+	settle();
+	ready_record(&r, OTP_TOTP, 0);
+	put_record("default", &r);
+	step = step_now();
+	totp_line(g_stack, sizeof(g_stack), "required", "forward_pass");
+	n = strlen(g_stack);
+	sfmt(g_stack + n, sizeof(g_stack) - n, "auth required %s expect=hunter2\n",
+	     PAM_TEST_HELPER);
+	code_at(&r, step, code);
+	sfmt(answer, sizeof(answer), "hunter2%s", code);
+	answers(1, answer);
+	assert_int_equal(run_stack_as(g_stack, g_user, 0), PAM_SUCCESS);
+	assert_int_equal(g_s.n_prompts, 1);
+	assert_string_equal(g_s.prompts[0], "Password and verification code: ");
+	assert_not_logged("hunter2");
+	/* the right code, the wrong password: the next module refuses */
+	code_at(&r, step + 1, code);
+	sfmt(answer, sizeof(answer), "hunter3%s", code);
+	answers(1, answer);
+	assert_int_equal(run_stack_as(g_stack, g_user, 0), PAM_AUTH_ERR);
+	/* only a code: no empty password is passed on */
+	code_at(&r, step - 1, code);
+	answers(1, code);
+	assert_int_equal(run_stack_as(g_stack, g_user, 0), PAM_AUTH_ERR);
+	/* forward_pass with use_first_pass makes no sense: fail closed */
+	totp_line(line, sizeof(line), "required", "forward_pass use_first_pass");
+	answers(1, answer);
+	assert_int_equal(run_stack_as(line, g_user, 0), PAM_SERVICE_ERR);
+}
+
+static void test_option_debug(void **state)
+{
+	(void)state;
+	answers(1, "123456");
+	assert_int_equal(run(""), PAM_AUTH_ERR);
+	for (size_t i = 0; i < g_nlog; i++)
+		assert_int_not_equal(atoi(g_log[i] + 1) & LOG_PRIMASK, LOG_DEBUG);
+	answers(1, "123456");
+	assert_int_equal(run("debug"), PAM_AUTH_ERR);
+	assert_logged("(user store)");
+	assert_int_equal(atoi(logged("(user store)") + 1), LOG_AUTHPRIV | LOG_DEBUG);
+}
+
+/* A misconfiguration never opens the door, and never steps aside. */
+static void test_option_bad_fails_closed(void **state)
+{
+	struct record r;
+	char code[OTP_CODE_BUF];
+	const char *bad[] = {
+	    "frobnicate", "window=abc",	  "window=",  "window=99", "max_failures=-1",
+	    "lockout=x",  "nullok=maybe", "digits=9", "=1",	   "realm="};
+
+	(void)state;
+	settle();
+	ready_record(&r, OTP_TOTP, 0);
+	put_record("default", &r);
+	code_at(&r, step_now(), code);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char args[64];
+
+		sfmt(args, sizeof(args), "nullok %s", bad[i]);
+		answers(1, code);
+		int rc = run_probe(args);
+		if (rc != PAM_SERVICE_ERR) {
+			dump_log();
+			fail_msg("option \"%s\" gave %d", bad[i], rc);
+		}
+		assert_int_equal(g_s.n_prompts, 0);
+		assert_logged("configuration refused, failing closed");
+	}
+}
+
+static void test_option_lock_timeout_and_sync(void **state)
+{
+	struct record r;
+	char code[OTP_CODE_BUF];
+
+	(void)state;
+	settle();
+	ready_record(&r, OTP_TOTP, 0);
+	put_record("default", &r);
+	code_at(&r, step_now(), code);
+	answers(1, code);
+	assert_int_equal(run("lock_timeout=200 sync_login=no"), PAM_SUCCESS);
+	answers(1, code);
+	assert_int_equal(run("sync_login=yes"), PAM_AUTH_ERR);
+}
+
+/* ---- refusals: store trouble is PAM_AUTHINFO_UNAVAIL, logged -------------- */
+
+static void expect_unavailable(const char *args, const char *reason)
+{
+	answers(1, "123456");
+	int rc = run(args);
+	if (rc != PAM_AUTHINFO_UNAVAIL) {
+		dump_log();
+		fail_msg("gave %d, not PAM_AUTHINFO_UNAVAIL", rc);
+	}
+	assert_logged("cannot check the code");
+	assert_logged(reason);
+	assert_int_equal(atoi(logged("cannot check the code") + 1),
+			 LOG_AUTHPRIV | LOG_ERR);
+	assert_int_equal(g_s.n_prompts, 0);
+}
+
+static void make_ready_store(void)
+{
+	struct record r;
+
+	ready_record(&r, OTP_TOTP, 0);
+	put_record("default", &r);
+}
+
+static void test_refuse_symlink(void **state)
+{
+	char path[PATH_MAX], real[PATH_MAX];
+
+	(void)state;
+	make_ready_store();
+	db_path("default", path, sizeof(path));
+	db_path("real", real, sizeof(real));
+	assert_int_equal(rename(path, real), 0);
+	assert_int_equal(symlink(real, path), 0);
+	expect_unavailable("", "(symlink)");
+	unlink(real);
+}
+
+static void test_refuse_foreign_owner(void **state)
+{
+	char path[PATH_MAX];
+
+	(void)state;
+	if (g_uid != 0)
+		skip();
+	make_ready_store();
+	db_path("default", path, sizeof(path));
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	expect_unavailable("", "(bad-owner)");
+}
+
+static void test_refuse_group_writable(void **state)
+{
+	char path[PATH_MAX];
+
+	(void)state;
+	make_ready_store();
+	db_path("default", path, sizeof(path));
+	assert_int_equal(chmod(path, 0620), 0);
+	expect_unavailable("", "(bad-mode)");
+}
+
+static void write_bytes(const char *path, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
+	char buf[512];
+
+	assert_true(fd >= 0);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (char)(i * 7 + 3);
+	while (n > 0) {
+		size_t k = n < sizeof(buf) ? n : sizeof(buf);
+
+		assert_int_equal(write(fd, buf, k), (ssize_t)k);
+		n -= k;
+	}
+	close(fd);
+}
+
+static void test_refuse_corrupt(void **state)
+{
+	char path[PATH_MAX];
+
+	(void)state;
+	db_path("default", path, sizeof(path));
+	write_bytes(path, 8192);
+	expect_unavailable("", "(corrupt)");
+}
+
+static void test_refuse_truncated(void **state)
+{
+	char path[PATH_MAX];
+
+	(void)state;
+	make_ready_store();
+	db_path("default", path, sizeof(path));
+	assert_int_equal(truncate(path, 10), 0);
+	expect_unavailable("", "(truncated)");
+}
+
+static void test_refuse_lock_held(void **state)
+{
+	char path[PATH_MAX + 8];
+	int ready[2];
+	char c;
+	pid_t pid;
+	struct timespec t0, t1;
+	double waited;
+
+	(void)state;
+	make_ready_store();
+	db_path("default", path, sizeof(path));
+	strcat(path, ".lock");
+	assert_int_equal(pipe(ready), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(path, O_RDWR | O_NOFOLLOW);
+
+		if (fd < 0 || flock(fd, LOCK_EX) < 0)
+			_exit(1);
+		(void)!write(ready[1], "x", 1);
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	expect_unavailable("lock_timeout=200", "(lock-timeout)");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	waited =
+	    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	assert_true(waited >= 0.19 && waited < 2.0);
+}
+
+/* ---- the race -------------------------------------------------------------- */
+
+/* One round: RACERS processes, each with its PAM handle ready (the
+ * module loaded), released at once into pam_authenticate with the same
+ * code.  Returns how many passed. */
+static int race_round(const char *code, int *others_ok)
+{
+	pid_t kids[RACERS];
+	int go[2], ready[2], passed = 0;
+	char c;
+
+	answers(1, code);
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(ready), 0);
+	for (int k = 0; k < RACERS; k++) {
+		kids[k] = fork();
+		assert_true(kids[k] >= 0);
+		if (kids[k] == 0) {
+			pam_handle_t *pamh = start(g_user);
+
+			close(go[1]);
+			close(ready[0]);
+			(void)!write(ready[1], "r", 1);
+			(void)!read(go[0], &c, 1); /* returns at EOF: everyone goes */
+			_exit(pamh != NULL ? finish(pamh, 0) : PAM_SYSTEM_ERR);
+		}
+	}
+	close(go[0]);
+	close(ready[1]);
+	for (int k = 0; k < RACERS; k++)
+		assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	close(go[1]);
+	*others_ok = 1;
+	for (int k = 0; k < RACERS; k++) {
+		int status = 0;
+
+		assert_int_equal(waitpid(kids[k], &status, 0), kids[k]);
+		assert_true(WIFEXITED(status));
+		if (WEXITSTATUS(status) == PAM_SUCCESS)
+			passed++;
+		else if (WEXITSTATUS(status) != PAM_AUTH_ERR)
+			*others_ok = 0;
+	}
+	return passed;
+}
+
+/* HOTP makes a fresh code each round: the counter moves on by exactly one
+ * per round.  max_failures=0: the losers' failures must not lock the user.
+ * sync_login=no keeps 1600 logins fast; the lock, not the sync, is what
+ * makes exactly one win. */
+static void test_race(void **state)
+{
+	struct record r, after;
+	char code[OTP_CODE_BUF], ahead[OTP_CODE_BUF];
+	int rounds = g_quick ? 5 : 200;
+
+	(void)state;
+	ready_record(&r, OTP_HOTP, 0);
+	put_record("default", &r);
+	totp_line(g_stack, sizeof(g_stack), "required", "max_failures=0 sync_login=no");
+	write_stack(g_stack);
+	for (int i = 0; i < rounds; i++) {
+		int others_ok;
+
+		code_at(&r, (uint64_t)i, code);
+		/* the losers could only win if this code were also one of the
+		 * next two (the window): not so for this secret */
+		for (uint64_t d = 1; d <= 2; d++) {
+			code_at(&r, (uint64_t)i + d, ahead);
+			assert_string_not_equal(code, ahead);
+		}
+		int passed = race_round(code, &others_ok);
+		if (passed != 1)
+			fail_msg("round %d: %d of %d passed", i, passed, RACERS);
+		assert_true(others_ok);
+	}
+	get_record("default", &after);
+	assert_int_equal(after.counter, (uint64_t)rounds);
+	/* every racer's check was recorded: none was lost to another */
+	assert_int_equal(after.sequence, r.sequence + (uint64_t)rounds * RACERS);
+}
+
+/* ---- a real user's store, as root ---------------------------------------- */
+
+static char g_tmp_user[32];
+static char g_tmp_base[64];
+
+static int run_cmd(char *const argv[])
+{
+	int status = 0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null >= 0) {
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int cleanup_tmp_user(void **state)
+{
+	(void)state;
+	if (g_tmp_user[0] != '\0') {
+		char *argv[] = {"userdel", g_tmp_user, NULL};
+
+		run_cmd(argv);
+		g_tmp_user[0] = '\0';
+	}
+	if (g_tmp_base[0] != '\0') {
+		nftw(g_tmp_base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		g_tmp_base[0] = '\0';
+	}
+	return 0;
+}
+
+/* As the user, in a child: the record goes into the user's own store. */
+static void put_as_user(const struct passwd *pw, const char *db, const struct record *r)
+{
+	int status = 0;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store_opts o = {.owner = pw->pw_uid, .lock_timeout_ms = 2000};
+		struct store *s = NULL;
+		struct totp_err e;
+
+		if (setgroups(0, NULL) < 0 ||
+		    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
+		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
+			_exit(2);
+		if (store_open_locked(db, STORE_CREATE, &o, &s, &e) < 0)
+			_exit(3);
+		if (store_put(s, pw->pw_name, r, &e) < 0)
+			_exit(4);
+		store_close(s);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void test_real_user_store(void **state)
+{
+	struct passwd *pw;
+	struct record r;
+	struct stat st;
+	char home[128], db[256], lock[272], code[OTP_CODE_BUF];
+
+	(void)state;
+	if (g_uid != 0)
+		skip();
+	settle();
+	strcpy(g_tmp_base, "/tmp/pam_totp_user.XXXXXX");
+	assert_non_null(mkdtemp(g_tmp_base));
+	assert_int_equal(chmod(g_tmp_base, 0755), 0);
+	sfmt(g_tmp_user, sizeof(g_tmp_user), "totpt%ld", (long)getpid());
+	sfmt(home, sizeof(home), "%s/home", g_tmp_base);
+	char *add[] = {"useradd",	    "-M",	"-d", home, "-s",
+		       "/usr/sbin/nologin", g_tmp_user, NULL};
+	if (run_cmd(add) != 0) {
+		g_tmp_user[0] = '\0';
+		skip();
+	}
+	pw = getpwnam(g_tmp_user);
+	assert_non_null(pw);
+	assert_int_equal(mkdir(home, 0700), 0);
+	assert_int_equal(chown(home, pw->pw_uid, pw->pw_gid), 0);
+	sfmt(db, sizeof(db), "%s/.config/totp/default.db", home);
+	sfmt(lock, sizeof(lock), "%s.lock", db);
+
+	ready_record(&r, OTP_TOTP, 0);
+	put_as_user(pw, db, &r);
+	/* without its lock file: the module makes it, as the user */
+	unlink(lock);
+	code_at(&r, step_now(), code);
+	totp_line(g_stack, sizeof(g_stack), "required", "store=user");
+	answers(1, code);
+	assert_int_equal(run_stack_as(g_stack, g_tmp_user, 0), PAM_SUCCESS);
+	if (stat(lock, &st) == 0)
+		assert_int_equal(st.st_uid, pw->pw_uid);
+	/* and came back to root */
+	assert_int_equal(geteuid(), 0);
+	assert_int_equal(setfsuid((uid_t)-1), 0);
+	assert_int_equal(setfsgid((gid_t)-1), 0);
+
+	/* a store in the user's place that the user does not own: the
+	 * module, as the user, cannot even open it */
+	assert_int_equal(chown(db, 0, 0), 0);
+	answers(1, code);
+	assert_int_equal(run_stack_as(g_stack, g_tmp_user, 0), PAM_AUTHINFO_UNAVAIL);
+	assert_logged("cannot check the code");
+	/* readable by the user but owned by someone else */
+	assert_int_equal(chmod(db, 0644), 0);
+	answers(1, code);
+	assert_int_equal(run_stack_as(g_stack, g_tmp_user, 0), PAM_AUTHINFO_UNAVAIL);
+	assert_logged("(bad-owner)");
+	assert_int_equal(setfsuid((uid_t)-1), 0);
+}
+
+/* ---- set-up ---------------------------------------------------------------- */
+
+static int rm_tree(void)
+{
+	return nftw(g_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The test folder goes under the current user's home, so that a store in
+ * it is the user's own store (see the top).  0, or -1 when there is no
+ * home to write in. */
+static int make_test_dir(void)
+{
+	struct passwd *pw;
+	char path[PATH_MAX + 8];
+
+	g_uid = getuid();
+	pw = getpwuid(g_uid);
+	if (pw == NULL || strlen(pw->pw_dir) + 40 > sizeof(g_home))
+		return -1;
+	snprintf(g_user, sizeof(g_user), "%s", pw->pw_name);
+	snprintf(g_home, sizeof(g_home), "%s",
+		 strcmp(pw->pw_dir, "/") == 0 ? "" : pw->pw_dir);
+	strcpy(g_dir, g_home); /* fits: checked above */
+	strcat(g_dir, "/.pam_totp-test.XXXXXX");
+	if (mkdtemp(g_dir) == NULL)
+		return -1;
+	snprintf(g_store, sizeof(g_store), "%%h%s/%%r.db", g_dir + strlen(g_home));
+	snprintf(path, sizeof(path), "%s/pam.d", g_dir);
+	if (mkdir(path, 0700) < 0) {
+		rmdir(g_dir);
+		return -1;
+	}
+	return 0;
+}
+
+static int group_setup(void **state)
+{
+	struct totp_err e;
+
+	(void)state;
+	return otp_init(&e);
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	return rm_tree();
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup(test_success, reset),
+	    cmocka_unit_test_setup(test_success_after_enrolment, reset),
+	    cmocka_unit_test_setup(test_wrong_code, reset),
+	    cmocka_unit_test_setup(test_replay, reset),
+	    cmocka_unit_test_setup(test_window_neighbours, reset),
+	    cmocka_unit_test_setup(test_outside_window, reset),
+	    cmocka_unit_test_setup(test_hotp, reset),
+	    cmocka_unit_test_setup(test_pending_registration, reset),
+	    cmocka_unit_test_setup(test_not_enrolled, reset),
+	    cmocka_unit_test_setup(test_not_enrolled_store_of_others, reset),
+	    cmocka_unit_test_setup(test_unknown_user, reset),
+	    cmocka_unit_test_setup(test_emergency_code_once, reset),
+	    cmocka_unit_test_setup(test_lockout_and_expiry, reset),
+	    cmocka_unit_test_setup(test_lockout_preset, reset),
+	    cmocka_unit_test_setup(test_default_throttle, reset),
+	    cmocka_unit_test_setup(test_option_realm, reset),
+	    cmocka_unit_test_setup(test_option_conf, reset),
+	    cmocka_unit_test_setup(test_option_store_system, reset),
+	    cmocka_unit_test_setup(test_option_window, reset),
+	    cmocka_unit_test_setup(test_option_prompt_and_echo, reset),
+	    cmocka_unit_test_setup(test_option_use_first_pass, reset),
+	    cmocka_unit_test_setup(test_option_try_first_pass, reset),
+	    cmocka_unit_test_setup(test_option_forward_pass, reset),
+	    cmocka_unit_test_setup(test_option_debug, reset),
+	    cmocka_unit_test_setup(test_option_bad_fails_closed, reset),
+	    cmocka_unit_test_setup(test_option_lock_timeout_and_sync, reset),
+	    cmocka_unit_test_setup(test_refuse_symlink, reset),
+	    cmocka_unit_test_setup(test_refuse_foreign_owner, reset),
+	    cmocka_unit_test_setup(test_refuse_group_writable, reset),
+	    cmocka_unit_test_setup(test_refuse_corrupt, reset),
+	    cmocka_unit_test_setup(test_refuse_truncated, reset),
+	    cmocka_unit_test_setup(test_refuse_lock_held, reset),
+	    cmocka_unit_test_setup(test_race, reset),
+	    cmocka_unit_test_teardown(test_real_user_store, cleanup_tmp_user),
+	};
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--quick") == 0)
+			g_quick = true;
+		else
+			cmocka_set_test_filter(argv[i]); /* e.g. test_race */
+	}
+	if (make_test_dir() < 0) {
+		printf("no writable home folder for a user store: skipped\n");
+		return 77;
+	}
+	return cmocka_run_group_tests_name("pam_stack", tests, group_setup,
+					   group_teardown);
+}
