@@ -107,3 +107,6 @@ put("fuzz_login", "next-7", b"\x017732303")
 put("fuzz_login", "now-8", b"\x0281921300")
 put("fuzz_login", "emergency", b"\x0024681357")
 put("fuzz_login", "wrong", b"\x00000000")
+
+# ---- fuzz_import_ga, fuzz_import_oath: the import tests' sample files ----
+# (copies of tests/data/ga_* and tests/data/*.oath, made by hand there)
