@@ -28,14 +28,6 @@
 #define RECORD_RHOST_MAX 256  /* remote host and its NUL, cut */
 /* An upper bound of the encoded size, for buffers. */
 #define RECORD_ENCODED_MAX 8192
-/* The exact size of the largest record (every string and the secret at
- * their longest, RECORD_EMERGENCY_MAX hashes): magic and version 5, the
- * fixed fields 10 + SECRET_MAX, the counters 44, two events of 8 + 1 +
- * (SERVICE_MAX - 1) + 1 + (RHOST_MAX - 1), the hashes 1 + MAX * HASH_MAX.
- * The store keeps every record in a slot this large (store.c). */
-#define RECORD_ENCODED_LARGEST                                                           \
-	(5 + 10 + SECRET_MAX + 44 + 2 * (8 + RECORD_SERVICE_MAX + RECORD_RHOST_MAX) +    \
-	 1 + RECORD_EMERGENCY_MAX * RECORD_HASH_MAX)
 
 enum record_state {
 	RECORD_PENDING = 1, /* registered, not yet verified: never lets anyone in */
@@ -52,15 +44,15 @@ struct record_event {
 struct record {
 	enum record_state state;
 	struct otp_params params;
-	uint8_t window; /* 0: the realm's; else this user's window */
+	uint8_t window;	      /* 0: the realm's; else this user's window */
 	uint8_t secret[SECRET_MAX];
 	uint8_t secret_len;
 	/* TOTP: the last accepted time step (0: none yet).
 	 * HOTP: the next expected counter. */
 	uint64_t counter;
-	uint32_t failures;	/* consecutive failed checks */
-	int64_t locked_until;	/* unix seconds; 0: not locked */
-	uint64_t sequence;	/* events on this generator, ZITADEL's sequence */
+	uint32_t failures;    /* consecutive failed checks */
+	int64_t locked_until; /* unix seconds; 0: not locked */
+	uint64_t sequence;    /* events on this generator, ZITADEL's sequence */
 	int64_t change_date_ms; /* unix milliseconds of the last event */
 	int64_t created;	/* unix seconds of the registration */
 	struct record_event last_success;
