@@ -19,8 +19,7 @@ static void details(struct json *j, const struct record *r, const char *realm)
 	json_object_close(j);
 }
 
-/* Seconds as an RFC 3339 string, or null for "never". */
-static void time_or_null(struct json *j, const char *key, int64_t seconds)
+void answer_time_or_null(struct json *j, const char *key, int64_t seconds)
 {
 	char when[JSON_TIME_BUF];
 
@@ -31,7 +30,7 @@ static void time_or_null(struct json *j, const char *key, int64_t seconds)
 		json_string(j, json_time_ms(seconds * 1000, when));
 }
 
-static void event(struct json *j, const char *key, const struct record_event *e)
+void answer_event(struct json *j, const char *key, const struct record_event *e)
 {
 	json_key(j, key);
 	if (e->time == 0) {
@@ -39,7 +38,7 @@ static void event(struct json *j, const char *key, const struct record_event *e)
 		return;
 	}
 	json_object_open(j);
-	time_or_null(j, "time", e->time);
+	answer_time_or_null(j, "time", e->time);
 	json_kv_string(j, "service", e->service);
 	json_kv_string(j, "rhost", e->rhost);
 	json_object_close(j);
@@ -103,11 +102,11 @@ static void record_fields(struct json *j, const struct record *r)
 	json_kv_uint(j, "digits", r->params.digits);
 	if (r->params.type == OTP_TOTP)
 		json_kv_uint(j, "period", r->params.period);
-	time_or_null(j, "created", r->created);
-	event(j, "lastSuccess", &r->last_success);
-	event(j, "lastFailure", &r->last_failure);
+	answer_time_or_null(j, "created", r->created);
+	answer_event(j, "lastSuccess", &r->last_success);
+	answer_event(j, "lastFailure", &r->last_failure);
 	json_kv_uint(j, "failures", r->failures);
-	time_or_null(j, "lockedUntil", r->locked_until);
+	answer_time_or_null(j, "lockedUntil", r->locked_until);
 }
 
 int answer_status(FILE *f, const char *user, const struct record *r, const char *realm)

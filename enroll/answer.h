@@ -25,8 +25,15 @@
 #include <stdio.h>
 
 #include "errors.h"
+#include "json.h"
 #include "lifecycle.h"
 #include "list.h"
+
+/* Pieces the answers share (export.c uses them too): seconds as an
+ * RFC 3339 string or null for "never"; an event as {time, service,
+ * rhost} or null. */
+void answer_time_or_null(struct json *j, const char *key, int64_t seconds);
+void answer_event(struct json *j, const char *key, const struct record_event *e);
 
 int answer_error(FILE *f, const struct totp_err *e);
 int answer_register(FILE *f, const struct registration *r, const char *realm);

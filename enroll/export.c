@@ -14,31 +14,6 @@
 #include "priv.h"
 #include "text.h"
 
-static void time_or_null(struct json *j, const char *key, int64_t seconds)
-{
-	char when[JSON_TIME_BUF];
-
-	json_key(j, key);
-	if (seconds == 0)
-		json_null(j);
-	else
-		json_string(j, json_time_ms(seconds * 1000, when));
-}
-
-static void event_json(struct json *j, const char *key, const struct record_event *e)
-{
-	json_key(j, key);
-	if (e->time == 0) {
-		json_null(j);
-		return;
-	}
-	json_object_open(j);
-	time_or_null(j, "time", e->time);
-	json_kv_string(j, "service", e->service);
-	json_kv_string(j, "rhost", e->rhost);
-	json_object_close(j);
-}
-
 static void record_json(struct json *j, const struct record *r)
 {
 	json_key(j, "record");
@@ -61,10 +36,10 @@ static void record_json(struct json *j, const struct record *r)
 	else
 		json_uint_string(j, r->counter);
 	json_kv_uint(j, "failures", r->failures);
-	time_or_null(j, "lockedUntil", r->locked_until);
-	time_or_null(j, "created", r->created);
-	event_json(j, "lastSuccess", &r->last_success);
-	event_json(j, "lastFailure", &r->last_failure);
+	answer_time_or_null(j, "lockedUntil", r->locked_until);
+	answer_time_or_null(j, "created", r->created);
+	answer_event(j, "lastSuccess", &r->last_success);
+	answer_event(j, "lastFailure", &r->last_failure);
 	json_key(j, "emergencyCodes");
 	json_object_open(j);
 	json_kv_uint(j, "total", r->emergency_count);

@@ -153,3 +153,23 @@ int import_to_record(const struct import_entry *e, uint64_t prev_sequence, int64
 	record_add_event(out, now_ms);
 	return 0;
 }
+
+bool import_parse_u64(const char *p, size_t n, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (n == 0 || n > 20)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned d;
+
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		d = (unsigned)(p[i] - '0');
+		if (v > (max - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return true;
+}

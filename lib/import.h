@@ -12,6 +12,7 @@
 #ifndef TOTP_IMPORT_H
 #define TOTP_IMPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,5 +72,9 @@ void import_buf_free(char *buf, size_t len);
  */
 int import_to_record(const struct import_entry *e, uint64_t prev_sequence, int64_t now_ms,
 		     struct record *out, struct totp_err *err);
+
+/* The n bytes at p as a decimal number no larger than max: digits only,
+ * no sign, at most 20 of them, no overflow.  Both source parsers use it. */
+bool import_parse_u64(const char *p, size_t n, uint64_t max, uint64_t *out);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "import.h"
 #include "import_ga.h"
 #include "secret.h"
 
@@ -56,21 +57,7 @@ static bool span_is(struct span s, const char *word)
 /* Decimal digits only, no sign, no overflow past `max`. */
 static bool parse_number(struct span s, uint64_t max, uint64_t *out)
 {
-	uint64_t v = 0;
-
-	if (s.n == 0 || s.n > 20)
-		return false;
-	for (size_t i = 0; i < s.n; i++) {
-		unsigned d;
-		if (s.p[i] < '0' || s.p[i] > '9')
-			return false;
-		d = (unsigned)(s.p[i] - '0');
-		if (v > (max - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return true;
+	return import_parse_u64(s.p, s.n, max, out);
 }
 
 /* The one number an option takes, in [lo, hi]. */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "import.h"
 #include "import_oath.h"
 
 #define FIELDS_MAX 7
@@ -169,21 +170,7 @@ static bool parse_hex(struct span s, uint8_t *out, size_t outsz, size_t *len)
 
 static bool parse_u64(struct span s, uint64_t *out)
 {
-	uint64_t v = 0;
-
-	if (s.n == 0 || s.n > 20)
-		return false;
-	for (size_t i = 0; i < s.n; i++) {
-		unsigned d;
-		if (s.p[i] < '0' || s.p[i] > '9')
-			return false;
-		d = (unsigned)(s.p[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return true;
+	return import_parse_u64(s.p, s.n, UINT64_MAX, out);
 }
 
 /* liboath's TOTP "position": a signed int. */
