@@ -55,6 +55,20 @@ static void add(struct bytes *b, const void *p, size_t n)
 	b->p[b->len] = '\0';
 }
 
+/* n copies of `one` at the end of b, with one allocation: a byte at a
+ * time would copy the whole buffer a million times (ASan's realloc always
+ * copies). */
+static void add_repeated(struct bytes *b, const struct bytes *one, unsigned long n)
+{
+	b->p = realloc(b->p, b->len + n * one->len + 1);
+	assert_non_null(b->p);
+	for (unsigned long i = 0; i < n; i++) {
+		memcpy(b->p + b->len, one->p, one->len);
+		b->len += one->len;
+	}
+	b->p[b->len] = '\0';
+}
+
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -137,8 +151,7 @@ static struct bytes input_of(const char *spec, const char *code, const char *oth
 			quoted(&s, &one, line);
 			if (*s++ != ')')
 				fail_msg("hostile.tsv:%u: REP(n,'c') expected", line);
-			for (unsigned long i = 0; i < n; i++)
-				add(&b, one.p, one.len);
+			add_repeated(&b, &one, n);
 			free(one.p);
 		} else if (strncmp(s, "CODE:", 5) == 0) {
 			char *end;
