@@ -44,15 +44,15 @@ struct record_event {
 struct record {
 	enum record_state state;
 	struct otp_params params;
-	uint8_t window;	      /* 0: the realm's; else this user's window */
+	uint8_t window; /* 0: the realm's; else this user's window */
 	uint8_t secret[SECRET_MAX];
 	uint8_t secret_len;
 	/* TOTP: the last accepted time step (0: none yet).
 	 * HOTP: the next expected counter. */
 	uint64_t counter;
-	uint32_t failures;    /* consecutive failed checks */
-	int64_t locked_until; /* unix seconds; 0: not locked */
-	uint64_t sequence;    /* events on this generator, ZITADEL's sequence */
+	uint32_t failures;	/* consecutive failed checks */
+	int64_t locked_until;	/* unix seconds; 0: not locked */
+	uint64_t sequence;	/* events on this generator, ZITADEL's sequence */
 	int64_t change_date_ms; /* unix milliseconds of the last event */
 	int64_t created;	/* unix seconds of the registration */
 	struct record_event last_success;

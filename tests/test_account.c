@@ -58,7 +58,8 @@ static void test_odd_names_are_refused_before_lookup(void **state)
 
 static void test_user_store_belongs_to_the_user(void **state)
 {
-	struct account a = {.name = "alice", .uid = 1234, .gid = 1234, .home = "/home/alice"};
+	struct account a = {
+	    .name = "alice", .uid = 1234, .gid = 1234, .home = "/home/alice"};
 	struct store_location loc;
 	struct totp_err e;
 	struct cfg c;
@@ -73,7 +74,8 @@ static void test_user_store_belongs_to_the_user(void **state)
 
 static void test_system_store_belongs_to_root(void **state)
 {
-	struct account a = {.name = "alice", .uid = 1234, .gid = 1234, .home = "/home/alice"};
+	struct account a = {
+	    .name = "alice", .uid = 1234, .gid = 1234, .home = "/home/alice"};
 	struct store_location loc;
 	struct totp_err e;
 	struct cfg c;
@@ -100,11 +102,11 @@ static void test_system_store_belongs_to_root(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lookup_root),
-		cmocka_unit_test(test_unknown_user_is_not_found),
-		cmocka_unit_test(test_odd_names_are_refused_before_lookup),
-		cmocka_unit_test(test_user_store_belongs_to_the_user),
-		cmocka_unit_test(test_system_store_belongs_to_root),
+	    cmocka_unit_test(test_lookup_root),
+	    cmocka_unit_test(test_unknown_user_is_not_found),
+	    cmocka_unit_test(test_odd_names_are_refused_before_lookup),
+	    cmocka_unit_test(test_user_store_belongs_to_the_user),
+	    cmocka_unit_test(test_system_store_belongs_to_root),
 	};
 	return cmocka_run_group_tests_name("account", tests, NULL, NULL);
 }
