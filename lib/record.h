@@ -28,6 +28,14 @@
 #define RECORD_RHOST_MAX 256  /* remote host and its NUL, cut */
 /* An upper bound of the encoded size, for buffers. */
 #define RECORD_ENCODED_MAX 8192
+/* The exact size of the largest record (every string and the secret at
+ * their longest, RECORD_EMERGENCY_MAX hashes): magic and version 5, the
+ * fixed fields 10 + SECRET_MAX, the counters 44, two events of 8 + 1 +
+ * (SERVICE_MAX - 1) + 1 + (RHOST_MAX - 1), the hashes 1 + MAX * HASH_MAX.
+ * The store keeps every record in a slot this large (store.c). */
+#define RECORD_ENCODED_LARGEST                                                           \
+	(5 + 10 + SECRET_MAX + 44 + 2 * (8 + RECORD_SERVICE_MAX + RECORD_RHOST_MAX) +    \
+	 1 + RECORD_EMERGENCY_MAX * RECORD_HASH_MAX)
 
 enum record_state {
 	RECORD_PENDING = 1, /* registered, not yet verified: never lets anyone in */

@@ -13,13 +13,23 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "slot.h"
 #include "store.h"
+
+struct db_path {
+	char dir[PATH_MAX];
+	char name[NAME_MAX + 1];
+	char lock[NAME_MAX + 1];
+	char tmp[NAME_MAX + 1];
+};
 
 struct store {
 	GDBM_FILE db;
 	int lock_fd;
+	int dir_fd; /* the database's folder (O_PATH), for a copy renamed in */
 	bool writable;
 	bool sync;
+	struct db_path p;
 	char path[PATH_MAX]; /* for messages */
 };
 
@@ -46,13 +56,6 @@ struct store {
 #define OPEN_MISSING (-2)
 
 /* ---- the path ------------------------------------------------------------ */
-
-struct db_path {
-	char dir[PATH_MAX];
-	char name[NAME_MAX + 1];
-	char lock[NAME_MAX + 1];
-	char tmp[NAME_MAX + 1];
-};
 
 static int path_split(const char *path, struct db_path *p, struct totp_err *err)
 {
@@ -407,6 +410,15 @@ static int db_attach(int fd, bool writable, const char *shown, GDBM_FILE *out,
 		    shown, (long long)st.st_size);
 		goto fail;
 	}
+	/* GDBM 1.23 extends the file to the header's end as it allocates, so
+	 * a file shorter than that was cut, even when what is left opens */
+	if (header_says_cut(fd, st.st_size)) {
+		totp_err_set(err, TOTP_R_TRUNCATED,
+			     "database %s is shorter than its header says: it was cut "
+			     "short; restore it from a backup",
+			     shown);
+		goto fail;
+	}
 	db = gdbm_fd_open(fd, shown, 0, flags, NULL);
 	if (db == NULL) {
 		int syserr = errno;
@@ -561,9 +573,10 @@ int store_open_locked(const char *db_path, enum store_mode mode,
 		gdbm_close(db);
 		goto fail_lock;
 	}
-	close(dirfd);
 	s->db = db;
 	s->lock_fd = lockfd;
+	s->dir_fd = dirfd;
+	s->p = p;
 	s->writable = mode != STORE_READ;
 	s->sync = opts->sync;
 	snprintf(s->path, sizeof(s->path), "%s", db_path);
@@ -605,8 +618,10 @@ void store_close(struct store *s)
 		close_without_fsync(s->db);
 	else
 		gdbm_close(s->db);
+	close(s->dir_fd);
 	flock(s->lock_fd, LOCK_UN);
 	close(s->lock_fd);
+	explicit_bzero(s, sizeof(*s));
 	free(s);
 }
 
@@ -656,10 +671,20 @@ static datum key_of(const char *user)
 	return k;
 }
 
-/* Decodes a fetched value and wipes it: it holds the secret. */
+/* Decodes a fetched value (slotted, or a bare record) and wipes it: it
+ * holds the secret. */
 static int value_take(datum v, struct record *r, const char *user, struct totp_err *err)
 {
-	int rc = record_decode((const uint8_t *)v.dptr, (size_t)v.dsize, r, err);
+	const uint8_t *bytes = (const uint8_t *)v.dptr;
+	size_t len = (size_t)v.dsize;
+	int rc = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (slot_value_is(bytes, len))
+		rc = slot_value_read((const uint8_t *)v.dptr, (size_t)v.dsize, &bytes,
+				     &len, err);
+	if (rc == 0)
+		rc = record_decode(bytes, len, r, err);
 
 	explicit_bzero(v.dptr, (size_t)v.dsize);
 	free(v.dptr);
@@ -694,12 +719,137 @@ static int maybe_sync(struct store *s, struct totp_err *err)
 	return s->sync ? store_sync(s, err) : 0;
 }
 
+/* ---- changes of structure: on a copy, renamed into place ---------------- */
+
+/* Copies every record but `user`'s from s->db into `to`. */
+static int copy_others(struct store *s, GDBM_FILE to, const char *user,
+		       struct totp_err *err)
+{
+	size_t ulen = strlen(user);
+	datum key = gdbm_firstkey(s->db);
+
+	while (key.dptr != NULL) {
+		datum next;
+
+		if ((size_t)key.dsize != ulen || memcmp(key.dptr, user, ulen) != 0) {
+			datum v = gdbm_fetch(s->db, key);
+			int rc;
+
+			if (v.dptr == NULL) {
+				free(key.dptr);
+				return db_fail(s->db, "cannot copy the records of",
+					       s->path, err);
+			}
+			rc = gdbm_store(to, key, v, GDBM_INSERT);
+			explicit_bzero(v.dptr, (size_t)v.dsize);
+			free(v.dptr);
+			if (rc != 0) {
+				free(key.dptr);
+				return db_fail(to, "cannot copy the records of", s->path,
+					       err);
+			}
+		}
+		next = gdbm_nextkey(s->db, key);
+		free(key.dptr);
+		key = next;
+	}
+	if (gdbm_last_errno(s->db) != GDBM_ITEM_NOT_FOUND)
+		return db_fail(s->db, "cannot list the records of", s->path, err);
+	return 0;
+}
+
+/* A new key or a deletion rewrites GDBM's buckets, directory and header in
+ * several writes, which a crash can cut apart (slot.h).  So it is made on
+ * a copy: every other record, then `user`'s new value (none to delete),
+ * synced, renamed over the database, the folder synced.  A crash before
+ * the rename leaves the old database whole; after it, the new one. */
+static int rebuild(struct store *s, const char *user, const uint8_t *value,
+		   struct totp_err *err)
+{
+	int fd, flags = GDBM_NEWDB | GDBM_NOLOCK | GDBM_CLOEXEC | GDBM_NOMMAP;
+	GDBM_FILE db;
+
+	unlinkat(s->dir_fd, s->p.tmp, 0); /* a crashed writer's: we hold the lock */
+	fd = openat(s->dir_fd, s->p.tmp,
+		    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return totp_err_errno(err, errno, "cannot make a new copy of database %s",
+				      s->path);
+	db = gdbm_fd_open(fd, s->path, 0, flags, NULL);
+	if (db == NULL) {
+		int syserr = errno;
+
+		gdbm_fail(gdbm_errno, syserr, "cannot make a new copy of database",
+			  s->path, err);
+		close(fd);
+		goto fail;
+	}
+	if (copy_others(s, db, user, err) != 0)
+		goto fail_db;
+	if (value != NULL) {
+		datum v = {(char *)value, SLOT_VALUE_SIZE};
+
+		if (gdbm_store(db, key_of(user), v, GDBM_INSERT) != 0) {
+			db_fail(db, "cannot store the record of", user, err);
+			goto fail_db;
+		}
+	}
+	if (gdbm_sync(db) != 0) {
+		db_fail(db, "cannot write the new copy of", s->path, err);
+		goto fail_db;
+	}
+	if (renameat(s->dir_fd, s->p.tmp, s->dir_fd, s->p.name) != 0) {
+		totp_err_errno(err, errno, "cannot put the new copy of %s in place",
+			       s->path);
+		goto fail_db;
+	}
+	close_without_fsync(s->db); /* the old file: nothing left to keep */
+	s->db = db;
+	return dir_sync(s->dir_fd, s->path, err);
+fail_db:
+	gdbm_close(db);
+fail:
+	unlinkat(s->dir_fd, s->p.tmp, 0);
+	return -1;
+}
+
+/* ---- writing a record ------------------------------------------------------ */
+
+/* Writes the slotted value that follows `old` (a fetched value, or none):
+ * in place when `old` is slotted (the same size: GDBM reuses its place),
+ * else on a copy. */
+static int put_value(struct store *s, const char *user, datum old, const uint8_t *rec,
+		     size_t len, struct totp_err *err)
+{
+	bool in_place =
+	    old.dptr != NULL && slot_value_is((uint8_t *)old.dptr, (size_t)old.dsize);
+	uint8_t *value = malloc(SLOT_VALUE_SIZE);
+	int rc;
+
+	if (value == NULL)
+		return totp_err_set(err, TOTP_R_NOMEM,
+				    "out of memory storing the record of %s", user);
+	rc =
+	    slot_value_write(value, in_place ? (uint8_t *)old.dptr : NULL, rec, len, err);
+	if (rc == 0 && in_place) {
+		datum v = {(char *)value, SLOT_VALUE_SIZE};
+
+		if (gdbm_store(s->db, key_of(user), v, GDBM_REPLACE) != 0)
+			rc = db_fail(s->db, "cannot store the record of", user, err);
+	} else if (rc == 0) {
+		rc = rebuild(s, user, value, err);
+	}
+	explicit_bzero(value, SLOT_VALUE_SIZE);
+	free(value);
+	return rc;
+}
+
 int store_put(struct store *s, const char *user, const struct record *r,
 	      struct totp_err *err)
 {
 	uint8_t buf[RECORD_ENCODED_MAX];
 	size_t len;
-	datum v;
+	datum old;
 	int rc;
 
 	if (store_user_name_check(user, err) != 0)
@@ -709,13 +859,17 @@ int store_put(struct store *s, const char *user, const struct record *r,
 				    "the database was opened for reading: cannot store");
 	if (record_encode(r, buf, sizeof(buf), &len, err) != 0)
 		return -1;
-	v.dptr = (char *)buf;
-	v.dsize = (int)len;
-	rc = gdbm_store(s->db, key_of(user), v, GDBM_REPLACE);
+	old = gdbm_fetch(s->db, key_of(user));
+	if (old.dptr == NULL && gdbm_last_errno(s->db) != GDBM_ITEM_NOT_FOUND)
+		rc = db_fail(s->db, "cannot read the record of", user, err);
+	else
+		rc = put_value(s, user, old, buf, len, err);
 	explicit_bzero(buf, sizeof(buf));
-	if (rc != 0)
-		return db_fail(s->db, "cannot store the record of", user, err);
-	return maybe_sync(s, err);
+	if (old.dptr != NULL) {
+		explicit_bzero(old.dptr, (size_t)old.dsize);
+		free(old.dptr);
+	}
+	return rc != 0 ? -1 : maybe_sync(s, err);
 }
 
 int store_delete(struct store *s, const char *user, struct totp_err *err)
@@ -725,12 +879,14 @@ int store_delete(struct store *s, const char *user, struct totp_err *err)
 	if (!s->writable)
 		return totp_err_set(err, TOTP_R_INVALID,
 				    "the database was opened for reading: cannot delete");
-	if (gdbm_delete(s->db, key_of(user)) != 0) {
-		if (gdbm_last_errno(s->db) == GDBM_ITEM_NOT_FOUND)
-			return totp_err_set(err, TOTP_R_NOT_FOUND, "%s has no record",
-					    user);
-		return db_fail(s->db, "cannot delete the record of", user, err);
+	if (!gdbm_exists(s->db, key_of(user))) {
+		if (gdbm_last_errno(s->db) != GDBM_NO_ERROR &&
+		    gdbm_last_errno(s->db) != GDBM_ITEM_NOT_FOUND)
+			return db_fail(s->db, "cannot look up the record of", user, err);
+		return totp_err_set(err, TOTP_R_NOT_FOUND, "%s has no record", user);
 	}
+	if (rebuild(s, user, NULL, err) != 0)
+		return -1;
 	return maybe_sync(s, err);
 }
 

@@ -20,6 +20,16 @@
  * then it (and missing parent folders, mode 0700) is created under the
  * exclusive lock, built at a temporary name and renamed into place, so a
  * crash never leaves a half-made database at the real name.
+ *
+ * Crash safety (slot.h, tests/test_torture.c): GDBM 1.23 alone is not
+ * safe against a process killed in the middle of gdbm_store.  So a record
+ * is kept in a fixed-size value of two checksummed slots, replaced in
+ * place (GDBM then writes only the value), and a new key or a deletion is
+ * made on a copy of the database renamed over it (GDBM's buckets,
+ * directory and header are then never rewritten in place).  A process
+ * killed at any point leaves every record as it was before the call or as
+ * the call made it.  A database file shorter than its GDBM header says is
+ * TOTP_R_TRUNCATED even when what is left would open.
  */
 #ifndef TOTP_STORE_H
 #define TOTP_STORE_H

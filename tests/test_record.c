@@ -468,6 +468,31 @@ static void test_state_names(void **state)
 	assert_string_equal(record_state_name((enum record_state)42), "unknown");
 }
 
+/* Every field at its longest encodes to exactly RECORD_ENCODED_LARGEST,
+ * the slot size the store gives each record. */
+static void test_largest_record(void **state)
+{
+	struct record r;
+	uint8_t buf[RECORD_ENCODED_MAX];
+	struct totp_err e;
+	size_t len = 0;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.state = RECORD_READY;
+	r.params = (struct otp_params){OTP_TOTP, OTP_SHA512, 8, 30};
+	r.secret_len = SECRET_MAX;
+	memset(r.last_success.service, 's', RECORD_SERVICE_MAX - 1);
+	memset(r.last_success.rhost, 'h', RECORD_RHOST_MAX - 1);
+	r.last_failure = r.last_success;
+	r.emergency_count = RECORD_EMERGENCY_MAX;
+	for (int i = 0; i < RECORD_EMERGENCY_MAX; i++)
+		memset(r.emergency[i], 'x', RECORD_HASH_MAX - 1);
+	assert_int_equal(record_encode(&r, buf, sizeof(buf), &len, &e), 0);
+	assert_int_equal(len, RECORD_ENCODED_LARGEST);
+	assert_true(RECORD_ENCODED_LARGEST <= RECORD_ENCODED_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -489,6 +514,7 @@ int main(void)
 	    cmocka_unit_test(test_add_event),
 	    cmocka_unit_test(test_wipe),
 	    cmocka_unit_test(test_state_names),
+	    cmocka_unit_test(test_largest_record),
 	};
 	return cmocka_run_group_tests_name("record", tests, NULL, NULL);
 }
