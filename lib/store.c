@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -457,6 +458,34 @@ static int dir_sync(int dirfd, const char *shown, struct totp_err *err)
 	return rc;
 }
 
+/* A new database (or copy) is only started when the folder's filesystem
+ * has room for it: GDBM 1.23's gdbm_fd_open(GDBM_NEWDB) leaks its header
+ * buffer when a write fails (found with LeakSanitizer on a full tmpfs),
+ * which in a long-lived process (sshd) would add up.  The margin covers
+ * GDBM's header, directory and first bucket. */
+#define ROOM_MARGIN (64 * 1024)
+
+static int room_for(int dirfd, uint64_t need, const char *shown, struct totp_err *err)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct statvfs sv;
+	int rc;
+
+	if (fd < 0)
+		return totp_err_errno(err, errno, "cannot open the folder of %s", shown);
+	rc = fstatvfs(fd, &sv);
+	close(fd);
+	if (rc != 0)
+		return totp_err_errno(err, errno, "cannot tell the free space for %s",
+				      shown);
+	if ((uint64_t)sv.f_bavail * sv.f_frsize < need + ROOM_MARGIN)
+		return totp_err_set(err, TOTP_R_NO_SPACE,
+				    "no room to write %s (%llu bytes needed): free some "
+				    "space on its filesystem",
+				    shown, (unsigned long long)(need + ROOM_MARGIN));
+	return 0;
+}
+
 /* Builds an empty database at a temporary name, syncs it and renames it
  * into place, so the real name only ever holds a whole database.  The
  * caller holds the exclusive lock: a leftover temporary file is stale. */
@@ -467,6 +496,8 @@ static int db_create(int dirfd, const struct db_path *p, const char *shown,
 	GDBM_FILE db;
 
 	unlinkat(dirfd, p->tmp, 0);
+	if (room_for(dirfd, 0, shown, err) != 0)
+		return -1;
 	fd = openat(dirfd, p->tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		    0600);
 	if (fd < 0)
@@ -767,9 +798,15 @@ static int rebuild(struct store *s, const char *user, const uint8_t *value,
 		   struct totp_err *err)
 {
 	int fd, flags = GDBM_NEWDB | GDBM_NOLOCK | GDBM_CLOEXEC | GDBM_NOMMAP;
+	struct stat st;
 	GDBM_FILE db;
 
 	unlinkat(s->dir_fd, s->p.tmp, 0); /* a crashed writer's: we hold the lock */
+	if (fstat(gdbm_fdesc(s->db), &st) != 0)
+		return totp_err_errno(err, errno, "cannot stat database %s", s->path);
+	if (room_for(s->dir_fd, (uint64_t)st.st_size + SLOT_VALUE_SIZE, s->path, err) !=
+	    0)
+		return -1;
 	fd = openat(s->dir_fd, s->p.tmp,
 		    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)

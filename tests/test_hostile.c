@@ -39,7 +39,7 @@ struct row {
 
 struct bytes {
 	char *p; /* NUL-terminated too, for the C-string callers */
-	size_t len;
+	size_t len, cap;
 };
 
 static unsigned g_rows, g_bad;
@@ -48,8 +48,11 @@ static unsigned g_rows, g_bad;
 
 static void add(struct bytes *b, const void *p, size_t n)
 {
-	b->p = realloc(b->p, b->len + n + 1);
-	assert_non_null(b->p);
+	if (b->len + n + 1 > b->cap) { /* doubling: 1 MiB a byte at a time */
+		b->cap = (b->len + n + 1) * 2;
+		b->p = realloc(b->p, b->cap);
+		assert_non_null(b->p);
+	}
 	memcpy(b->p + b->len, p, n);
 	b->len += n;
 	b->p[b->len] = '\0';
@@ -133,7 +136,7 @@ static void quoted(const char **s, struct bytes *b, unsigned line)
 static struct bytes input_of(const char *spec, const char *code, const char *other,
 			     unsigned line)
 {
-	struct bytes b = {NULL, 0};
+	struct bytes b = {NULL, 0, 0};
 	const char *s = spec;
 
 	add(&b, "", 0);
@@ -143,7 +146,7 @@ static struct bytes input_of(const char *spec, const char *code, const char *oth
 		} else if (strncmp(s, "REP(", 4) == 0) {
 			char *end;
 			unsigned long n = strtoul(s + 4, &end, 10);
-			struct bytes one = {NULL, 0};
+			struct bytes one = {NULL, 0, 0};
 
 			s = end;
 			if (*s++ != ',' || *s != '\'')
