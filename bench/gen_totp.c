@@ -29,7 +29,8 @@ static void ready_record(uint32_t i, int64_t now_ms, struct record *r)
 
 int gen_totp(const char *db, uint32_t n)
 {
-	struct store_opts opts = {.owner = 0, .lock_timeout_ms = 2000, .sync = false};
+	struct store_opts opts = {
+	    .owner = 0, .lock_timeout_ms = 2000, .sync = false, .batch = true};
 	struct totp_err err = {0};
 	struct store *s = NULL;
 	struct record r;

@@ -105,8 +105,11 @@ static int put_all(struct store *s, const struct import_entry *entries, size_t n
 static int open_store(const struct cfg *c, const struct store_location *loc, bool dry_run,
 		      struct store **s, struct totp_err *err)
 {
-	struct store_opts opts = {
-	    .owner = loc->owner, .lock_timeout_ms = c->lock_timeout_ms, .sync = true};
+	/* batch: one copy of the store for the whole import (store.h) */
+	struct store_opts opts = {.owner = loc->owner,
+				  .lock_timeout_ms = c->lock_timeout_ms,
+				  .sync = true,
+				  .batch = true};
 
 	*s = NULL;
 	if (store_open_locked(loc->db_path, dry_run ? STORE_READ : STORE_CREATE, &opts, s,

@@ -30,6 +30,8 @@ struct store {
 	int dir_fd; /* the database's folder (O_PATH), for a copy renamed in */
 	bool writable;
 	bool sync;
+	bool batch;   /* publish a copy at store_sync or store_close only */
+	bool copying; /* writing a copy of the database, not yet renamed in */
 	struct db_path p;
 	char path[PATH_MAX]; /* for messages */
 };
@@ -610,6 +612,7 @@ int store_open_locked(const char *db_path, enum store_mode mode,
 	s->p = p;
 	s->writable = mode != STORE_READ;
 	s->sync = opts->sync;
+	s->batch = opts->batch;
 	snprintf(s->path, sizeof(s->path), "%s", db_path);
 	*out = s;
 	return 0;
@@ -619,6 +622,8 @@ fail_dir:
 	close(dirfd);
 	return -1;
 }
+
+static int publish(struct store *s, struct totp_err *err);
 
 /*
  * GDBM 1.23's gdbm_close fsyncs every writer, whatever its sync mode.  By
@@ -645,6 +650,8 @@ void store_close(struct store *s)
 	if (s == NULL)
 		return;
 	/* the database first: the next holder must see it complete */
+	if (s->copying && publish(s, NULL) != 0) /* a batch not synced */
+		unlinkat(s->dir_fd, s->p.tmp, 0);
 	if (s->writable)
 		close_without_fsync(s->db);
 	else
@@ -660,6 +667,8 @@ int store_sync(struct store *s, struct totp_err *err)
 {
 	if (!s->writable)
 		return 0;
+	if (s->copying)
+		return publish(s, err);
 	if (gdbm_sync(s->db) != 0)
 		return db_fail(s->db, "cannot sync database", s->path, err);
 	return 0;
@@ -745,9 +754,11 @@ int store_get(struct store *s, const char *user, struct record *r, struct totp_e
 	return 1;
 }
 
+/* A batch's copy is published by store_sync or store_close, not by each
+ * put. */
 static int maybe_sync(struct store *s, struct totp_err *err)
 {
-	return s->sync ? store_sync(s, err) : 0;
+	return s->sync && !s->copying ? store_sync(s, err) : 0;
 }
 
 /* ---- changes of structure: on a copy, renamed into place ---------------- */
@@ -791,11 +802,13 @@ static int copy_others(struct store *s, GDBM_FILE to, const char *user,
 
 /* A new key or a deletion rewrites GDBM's buckets, directory and header in
  * several writes, which a crash can cut apart (slot.h).  So it is made on
- * a copy: every other record, then `user`'s new value (none to delete),
- * synced, renamed over the database, the folder synced.  A crash before
- * the rename leaves the old database whole; after it, the new one. */
-static int rebuild(struct store *s, const char *user, const uint8_t *value,
-		   struct totp_err *err)
+ * a copy: every other record, then `user`'s new value (none to delete).
+ * From then on, this open reads and writes the copy (s->copying), which
+ * nobody else sees until publish() syncs it and renames it over the
+ * database.  A crash before the rename leaves the old database whole;
+ * after it, the new one. */
+static int start_copy(struct store *s, const char *user, const uint8_t *value,
+		      struct totp_err *err)
 {
 	int fd, flags = GDBM_NEWDB | GDBM_NOLOCK | GDBM_CLOEXEC | GDBM_NOMMAP;
 	struct stat st;
@@ -831,23 +844,37 @@ static int rebuild(struct store *s, const char *user, const uint8_t *value,
 			goto fail_db;
 		}
 	}
-	if (gdbm_sync(db) != 0) {
-		db_fail(db, "cannot write the new copy of", s->path, err);
-		goto fail_db;
-	}
-	if (renameat(s->dir_fd, s->p.tmp, s->dir_fd, s->p.name) != 0) {
-		totp_err_errno(err, errno, "cannot put the new copy of %s in place",
-			       s->path);
-		goto fail_db;
-	}
-	close_without_fsync(s->db); /* the old file: nothing left to keep */
+	close_without_fsync(s->db); /* the old file stays as it is, at its name */
 	s->db = db;
-	return dir_sync(s->dir_fd, s->path, err);
+	s->copying = true;
+	return 0;
 fail_db:
 	gdbm_close(db);
 fail:
 	unlinkat(s->dir_fd, s->p.tmp, 0);
 	return -1;
+}
+
+/* Syncs the copy and renames it over the database. */
+static int publish(struct store *s, struct totp_err *err)
+{
+	if (gdbm_sync(s->db) != 0)
+		return db_fail(s->db, "cannot write the new copy of", s->path, err);
+	if (renameat(s->dir_fd, s->p.tmp, s->dir_fd, s->p.name) != 0)
+		return totp_err_errno(err, errno,
+				      "cannot put the new copy of %s in place", s->path);
+	s->copying = false;
+	return dir_sync(s->dir_fd, s->path, err);
+}
+
+/* A structural change: on a copy, published at once unless the store was
+ * opened for a batch (then by store_sync or store_close). */
+static int change_on_copy(struct store *s, const char *user, const uint8_t *value,
+			  struct totp_err *err)
+{
+	if (start_copy(s, user, value, err) != 0)
+		return -1;
+	return s->batch ? 0 : publish(s, err);
 }
 
 /* ---- writing a record ------------------------------------------------------ */
@@ -863,6 +890,9 @@ static int put_value(struct store *s, const char *user, datum old, const uint8_t
 	uint8_t *value = malloc(SLOT_VALUE_SIZE);
 	int rc;
 
+	if (s->copying) /* a copy nobody sees yet: any write is safe */
+		in_place = true;
+
 	if (value == NULL)
 		return totp_err_set(err, TOTP_R_NOMEM,
 				    "out of memory storing the record of %s", user);
@@ -874,7 +904,7 @@ static int put_value(struct store *s, const char *user, datum old, const uint8_t
 		if (gdbm_store(s->db, key_of(user), v, GDBM_REPLACE) != 0)
 			rc = db_fail(s->db, "cannot store the record of", user, err);
 	} else if (rc == 0) {
-		rc = rebuild(s, user, value, err);
+		rc = change_on_copy(s, user, value, err);
 	}
 	explicit_bzero(value, SLOT_VALUE_SIZE);
 	free(value);
@@ -922,7 +952,12 @@ int store_delete(struct store *s, const char *user, struct totp_err *err)
 			return db_fail(s->db, "cannot look up the record of", user, err);
 		return totp_err_set(err, TOTP_R_NOT_FOUND, "%s has no record", user);
 	}
-	if (rebuild(s, user, NULL, err) != 0)
+	if (s->copying) {
+		if (gdbm_delete(s->db, key_of(user)) != 0)
+			return db_fail(s->db, "cannot delete the record of", user, err);
+		return 0;
+	}
+	if (change_on_copy(s, user, NULL, err) != 0)
 		return -1;
 	return maybe_sync(s, err);
 }

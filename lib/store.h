@@ -52,6 +52,13 @@ struct store_opts {
 	uid_t owner;	     /* who must own the database, lock file and folder */
 	int lock_timeout_ms; /* how long to wait for the lock */
 	bool sync;	     /* fsync after each put and delete */
+	/* Many new users in one open (an import, a generated store): the
+	 * first new key or deletion copies the database (see below), every
+	 * later change goes to that copy, and the copy replaces the database
+	 * at store_sync (or, errors unseen, store_close): one copy for the
+	 * whole batch, published all at once.  Without `batch`, each new key
+	 * or deletion is published by the call that makes it. */
+	bool batch;
 };
 /* Durability is store_put's (with `sync`) and store_sync's: store_close
  * itself never fsyncs, although GDBM 1.23's gdbm_close would (store.c).

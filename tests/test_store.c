@@ -31,7 +31,7 @@ static char base[PATH_MAX];
 
 static struct store_opts opts_default(void)
 {
-	struct store_opts o = {getuid(), 2000, false};
+	struct store_opts o = {.owner = getuid(), .lock_timeout_ms = 2000, .sync = false};
 
 	return o;
 }
@@ -806,6 +806,86 @@ static void test_get_put_delete_iterate(void **state)
 	store_close(s);
 }
 
+static ino_t inode_of(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_ino;
+}
+
+/* A batch: new users go to one copy of the database, which replaces it
+ * only at store_sync; without a batch, each new user is published by its
+ * own put; a replacement is made in place either way. */
+static void test_batch(void **state)
+{
+	char dir[PATH_MAX], db[PATH_MAX], tmp[PATH_MAX + 8];
+	struct store_opts o = opts_default();
+	struct store *s;
+	struct record r, out;
+	struct totp_err e;
+	ino_t before;
+	char name[32];
+
+	(void)state;
+	fresh_dir(dir, "batch");
+	join(db, dir, "t.db");
+	make_db(db);
+	snprintf(tmp, sizeof(tmp), "%s.new", db);
+
+	/* in place: the same file */
+	before = inode_of(db);
+	s = open_ok(db, STORE_WRITE, &o);
+	fill(&r, 8);
+	assert_int_equal(store_put(s, "alice", &r, &e), 0);
+	store_close(s);
+	assert_true(inode_of(db) == before);
+
+	/* not a batch: a new user is published by its put */
+	s = open_ok(db, STORE_WRITE, &o);
+	assert_int_equal(store_put(s, "bob", &r, &e), 0);
+	assert_true(inode_of(db) != before);
+	assert_int_equal(access(tmp, F_OK), -1);
+	store_close(s);
+
+	/* a batch: nothing is published until store_sync */
+	o.batch = true;
+	before = inode_of(db);
+	s = open_ok(db, STORE_WRITE, &o);
+	for (int i = 0; i < 50; i++) {
+		snprintf(name, sizeof(name), "user%02d", i);
+		fill(&r, (uint64_t)i);
+		assert_int_equal(store_put(s, name, &r, &e), 0);
+		assert_true(inode_of(db) == before);
+	}
+	assert_int_equal(store_get(s, "user07", &out, &e), 1); /* reads the copy */
+	assert_int_equal(out.counter, 7);
+	assert_int_equal(store_delete(s, "bob", &e), 0);
+	assert_int_equal(store_get(s, "bob", &out, &e), 0);
+	assert_int_equal(store_delete(s, "bob", &e), -1);
+	assert_int_equal(e.reason, TOTP_R_NOT_FOUND);
+	assert_int_equal(store_sync(s, &e), 0);
+	assert_true(inode_of(db) != before);
+	assert_int_equal(access(tmp, F_OK), -1);
+	store_close(s);
+	s = open_ok(db, STORE_READ, &o);
+	assert_int_equal(store_get(s, "user49", &out, &e), 1);
+	assert_int_equal(out.counter, 49);
+	assert_int_equal(store_get(s, "alice", &out, &e), 1);
+	assert_int_equal(out.counter, 8);
+	assert_int_equal(store_get(s, "bob", &out, &e), 0);
+	store_close(s);
+
+	/* a batch closed without store_sync is published by store_close */
+	s = open_ok(db, STORE_WRITE, &o);
+	assert_int_equal(store_put(s, "carol", &r, &e), 0);
+	store_close(s);
+	s = open_ok(db, STORE_READ, &o);
+	assert_int_equal(store_get(s, "carol", &out, &e), 1);
+	store_close(s);
+	assert_int_equal(access(tmp, F_OK), -1);
+}
+
 /* Puts raw bytes under a key with GDBM itself, bypassing the codec. */
 static void put_raw(const char *db, const char *key, const void *val, size_t len)
 {
@@ -914,6 +994,7 @@ int main(void)
 	    cmocka_unit_test(test_shared_readers),
 	    cmocka_unit_test(test_no_lost_update),
 	    cmocka_unit_test(test_get_put_delete_iterate),
+	    cmocka_unit_test(test_batch),
 	    cmocka_unit_test(test_undecodable_record),
 	    cmocka_unit_test(test_user_name_check),
 	};

@@ -140,7 +140,8 @@ static unsigned rnd(struct world *w, unsigned n)
 
 static struct store_opts opts_of(const struct world *w)
 {
-	struct store_opts o = {w->loc.owner, 5000, false};
+	struct store_opts o = {
+	    .owner = w->loc.owner, .lock_timeout_ms = 5000, .sync = false};
 
 	return o;
 }
