@@ -188,6 +188,23 @@ static void put_at(const char *db, const char *user, const struct record *r)
 	put_record_at(db, g_uid, user, r);
 }
 
+/* A record as an older build stored it: the bare encoding, no slots. */
+static void put_bare(const char *db, const char *user, const struct record *r)
+{
+	uint8_t buf[RECORD_ENCODED_MAX];
+	size_t len;
+	struct totp_err e;
+	GDBM_FILE g = gdbm_open(db, 0, GDBM_WRITER | GDBM_NOLOCK, 0600, NULL);
+	datum k = {(char *)user, (int)strlen(user)}, v;
+
+	assert_non_null(g);
+	assert_int_equal(record_encode(r, buf, sizeof(buf), &len, &e), 0);
+	v.dptr = (char *)buf;
+	v.dsize = (int)len;
+	assert_int_equal(gdbm_store(g, k, v, GDBM_REPLACE), 0);
+	assert_int_equal(gdbm_close(g), 0);
+}
+
 static void get_at(const char *db, const char *user, struct record *r)
 {
 	struct store_opts o = {.owner = g_uid, .lock_timeout_ms = 2000, .sync = false};
@@ -202,41 +219,16 @@ static void get_at(const char *db, const char *user, struct record *r)
 
 /* ---- a full disk ----------------------------------------------------------- */
 
-/* Stores records of made-up users straight through the store until the
- * filesystem (already full) and the free space inside the database are
- * both used up; returns how many went in. */
-static unsigned use_up_database(const char *db, const struct record *r)
-{
-	struct store_opts o = {.owner = g_uid, .lock_timeout_ms = 2000, .sync = false};
-	struct store *s = NULL;
-	struct totp_err e;
-	char name[32];
-	unsigned n;
-
-	if (store_open_locked(db, STORE_WRITE, &o, &s, &e) != 0)
-		fail_msg("%s: %s", db, e.msg);
-	for (n = 0; n < 20000; n++) {
-		sfmt(name, sizeof(name), "pad%05u", n);
-		if (store_put(s, name, r, &e) != 0)
-			break;
-	}
-	store_close(s);
-	if (n == 20000)
-		fail_msg("the database never ran out of space");
-	assert_int_equal(e.reason, TOTP_R_NO_SPACE);
-	return n;
-}
-
-/* A full disk: an enrollment that needs room fails with TOTP_R_NO_SPACE
- * and nobody's record changes.  A right code either passes and is
- * recorded (GDBM rewrote the record where it was: a replay then fails), or
- * fails closed with PAM_AUTHINFO_UNAVAIL and a log line (the update needed
- * room): never a success that was not recorded. */
+/* A right code on a full disk: the record is rewritten in place, which
+ * needs no new space, so the login passes and is recorded (a replay of
+ * the code then fails).  An enrollment that adds a user needs a new copy
+ * of the database: it fails with TOTP_R_NO_SPACE, and nothing changes. */
 static void test_full_disk(void **state)
 {
-	char db[PATH_MAX + 16], code[OTP_CODE_BUF];
+	char db[PATH_MAX + 16], tmp[PATH_MAX + 16], code[OTP_CODE_BUF];
 	struct record r, after;
-	int rc;
+	uint8_t *before;
+	size_t len;
 
 	(void)state;
 	if (g_uid != 0 || !mount_small("size=1m,mode=0700"))
@@ -246,29 +238,57 @@ static void test_full_disk(void **state)
 	ready_record(&r, OTP_TOTP, 0);
 	put_at(db, g_user, &r);
 	fill_up(g_mnt);
-	use_up_database(db, &r);
 
+	before = slurp(db, &len);
 	enroll_refused(db, 2000, TOTP_R_NO_SPACE);
-	get_at(db, g_user, &after);
-	assert_int_equal(after.sequence, r.sequence);
-	assert_int_equal(after.counter, r.counter);
+	assert_same_file(db, before, len);
+	sfmt(tmp, sizeof(tmp), "%s.new", db);
+	assert_int_equal(access(tmp, F_OK), -1); /* the half copy is gone */
+	free(before);
 
 	code_at(&r, step_now(), code);
 	answers(1, code);
-	rc = run(g_mnt_store);
-	if (rc == PAM_SUCCESS) {
-		get_at(db, g_user, &after);
-		assert_int_equal(after.counter, step_now());
-		answers(1, code);
-		assert_int_equal(run(g_mnt_store),
-				 PAM_AUTH_ERR); /* recorded: no replay */
-	} else {
-		assert_int_equal(rc, PAM_AUTHINFO_UNAVAIL);
-		assert_logged("cannot check the code");
-		assert_not_logged(code);
-		get_at(db, g_user, &after);
-		assert_int_equal(after.counter, r.counter);
-	}
+	assert_int_equal(run(g_mnt_store), PAM_SUCCESS);
+	get_at(db, g_user, &after);
+	assert_int_equal(after.counter, step_now());
+	assert_int_equal(after.sequence, r.sequence + 1);
+	answers(1, code);
+	assert_int_equal(run(g_mnt_store), PAM_AUTH_ERR); /* recorded: no replay */
+}
+
+/* A record stored before slots (a bare encoding) must be copied to be
+ * rewritten: on a full disk that fails, and so does the login, closed,
+ * whatever the code: a success that is not recorded could be replayed.
+ * Once there is room again, the same code passes. */
+static void test_full_disk_unrecordable_login(void **state)
+{
+	char db[PATH_MAX + 16], filler[PATH_MAX + 16], code[OTP_CODE_BUF];
+	struct record r, after;
+	uint8_t *before;
+	size_t len;
+
+	(void)state;
+	if (g_uid != 0 || !mount_small("size=1m,mode=0700"))
+		skip();
+	settle();
+	sfmt(db, sizeof(db), "%s/default.db", g_mnt);
+	ready_record(&r, OTP_TOTP, 0);
+	put_at(db, "someone", &r); /* makes the database */
+	put_bare(db, g_user, &r);
+	fill_up(g_mnt);
+	before = slurp(db, &len);
+
+	code_at(&r, step_now(), code);
+	login_unavailable(g_mnt_store, code, "(no-space)");
+	assert_same_file(db, before, len);
+	free(before);
+
+	sfmt(filler, sizeof(filler), "%s/filler", g_mnt);
+	assert_int_equal(unlink(filler), 0);
+	answers(1, code);
+	assert_int_equal(run(g_mnt_store), PAM_SUCCESS);
+	get_at(db, g_user, &after);
+	assert_int_equal(after.counter, step_now());
 }
 
 /* ---- a read-only filesystem ------------------------------------------------ */
@@ -452,6 +472,8 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_full_disk, reset, unmount_small),
+	    cmocka_unit_test_setup_teardown(test_full_disk_unrecordable_login, reset,
+					    unmount_small),
 	    cmocka_unit_test_setup_teardown(test_read_only, reset, unmount_small),
 	    cmocka_unit_test_setup_teardown(test_lock_never_released, reset, reset),
 	    cmocka_unit_test_setup_teardown(test_symlink_swap, reset, reset),
