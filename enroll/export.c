@@ -3,7 +3,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sysexits.h>
 #include <time.h>
 
 #include "answer.h"
@@ -12,6 +11,7 @@
 #include "json.h"
 #include "lifecycle.h"
 #include "priv.h"
+#include "report.h"
 #include "text.h"
 
 static void record_json(struct json *j, const struct record *r)
@@ -125,15 +125,6 @@ static void export_text(FILE *f, const char *user, const struct record *r,
 		utc(r->change_date_ms / 1000, buf, sizeof(buf)));
 }
 
-static int fail(const struct opts *o, const struct totp_err *err)
-{
-	if (o->json)
-		answer_error(stdout, err);
-	else
-		text_error(stderr, err);
-	return totp_reason_exit(err->reason);
-}
-
 int export_command(const struct opts *o, const struct context *x)
 {
 	struct record r;
@@ -143,11 +134,11 @@ int export_command(const struct opts *o, const struct context *x)
 
 	totp_err_clear(&err);
 	if (priv_become(&x->target, &x->loc, &p, &err) < 0)
-		return fail(o, &err);
+		return report_failure(o, &err);
 	rc = lifecycle_status(&x->cfg, &x->loc, x->target.name, &r, &err);
 	priv_restore(&p);
 	if (rc < 0)
-		return fail(o, &err);
+		return report_failure(o, &err);
 	/* lifecycle_status wiped the secret; the hashes are counted, never shown */
 	explicit_bzero(r.secret, sizeof(r.secret));
 	if (o->json)
@@ -155,5 +146,5 @@ int export_command(const struct opts *o, const struct context *x)
 	else
 		export_text(stdout, x->target.name, &r, x->cfg.realm), rc = 0;
 	record_wipe(&r);
-	return rc == 0 && fflush(stdout) == 0 && !ferror(stdout) ? EX_OK : EX_IOERR;
+	return report_written(rc);
 }

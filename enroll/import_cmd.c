@@ -4,8 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sysexits.h>
-#include <time.h>
 
 #include "answer.h"
 #include "import_cmd.h"
@@ -14,6 +12,7 @@
 #include "import_out.h"
 #include "import_store.h"
 #include "priv.h"
+#include "report.h"
 #include "text.h"
 
 /* The problems of one import, in line order at the end. */
@@ -21,28 +20,6 @@ struct problems {
 	struct import_problem *v;
 	size_t n, cap;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int fail(const struct opts *o, const struct totp_err *err)
-{
-	if (o->json)
-		answer_error(stdout, err);
-	else
-		text_error(stderr, err);
-	return totp_reason_exit(err->reason);
-}
-
-static int written(int rc)
-{
-	return rc == 0 && fflush(stdout) == 0 && !ferror(stdout) ? EX_OK : EX_IOERR;
-}
 
 static int add_problem(struct problems *ps, unsigned line, const char *msg,
 		       struct totp_err *err)
@@ -121,8 +98,8 @@ static int store_them(const struct opts *o, const struct context *x,
 		free(found);
 		return -1;
 	}
-	rc = import_store(&x->cfg, &x->loc, entries, n, o->dry_run, now_ms(), before,
-			  found, &nf, err);
+	rc = import_store(&x->cfg, &x->loc, entries, n, o->dry_run, report_now_ms(),
+			  before, found, &nf, err);
 	priv_restore(&p);
 	for (size_t i = 0; i < nf && rc < 0; i++)
 		if (add_problem(ps, found[i].line, found[i].msg, err) < 0)
@@ -139,9 +116,9 @@ static int answer(const struct opts *o, const struct context *x, const char *sou
 				o->dry_run};
 
 	if (o->json)
-		return written(import_out_json(stdout, &v));
+		return report_written(import_out_json(stdout, &v));
 	import_out_text(stdout, &v);
-	return written(0);
+	return report_written(0);
 }
 
 /* ---- google-authenticator ------------------------------------------------- */
@@ -182,24 +159,24 @@ static int import_ga(const struct opts *o, const struct context *x)
 
 	totp_err_clear(&err);
 	if (read_ga(o, x, path, sizeof(path), &buf, &len, &err) < 0)
-		return fail(o, &err);
+		return report_failure(o, &err);
 	rc = import_ga_parse(buf, len, &e, &e2);
 	import_buf_free(buf, len);
 	if (rc < 0) {
 		totp_err_set(&err, e2.reason, "%s: %s", path, e2.msg);
-		return fail(o, &err);
+		return report_failure(o, &err);
 	}
 	snprintf(e.user, sizeof(e.user), "%s", x->target.name);
 	if (!allowed(x, &e, why, sizeof(why))) {
 		import_entry_wipe(&e);
 		totp_err_set(&err, TOTP_R_INVALID, "%s: %s", path, why);
-		return fail(o, &err);
+		return report_failure(o, &err);
 	}
 	rc = store_them(o, x, &e, 1, &before, &ps, &err);
 	if (rc < 0 && ps.n > 0)
 		totp_err_set(&err, err.reason, "%s", ps.v[0].msg);
 	free(ps.v);
-	rc = rc < 0 ? fail(o, &err) : answer(o, x, path, &e, 1, &before);
+	rc = rc < 0 ? report_failure(o, &err) : answer(o, x, path, &e, 1, &before);
 	import_entry_wipe(&e);
 	return rc;
 }
@@ -271,13 +248,14 @@ static int import_oath_run(const struct opts *o, const struct context *x,
 		goto failed;
 	}
 	if (store_them(o, x, r->entries, r->n_entries, before, &ps, &err) < 0) {
-		rc = ps.n > 0 ? refuse(o, path, &ps, err.reason) : fail(o, &err);
+		rc =
+		    ps.n > 0 ? refuse(o, path, &ps, err.reason) : report_failure(o, &err);
 		goto out;
 	}
 	rc = answer(o, x, path, r->entries, r->n_entries, before);
 	goto out;
 failed:
-	rc = fail(o, &err);
+	rc = report_failure(o, &err);
 out:
 	free(before);
 	free(ps.v);
@@ -295,11 +273,11 @@ static int import_oath(const struct opts *o, const struct context *x)
 	totp_err_clear(&err);
 	if (one_database(x, &err) < 0 ||
 	    import_read_file(o->file, IMPORT_OATH_MAX, &buf, &len, &err) < 0)
-		return fail(o, &err);
+		return report_failure(o, &err);
 	rc = import_oath_parse(buf, len, &r, &err);
 	import_buf_free(buf, len);
 	if (rc < 0)
-		return fail(o, &err);
+		return report_failure(o, &err);
 	rc = import_oath_run(o, x, o->file, &r);
 	import_oath_result_free(&r);
 	return rc;

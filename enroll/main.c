@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "answer.h"
@@ -22,33 +21,10 @@
 #include "list.h"
 #include "opts.h"
 #include "priv.h"
+#include "report.h"
 #include "prompt.h"
 #include "qr.h"
 #include "text.h"
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Reports err as JSON or text; the exit code follows the reason. */
-static int fail(const struct opts *o, const struct totp_err *err)
-{
-	if (o->json)
-		answer_error(stdout, err);
-	else
-		text_error(stderr, err);
-	return totp_reason_exit(err->reason);
-}
-
-/* A JSON or text answer that could not be written. */
-static int written(int rc)
-{
-	return rc == 0 && fflush(stdout) == 0 && !ferror(stdout) ? EX_OK : EX_IOERR;
-}
 
 /* ---- store calls, as the store's owner ------------------------------------ */
 
@@ -64,16 +40,16 @@ static int store_op(const struct context *x, enum op op, const char *code,
 		return -1;
 	switch (op) {
 	case OP_VERIFY:
-		rc = lifecycle_verify(&x->cfg, &x->loc, x->target.name, code, now_ms(),
-				      out, err);
+		rc = lifecycle_verify(&x->cfg, &x->loc, x->target.name, code,
+				      report_now_ms(), out, err);
 		break;
 	case OP_REMOVE:
-		rc = lifecycle_remove(&x->cfg, &x->loc, x->target.name, now_ms(), out,
-				      err);
+		rc = lifecycle_remove(&x->cfg, &x->loc, x->target.name, report_now_ms(),
+				      out, err);
 		break;
 	case OP_UNLOCK:
-		rc = lifecycle_unlock(&x->cfg, &x->loc, x->target.name, now_ms(), out,
-				      err);
+		rc = lifecycle_unlock(&x->cfg, &x->loc, x->target.name, report_now_ms(),
+				      out, err);
 		break;
 	default:
 		rc = lifecycle_status(&x->cfg, &x->loc, x->target.name, out, err);
@@ -91,7 +67,7 @@ static int do_register(const struct context *x, struct registration *r,
 	if (priv_become(&x->target, &x->loc, &p, err) < 0)
 		return -1;
 	rc = lifecycle_register(&x->cfg, &x->loc, x->target.name, &x->params, x->issuer,
-				x->label, now_ms(), r, err);
+				x->label, report_now_ms(), r, err);
 	priv_restore(&p);
 	return rc;
 }
@@ -127,7 +103,7 @@ static int confirm(const struct opts *o, const struct context *x)
 		text_verify_hint(stdout, x);
 		return totp_reason_exit(err.reason);
 	default:
-		fail(o, &err);
+		report_failure(o, &err);
 		text_verify_hint(stdout, x);
 		return totp_reason_exit(err.reason);
 	}
@@ -141,17 +117,17 @@ static int cmd_register(const struct opts *o, const struct context *x)
 
 	totp_err_clear(&err);
 	if (do_register(x, &r, &err) < 0)
-		return fail(o, &err);
+		return report_failure(o, &err);
 	/* The file is the caller's, written after root took its ids back. */
 	if (o->qr_file != NULL && qr_write_file(o->qr_file, r.uri, &err) < 0) {
 		lifecycle_registration_wipe(&r);
-		return fail(o, &err);
+		return report_failure(o, &err);
 	}
 	if (o->json) {
-		rc = written(answer_register(stdout, &r, x->cfg.realm));
+		rc = report_written(answer_register(stdout, &r, x->cfg.realm));
 	} else {
 		text_register(stdout, x, &r, o->qr);
-		rc = written(0);
+		rc = report_written(0);
 	}
 	lifecycle_registration_wipe(&r);
 	if (rc != EX_OK || o->json)
@@ -159,7 +135,7 @@ static int cmd_register(const struct opts *o, const struct context *x)
 	if (o->cmd == CMD_ENROLL && isatty(STDIN_FILENO))
 		return confirm(o, x);
 	text_verify_hint(stdout, x);
-	return written(0);
+	return report_written(0);
 }
 
 static int cmd_record(const struct opts *o, const struct context *x)
@@ -174,7 +150,7 @@ static int cmd_record(const struct opts *o, const struct context *x)
 
 	totp_err_clear(&err);
 	if (store_op(x, ops[o->cmd], o->code, &rec, &err) < 0)
-		return fail(o, &err);
+		return report_failure(o, &err);
 	if (o->json && o->cmd == CMD_STATUS)
 		rc = answer_status(stdout, x->target.name, &rec, x->cfg.realm);
 	else if (o->json)
@@ -184,7 +160,7 @@ static int cmd_record(const struct opts *o, const struct context *x)
 	else
 		text_done(stdout, o->cmd, x, &rec), rc = 0;
 	record_wipe(&rec);
-	return written(rc);
+	return report_written(rc);
 }
 
 static int cmd_list(const struct opts *o, const struct context *x)
@@ -196,13 +172,13 @@ static int cmd_list(const struct opts *o, const struct context *x)
 
 	totp_err_clear(&err);
 	if (list_realm(&x->cfg, &x->loc, &v, &n, &err) < 0)
-		return fail(o, &err);
+		return report_failure(o, &err);
 	if (o->json)
 		rc = answer_list(stdout, x->cfg.realm, v, n);
 	else
 		text_list(stdout, x->cfg.realm, v, n), rc = 0;
 	free(v);
-	return written(rc);
+	return report_written(rc);
 }
 
 static int run(const struct opts *o)
@@ -212,7 +188,7 @@ static int run(const struct opts *o)
 
 	totp_err_clear(&err);
 	if (otp_init(&err) < 0 || context_setup(o, &x, &err) < 0)
-		return fail(o, &err);
+		return report_failure(o, &err);
 	switch (o->cmd) {
 	case CMD_ENROLL:
 	case CMD_REGISTER:
@@ -238,16 +214,16 @@ int main(int argc, char **argv)
 	setlocale(LC_ALL, "");
 	totp_err_clear(&err);
 	if (opts_parse(argc, argv, &o, &err) < 0) {
-		fail(&o, &err);
+		report_failure(&o, &err);
 		return EX_USAGE;
 	}
 	if (o.cmd == CMD_HELP) {
 		opts_usage(stdout);
-		return written(0);
+		return report_written(0);
 	}
 	if (o.cmd == CMD_VERSION) {
 		printf("totp-enroll (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
-		return written(0);
+		return report_written(0);
 	}
 	return run(&o);
 }
