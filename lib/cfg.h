@@ -40,7 +40,7 @@
  *     open a fresh, empty store.  This holds for a missing file too.
  * Values: integers are plain decimal digits within their range (window
  * 0-10, digits 6-8, period 1-3600, max_failures 0-1000, lockout 0-86400,
- * emergency_codes 0-20, lock_timeout 1-60000); allow_* are comma- or
+ * emergency_codes 0-10, lock_timeout 1-60000); allow_* are comma- or
  * blank-separated and replace the default set (allow_periods: at most 7);
  * issuer and prompt are 1-127 bytes of UTF-8 without control characters;
  * a store template starts with '/' or "%h" and knows %h %u %r %% only.
@@ -53,12 +53,13 @@
 
 #include "errors.h"
 #include "otp.h"
+#include "record.h"
 
 #define CFG_REALM_MAX 64
 #define CFG_ISSUER_MAX 128
 #define CFG_PROMPT_MAX 128
 #define CFG_PATH_MAX 1024
-#define CFG_EMERGENCY_MAX 20
+#define CFG_EMERGENCY_MAX RECORD_EMERGENCY_MAX
 
 enum cfg_store_kind { CFG_STORE_USER = 0, CFG_STORE_SYSTEM = 1, CFG_STORE_PATH = 2 };
 

@@ -106,7 +106,7 @@ static const struct {
 	unsigned long min, max;
 } int_keys[] = {
     {"digits", 6, 8},		{"period", 1, 3600},   {"window", 0, 10},
-    {"max_failures", 0, 1000},	{"lockout", 0, 86400}, {"emergency_codes", 0, 20},
+    {"max_failures", 0, 1000},	{"lockout", 0, 86400}, {"emergency_codes", 0, 10},
     {"lock_timeout", 1, 60000},
 };
 

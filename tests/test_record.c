@@ -56,7 +56,7 @@ static void fill_full(struct record *r)
 		snprintf(r->emergency[i], RECORD_HASH_MAX, "$y$j9T$salt%02u$hash%02u", i,
 			 i);
 	}
-	memset(r->emergency[19], 'z', RECORD_HASH_MAX - 1);
+	memset(r->emergency[RECORD_EMERGENCY_MAX - 1], 'z', RECORD_HASH_MAX - 1);
 }
 
 static size_t encode_ok(const struct record *r, uint8_t *buf)
