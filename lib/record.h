@@ -23,9 +23,9 @@
 
 #define RECORD_VERSION 1
 #define RECORD_EMERGENCY_MAX 10 /* google-authenticator's most, too */
-#define RECORD_HASH_MAX 128   /* a crypt(3) hash and its NUL */
-#define RECORD_SERVICE_MAX 64 /* PAM service name and its NUL, cut */
-#define RECORD_RHOST_MAX 256  /* remote host and its NUL, cut */
+#define RECORD_HASH_MAX 128	/* a crypt(3) hash and its NUL */
+#define RECORD_SERVICE_MAX 64	/* PAM service name and its NUL, cut */
+#define RECORD_RHOST_MAX 256	/* remote host and its NUL, cut */
 /* An upper bound of the encoded size, for buffers. */
 #define RECORD_ENCODED_MAX 8192
 /* The exact size of the largest record (every string and the secret at
