@@ -6,5 +6,7 @@
 
 /* pam_totp's system store at `db`, through lib/store.h: 0 or -1. */
 int gen_totp(const char *db, uint32_t n);
+/* One more user, number i, registered on its own (synced): 0 or -1. */
+int gen_totp_add(const char *db, uint32_t i);
 
 #endif

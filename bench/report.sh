@@ -1,13 +1,15 @@
 #!/bin/sh
 # Turns run.sh's rows into results.md and latency.png.
-#   report.sh ROWS.tsv KROWS.tsv META OUTDIR
+#   report.sh ROWS.tsv KROWS.tsv META OUTDIR [RROWS.tsv]
 # ROWS: module n logins p50 p99 logins/s rss_kb gen_rate status note
 # KROWS: module k logins logins/s
+# RROWS: n store_bytes ms (one registration into a pam_totp store of n)
 set -eu
 rows=$1
 krows=$2
 meta=$3
 out=$4
+rrows=${5:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -89,6 +91,22 @@ label() {
 		[ "$rate" = - ] && rate="- ($note)"
 		printf '| %s | %s | %s |\n' "$(label "$m")" "$n" "$rate"
 	done <"$rows"
+	if [ -n "$rrows" ] && [ -s "$rrows" ]; then
+		echo
+		echo "## Registering one more user"
+		echo
+		echo "A new user in a pam_totp store is written to a copy of the store, synced"
+		echo "and renamed over it (crash safety, lib/store.h), so it costs time and"
+		echo "free space in proportion to the store. Median of each registration"
+		echo "(\`bench_gen totp-add\`: its own locked, synced open). For scale: pam_oath"
+		echo "rewrites its whole users file at every login."
+		echo
+		echo "| users | store size | one registration (ms) |"
+		echo "| ---: | ---: | ---: |"
+		while IFS='	' read -r n bytes ms; do
+			printf '| %s | %s MB | %s |\n' "$n" "$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }')" "$ms"
+		done <"$rrows"
+	fi
 	if [ -s "$krows" ]; then
 		echo
 		echo "## Parallel logins"

@@ -18,6 +18,7 @@
 #   BENCH_K          parallel processes for the throughput rows (1 2 4 8)
 #   BENCH_K_N        realm size for them (100000)
 #   BENCH_K_LOGINS   logins per throughput row, split over the processes (1000)
+#   BENCH_ADDS       registrations timed in each pam_totp store made (3)
 #   BENCH_MODULES    rows to run (permit totp totp-sync oath ga)
 #   BENCH_DIR        where the stores go: a new folder is made (and removed)
 #                    in it (/var/tmp; /dev/shm leaves the disk out)
@@ -36,6 +37,7 @@ set -eu
 : "${BENCH_K:=1 2 4 8}"
 : "${BENCH_K_N:=100000}"
 : "${BENCH_K_LOGINS:=1000}"
+: "${BENCH_ADDS:=3}"
 : "${BENCH_MODULES:=permit totp totp-sync oath ga}"
 : "${PAM_TOTP_SO:=$BUILD/.libs/pam_totp.so}"
 
@@ -81,8 +83,10 @@ trap 'echo "bench: removing $W in the background" >&2; (setsid rm -rf "$W" >/dev
 trap 'exit 1' INT TERM
 ROWS=$W/rows.tsv   # module n logins p50 p99 lps rss_kb gen_rate status note
 KROWS=$W/krows.tsv # module k logins lps
+RROWS=$W/register.tsv # n store_bytes ms (median of BENCH_ADDS registrations)
 : >"$ROWS"
 : >"$KROWS"
+: >"$RROWS"
 
 now_ns() { date +%s%N; }
 
@@ -125,6 +129,25 @@ generate() { # module n
 	esac
 }
 
+# What one more registration costs in a pam_totp store of n users: a new
+# user is made on a copy of the store (lib/store.h).  Adds users n, n+1,
+# ... (outside the logins' range), each in its own synced open.
+register_cost() { # n
+	db=$W/totp/bench.db
+	size=$(stat -c %s "$db")
+	: >"$W/adds"
+	i=0
+	while [ "$i" -lt "$BENCH_ADDS" ]; do
+		out=$(timeout "$BENCH_GEN_BOUND" "$GEN" totp-add "$db" "$(($1 + i))") || break
+		field "$out" seconds >>"$W/adds"
+		i=$((i + 1))
+	done
+	ms=$(sort -n "$W/adds" | awk '{ v[NR] = $1 } END { if (NR) printf "%.1f", 1000 * v[int((NR + 1) / 2)]; else print "-" }')
+	echo "bench: totp, a new user in a store of $1 users ($size bytes): $ms ms (median of $i)" >&2
+	printf '%s\t%s\t%s\n' "$1" "$size" "$ms" >>"$RROWS"
+	sync
+}
+
 # Moves the store aside (deleted with the scratch folder at the end).
 clean_store() {
 	mkdir -p "$W/trash"
@@ -160,6 +183,7 @@ store_for() { # module n count
 	eval "rate_$kind=\$rate"
 	echo "bench: $kind, $2 records in $((($(now_ns) - t0) / 1000000)) ms" >&2
 	sync
+	[ "$kind" = totp ] && register_cost "$2"
 	have="$kind@$2"
 	next=0
 }
@@ -276,6 +300,7 @@ echo "at the end: $(cut -d' ' -f1-3 /proc/loadavg) (on $(nproc) CPUs: above $(np
 # The raw rows too, so that report.sh can redo the page without a rerun.
 cp "$ROWS" "$RESULTS/rows.tsv"
 cp "$KROWS" "$RESULTS/parallel.tsv"
+cp "$RROWS" "$RESULTS/register.tsv"
 cp "$W/meta" "$RESULTS/meta.md"
-sh "$SRCDIR/bench/report.sh" "$ROWS" "$KROWS" "$W/meta" "$RESULTS"
+sh "$SRCDIR/bench/report.sh" "$ROWS" "$KROWS" "$W/meta" "$RESULTS" "$RROWS"
 echo "bench: wrote $RESULTS/results.md and $RESULTS/latency.png" >&2

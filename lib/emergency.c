@@ -85,7 +85,11 @@ static int random_code(char out[EMERGENCY_BUF], struct totp_err *err)
 	return rc;
 }
 
-/* Hashes `code` with libxcrypt's preferred method and a fresh salt. */
+/* Hashes `code` with yescrypt (libxcrypt's default cost) and a fresh salt.
+ * Named, not libxcrypt's preferred method, because its hashes have one
+ * length (73 bytes) that the record's fixed-size slots are sized for
+ * (RECORD_HASH_MAX); checking a code works with whatever method made its
+ * hash. */
 static int hash_code(const char *code, char out[RECORD_HASH_MAX], struct totp_err *err)
 {
 	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
@@ -93,7 +97,7 @@ static int hash_code(const char *code, char out[RECORD_HASH_MAX], struct totp_er
 	const char *h;
 	int rc = 0;
 
-	if (crypt_gensalt_rn(NULL, 0, NULL, 0, salt, (int)sizeof(salt)) == NULL)
+	if (crypt_gensalt_rn("$y$", 0, NULL, 0, salt, (int)sizeof(salt)) == NULL)
 		return totp_err_errno(err, errno, "crypt_gensalt for an emergency code");
 	cd = crypt_data_new(err);
 	if (cd == NULL)
@@ -104,8 +108,7 @@ static int hash_code(const char *code, char out[RECORD_HASH_MAX], struct totp_er
 				  "crypt failed hashing an emergency code");
 	else if (strlen(h) >= RECORD_HASH_MAX)
 		rc = totp_err_set(err, TOTP_R_INTERNAL,
-				  "the crypt hash is longer than %d bytes: "
-				  "choose a shorter method in crypt.conf",
+				  "the crypt hash is longer than %d bytes",
 				  RECORD_HASH_MAX - 1);
 	else
 		memcpy(out, h, strlen(h) + 1);

@@ -23,7 +23,7 @@
 
 #define RECORD_VERSION 1
 #define RECORD_EMERGENCY_MAX 10 /* google-authenticator's most, too */
-#define RECORD_HASH_MAX 128	/* a crypt(3) hash and its NUL */
+#define RECORD_HASH_MAX 96	/* a crypt(3) hash (yescrypt: 73) and its NUL */
 #define RECORD_SERVICE_MAX 64	/* PAM service name and its NUL, cut */
 #define RECORD_RHOST_MAX 256	/* remote host and its NUL, cut */
 /* An upper bound of the encoded size, for buffers. */
@@ -32,7 +32,9 @@
  * their longest, RECORD_EMERGENCY_MAX hashes): magic and version 5, the
  * fixed fields 10 + SECRET_MAX, the counters 44, two events of 8 + 1 +
  * (SERVICE_MAX - 1) + 1 + (RHOST_MAX - 1), the hashes 1 + MAX * HASH_MAX.
- * The store keeps every record in a slot this large (store.c). */
+ * The store keeps every record in a slot this large (store.c); two of
+ * them must fit with the key in one 4 KiB GDBM block, or each user takes
+ * two (GDBM rounds a new value up to whole blocks). */
 #define RECORD_ENCODED_LARGEST                                                           \
 	(5 + 10 + SECRET_MAX + 44 + 2 * (8 + RECORD_SERVICE_MAX + RECORD_RHOST_MAX) +    \
 	 1 + RECORD_EMERGENCY_MAX * RECORD_HASH_MAX)

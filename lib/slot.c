@@ -6,6 +6,12 @@
 
 #include "slot.h"
 
+/* GDBM gives a new value whole blocks (4 KiB on most filesystems) and
+ * wastes what is left over when no other value fits in it: a value and a
+ * user name of up to 512 bytes must fit in one block, or each user's
+ * record takes two. */
+_Static_assert(SLOT_VALUE_SIZE + 512 <= 4096, "a slotted value must fit a 4 KiB block");
+
 static const uint8_t slot_magic[4] = {'T', 'O', 'T', 'S'};
 #define SLOT_VERSION 1
 
