@@ -763,56 +763,71 @@ static int maybe_sync(struct store *s, struct totp_err *err)
 
 /* ---- changes of structure: on a copy, renamed into place ---------------- */
 
-/* Copies every record but `user`'s from s->db into `to`. */
-static int copy_others(struct store *s, GDBM_FILE to, const char *user,
-		       struct totp_err *err)
+/* Copies `size` bytes of `from` to `to` with read and write, for the
+ * filesystems where copy_file_range does not go. */
+static int copy_by_hand(int from, int to, off_t at, off_t size)
 {
-	size_t ulen = strlen(user);
-	datum key = gdbm_firstkey(s->db);
+	uint8_t buf[65536];
 
-	while (key.dptr != NULL) {
-		datum next;
+	while (at < size) {
+		size_t want =
+		    (size_t)(size - at) < sizeof(buf) ? (size_t)(size - at) : sizeof(buf);
+		ssize_t n = pread(from, buf, want, at);
 
-		if ((size_t)key.dsize != ulen || memcmp(key.dptr, user, ulen) != 0) {
-			datum v = gdbm_fetch(s->db, key);
-			int rc;
-
-			if (v.dptr == NULL) {
-				free(key.dptr);
-				return db_fail(s->db, "cannot copy the records of",
-					       s->path, err);
-			}
-			rc = gdbm_store(to, key, v, GDBM_INSERT);
-			explicit_bzero(v.dptr, (size_t)v.dsize);
-			free(v.dptr);
-			if (rc != 0) {
-				free(key.dptr);
-				return db_fail(to, "cannot copy the records of", s->path,
-					       err);
-			}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || pwrite(to, buf, (size_t)n, at) != n) {
+			if (n == 0)
+				errno =
+				    EIO; /* shorter than fstat said: we hold the lock */
+			explicit_bzero(buf, sizeof(buf));
+			return -1;
 		}
-		next = gdbm_nextkey(s->db, key);
-		free(key.dptr);
-		key = next;
+		at += n;
 	}
-	if (gdbm_last_errno(s->db) != GDBM_ITEM_NOT_FOUND)
-		return db_fail(s->db, "cannot list the records of", s->path, err);
+	explicit_bzero(buf, sizeof(buf));
+	return 0;
+}
+
+/* Copies the database file as it stands: every update this open made is
+ * already written (each gdbm_store ends with its writes) and the lock
+ * keeps every other writer out, so the bytes are a whole database.  The
+ * kernel copies (and shares the blocks, where the filesystem can). */
+static int copy_file(int from, int to, off_t size)
+{
+	off_t in = 0, out = 0;
+
+	while (in < size) {
+		ssize_t n = copy_file_range(from, &in, to, &out, (size_t)(size - in), 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+			      errno == EOPNOTSUPP))
+			return copy_by_hand(from, to, in, size);
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+	}
 	return 0;
 }
 
 /* A new key or a deletion rewrites GDBM's buckets, directory and header in
  * several writes, which a crash can cut apart (slot.h).  So it is made on
- * a copy: every other record, then `user`'s new value (none to delete).
- * From then on, this open reads and writes the copy (s->copying), which
- * nobody else sees until publish() syncs it and renames it over the
- * database.  A crash before the rename leaves the old database whole;
- * after it, the new one. */
+ * a copy of the database file: `user`'s new value is stored in it (or,
+ * with none, `user` deleted from it).  From then on, this open reads and
+ * writes the copy (s->copying), which nobody else sees until publish()
+ * syncs it and renames it over the database.  A crash before the rename
+ * leaves the old database whole; after it, the new one. */
 static int start_copy(struct store *s, const char *user, const uint8_t *value,
 		      struct totp_err *err)
 {
-	int fd, flags = GDBM_NEWDB | GDBM_NOLOCK | GDBM_CLOEXEC | GDBM_NOMMAP;
+	int fd, flags = GDBM_WRITER | GDBM_NOLOCK | GDBM_CLOEXEC | GDBM_NOMMAP;
 	struct stat st;
 	GDBM_FILE db;
+	int rc;
 
 	unlinkat(s->dir_fd, s->p.tmp, 0); /* a crashed writer's: we hold the lock */
 	if (fstat(gdbm_fdesc(s->db), &st) != 0)
@@ -825,31 +840,36 @@ static int start_copy(struct store *s, const char *user, const uint8_t *value,
 	if (fd < 0)
 		return totp_err_errno(err, errno, "cannot make a new copy of database %s",
 				      s->path);
+	if (copy_file(gdbm_fdesc(s->db), fd, st.st_size) != 0) {
+		totp_err_errno(err, errno, "cannot copy database %s", s->path);
+		close(fd);
+		goto fail;
+	}
 	db = gdbm_fd_open(fd, s->path, 0, flags, NULL);
 	if (db == NULL) {
 		int syserr = errno;
 
-		gdbm_fail(gdbm_errno, syserr, "cannot make a new copy of database",
+		gdbm_fail(gdbm_errno, syserr, "cannot open the new copy of database",
 			  s->path, err);
 		close(fd);
 		goto fail;
 	}
-	if (copy_others(s, db, user, err) != 0)
-		goto fail_db;
 	if (value != NULL) {
 		datum v = {(char *)value, SLOT_VALUE_SIZE};
 
-		if (gdbm_store(db, key_of(user), v, GDBM_INSERT) != 0) {
-			db_fail(db, "cannot store the record of", user, err);
-			goto fail_db;
-		}
+		rc = gdbm_store(db, key_of(user), v, GDBM_REPLACE);
+	} else {
+		rc = gdbm_delete(db, key_of(user));
+	}
+	if (rc != 0) {
+		db_fail(db, "cannot change the record of", user, err);
+		close_without_fsync(db); /* removed next: no need to sync it */
+		goto fail;
 	}
 	close_without_fsync(s->db); /* the old file stays as it is, at its name */
 	s->db = db;
 	s->copying = true;
 	return 0;
-fail_db:
-	gdbm_close(db);
 fail:
 	unlinkat(s->dir_fd, s->p.tmp, 0);
 	return -1;

@@ -12,10 +12,12 @@
  * Two ways to kill:
  *   - at a random time: after a random sleep of 0 to about one call's
  *     length (measured first), as a crash or an OOM kill would come;
- *   - at each write: the child kills itself just before its Nth write(2)
- *     (GDBM 1.23 writes with lseek + write), for N = 1, 2, ... until the
- *     call runs to its end, so that every point between two writes of one
- *     gdbm_store is hit, not only those a timer happens to land on.
+ *   - at each write: the child kills itself just before its Nth write
+ *     (write(2), pwrite(2) or copy_file_range(2): GDBM 1.23 writes with
+ *     lseek + write, the store copies a database with copy_file_range),
+ *     for N = 1, 2, ... until the call runs to its end, so that every
+ *     point between two writes of one gdbm_store is hit, not only those a
+ *     timer happens to land on.
  *
  * The stores live on /dev/shm when there is one: a SIGKILL leaves the
  * page cache as it was, so what a kill tears is the same as on a disk,
@@ -89,6 +91,23 @@ ssize_t write(int fd, const void *buf, size_t n)
 	if (kill_at_write > 0 && ++writes_seen >= kill_at_write)
 		raise(SIGKILL);
 	return syscall(SYS_write, fd, buf, n);
+}
+
+/* The store copies a database with copy_file_range (and pwrite where that
+ * does not go) before a new key: those are writes too. */
+ssize_t copy_file_range(int in, off_t *in_at, int out, off_t *out_at, size_t n,
+			unsigned flags)
+{
+	if (kill_at_write > 0 && ++writes_seen >= kill_at_write)
+		raise(SIGKILL);
+	return syscall(SYS_copy_file_range, in, in_at, out, out_at, n, flags);
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t n, off_t at)
+{
+	if (kill_at_write > 0 && ++writes_seen >= kill_at_write)
+		raise(SIGKILL);
+	return syscall(SYS_pwrite64, fd, buf, n, at);
 }
 
 /* ---- the world: one store, its users, what each record was --------------- */
@@ -746,8 +765,8 @@ static void random_kills(const char *sub, unsigned present, unsigned absent,
 }
 
 /* The next write to kill before: every one of the first 16, then in
- * steps of a half, so that a call that copies the whole database
- * (thousands of writes, all before its rename) is sampled, not walked. */
+ * steps of a half, so that a call with thousands of writes is sampled,
+ * not walked. */
 static long next_write(long n)
 {
 	return n < 16 ? n + 1 : n + n / 2;
