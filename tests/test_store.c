@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,21 @@
 static char base[PATH_MAX];
 
 /* ---- helpers ------------------------------------------------------------- */
+
+/* When not 0, copy_file_range fails with this errno, as on a filesystem it
+ * does not go to (EXDEV, EOPNOTSUPP) or a failing disk (EIO).  lib/ is
+ * linked into this program, so its calls come here before libc's. */
+static int copy_range_errno;
+
+ssize_t copy_file_range(int in, off_t *in_at, int out, off_t *out_at, size_t n,
+			unsigned flags)
+{
+	if (copy_range_errno != 0) {
+		errno = copy_range_errno;
+		return -1;
+	}
+	return syscall(SYS_copy_file_range, in, in_at, out, out_at, n, flags);
+}
 
 static struct store_opts opts_default(void)
 {
@@ -886,6 +902,61 @@ static void test_batch(void **state)
 	assert_int_equal(access(tmp, F_OK), -1);
 }
 
+/* The copy a new user is made on, where copy_file_range is refused: by
+ * hand (read and write, the store being larger than the copy's buffer)
+ * and whole; where it fails, the put fails and nothing changes. */
+static void test_copy_without_copy_file_range(void **state)
+{
+	char dir[PATH_MAX], db[PATH_MAX], tmp[PATH_MAX + 8], name[32];
+	struct store_opts o = opts_default();
+	struct store *s;
+	struct record r, out;
+	struct totp_err e;
+	ino_t before;
+
+	(void)state;
+	fresh_dir(dir, "by-hand");
+	join(db, dir, "t.db");
+	snprintf(tmp, sizeof(tmp), "%s.new", db);
+	o.batch = true;
+	s = open_ok(db, STORE_CREATE, &o);
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "user%02d", i);
+		fill(&r, (uint64_t)i);
+		assert_int_equal(store_put(s, name, &r, &e), 0);
+	}
+	store_close(s);
+	assert_true(file_size(db) > 4 * 65536);
+	o.batch = false;
+
+	copy_range_errno = EXDEV;
+	s = open_ok(db, STORE_WRITE, &o);
+	fill(&r, 1000);
+	assert_int_equal(store_put(s, "zed", &r, &e), 0);
+	store_close(s);
+	s = open_ok(db, STORE_READ, &o);
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "user%02d", i);
+		assert_int_equal(store_get(s, name, &out, &e), 1);
+		assert_int_equal(out.counter, (uint64_t)i);
+	}
+	assert_int_equal(store_get(s, "zed", &out, &e), 1);
+	assert_int_equal(out.counter, 1000);
+	store_close(s);
+
+	copy_range_errno = EIO;
+	before = inode_of(db);
+	s = open_ok(db, STORE_WRITE, &o);
+	assert_int_equal(store_put(s, "yann", &r, &e), -1);
+	assert_int_equal(e.reason, TOTP_R_IO);
+	assert_true(e.msg[0] != '\0');
+	assert_int_equal(store_get(s, "yann", &out, &e), 0);
+	store_close(s);
+	copy_range_errno = 0;
+	assert_true(inode_of(db) == before);
+	assert_int_equal(access(tmp, F_OK), -1);
+}
+
 /* Puts raw bytes under a key with GDBM itself, bypassing the codec. */
 static void put_raw(const char *db, const char *key, const void *val, size_t len)
 {
@@ -995,6 +1066,7 @@ int main(void)
 	    cmocka_unit_test(test_no_lost_update),
 	    cmocka_unit_test(test_get_put_delete_iterate),
 	    cmocka_unit_test(test_batch),
+	    cmocka_unit_test(test_copy_without_copy_file_range),
 	    cmocka_unit_test(test_undecodable_record),
 	    cmocka_unit_test(test_user_name_check),
 	};
