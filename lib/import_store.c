@@ -37,20 +37,22 @@ static int make_records(const struct import_entry *entries, size_t n, int64_t no
 	return 0;
 }
 
-/* Reads what each user has now into prev[] and before[]; a ready one is
- * a problem. */
+/* Notes what each user has now in before[]; a ready one is a problem. */
 static int look(struct store *s, const struct import_entry *entries, size_t n,
-		struct record *prev, struct import_before *before,
-		struct import_problem *problems, size_t *n_problems, struct totp_err *err)
+		struct import_before *before, struct import_problem *problems,
+		size_t *n_problems, struct totp_err *err)
 {
+	struct record now;
+
 	for (size_t i = 0; i < n; i++) {
-		int found = s ? store_get(s, entries[i].user, &prev[i], err) : 0;
+		int found = s ? store_get(s, entries[i].user, &now, err) : 0;
 
 		if (found < 0)
 			return -1;
-		before[i].state = found ? prev[i].state : 0;
-		before[i].sequence = found ? prev[i].sequence : 0;
-		if (!found || prev[i].state != RECORD_READY)
+		before[i].state = found ? now.state : 0;
+		before[i].sequence = found ? now.sequence : 0;
+		record_wipe(&now);
+		if (!found || before[i].state != RECORD_READY)
 			continue;
 		problems[*n_problems].line = entries[i].line;
 		snprintf(problems[*n_problems].msg, IMPORT_MSG_MAX,
@@ -68,44 +70,26 @@ static int look(struct store *s, const struct import_entry *entries, size_t n,
 	return 0;
 }
 
-/* Puts records 0 .. upto-1 back as they were before. */
-static void roll_back(struct store *s, const struct import_entry *entries, size_t upto,
-		      const struct record *prev, const struct import_before *before)
-{
-	struct totp_err ignored;
-
-	for (size_t i = 0; i < upto; i++) {
-		if (before[i].state != 0)
-			store_put(s, entries[i].user, &prev[i], &ignored);
-		else
-			store_delete(s, entries[i].user, &ignored);
-	}
-	store_sync(s, &ignored);
-}
-
+/* Every put goes to the batch's copy of the store, which store_sync
+ * publishes; a failure before that leaves the copy to store_close, which
+ * drops it: all or nothing (store.h). */
 static int put_all(struct store *s, const struct import_entry *entries, size_t n,
-		   struct record *recs, const struct record *prev,
-		   const struct import_before *before, struct totp_err *err)
+		   struct record *recs, const struct import_before *before,
+		   struct totp_err *err)
 {
 	for (size_t i = 0; i < n; i++) {
 		/* the two events of the import count on from the old record's */
 		recs[i].sequence += before[i].sequence;
-		if (store_put(s, entries[i].user, &recs[i], err) < 0) {
-			roll_back(s, entries, i, prev, before);
+		if (store_put(s, entries[i].user, &recs[i], err) < 0)
 			return -1;
-		}
 	}
-	if (store_sync(s, err) < 0) {
-		roll_back(s, entries, n, prev, before);
-		return -1;
-	}
-	return 0;
+	return store_sync(s, err);
 }
 
 static int open_store(const struct cfg *c, const struct store_location *loc, bool dry_run,
 		      struct store **s, struct totp_err *err)
 {
-	/* batch: one copy of the store for the whole import (store.h) */
+	/* batch: all or nothing, one copy of the store for the whole import */
 	struct store_opts opts = {.owner = loc->owner,
 				  .lock_timeout_ms = c->lock_timeout_ms,
 				  .sync = true,
@@ -129,7 +113,7 @@ int import_store(const struct cfg *c, const struct store_location *loc,
 		 struct import_problem *problems, size_t *n_problems,
 		 struct totp_err *err)
 {
-	struct record *recs = NULL, *prev = NULL;
+	struct record *recs = NULL;
 	struct store *s = NULL;
 	int rc = -1;
 
@@ -139,19 +123,13 @@ int import_store(const struct cfg *c, const struct store_location *loc,
 			return -1;
 	if (!dry_run && make_records(entries, n, now_ms, &recs, err) < 0)
 		return -1;
-	prev = calloc(n ? n : 1, sizeof(*prev));
-	if (!prev) {
-		totp_err_set(err, TOTP_R_NOMEM, "out of memory importing");
-		goto done;
-	}
 	if (open_store(c, loc, dry_run, &s, err) < 0)
 		goto done;
-	if (look(s, entries, n, prev, before, problems, n_problems, err) < 0)
+	if (look(s, entries, n, before, problems, n_problems, err) < 0)
 		goto done;
-	rc = dry_run ? 0 : put_all(s, entries, n, recs, prev, before, err);
+	rc = dry_run ? 0 : put_all(s, entries, n, recs, before, err);
 done:
 	store_close(s);
-	free_records(prev, n ? n : 1);
 	free_records(recs, n ? n : 1);
 	return rc;
 }

@@ -7,9 +7,9 @@
  * a ready generator is reported and then nothing is written (remove it
  * first: an import never replaces a phone that works).  A pending or
  * removed record is replaced, its sequence carried on.  Then every record
- * is put and the store synced; if a put fails half-way, the records put so
- * far are put back as they were (or deleted), so the store is left as it
- * was.  A dry run opens the store shared, writes nothing, and reports the
+ * is put into a batch (store.h), which only the final store_sync
+ * publishes; a failure before that drops the batch, so the store is left
+ * as it was.  A dry run opens the store shared, writes nothing, and reports the
  * same.
  */
 #ifndef TOTP_IMPORT_STORE_H

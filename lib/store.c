@@ -30,7 +30,7 @@ struct store {
 	int dir_fd; /* the database's folder (O_PATH), for a copy renamed in */
 	bool writable;
 	bool sync;
-	bool batch;   /* publish a copy at store_sync or store_close only */
+	bool batch;   /* every write on a copy, published by store_sync only */
 	bool copying; /* writing a copy of the database, not yet renamed in */
 	struct db_path p;
 	char path[PATH_MAX]; /* for messages */
@@ -650,7 +650,7 @@ void store_close(struct store *s)
 	if (s == NULL)
 		return;
 	/* the database first: the next holder must see it complete */
-	if (s->copying && publish(s, NULL) != 0) /* a batch not synced */
+	if (s->copying) /* a batch not synced: dropped, the store unchanged */
 		unlinkat(s->dir_fd, s->p.tmp, 0);
 	if (s->writable)
 		close_without_fsync(s->db);
@@ -754,8 +754,7 @@ int store_get(struct store *s, const char *user, struct record *r, struct totp_e
 	return 1;
 }
 
-/* A batch's copy is published by store_sync or store_close, not by each
- * put. */
+/* A batch's copy is published by store_sync, not by each put. */
 static int maybe_sync(struct store *s, struct totp_err *err)
 {
 	return s->sync && !s->copying ? store_sync(s, err) : 0;
@@ -888,7 +887,7 @@ static int publish(struct store *s, struct totp_err *err)
 }
 
 /* A structural change: on a copy, published at once unless the store was
- * opened for a batch (then by store_sync or store_close). */
+ * opened for a batch (then by store_sync). */
 static int change_on_copy(struct store *s, const char *user, const uint8_t *value,
 			  struct totp_err *err)
 {
@@ -899,25 +898,23 @@ static int change_on_copy(struct store *s, const char *user, const uint8_t *valu
 
 /* ---- writing a record ------------------------------------------------------ */
 
-/* Writes the slotted value that follows `old` (a fetched value, or none):
- * in place when `old` is slotted (the same size: GDBM reuses its place),
- * else on a copy. */
+/* Writes the slotted value that follows `old` (a fetched value, or none).
+ * In place when `old` is slotted (the same size: GDBM reuses its place and
+ * writes only the value) or when writing to a copy nobody sees yet; else
+ * on a copy, which a batch's first write always starts. */
 static int put_value(struct store *s, const char *user, datum old, const uint8_t *rec,
 		     size_t len, struct totp_err *err)
 {
-	bool in_place =
+	bool slotted =
 	    old.dptr != NULL && slot_value_is((uint8_t *)old.dptr, (size_t)old.dsize);
+	bool in_place = s->copying || (slotted && !s->batch);
 	uint8_t *value = malloc(SLOT_VALUE_SIZE);
 	int rc;
-
-	if (s->copying) /* a copy nobody sees yet: any write is safe */
-		in_place = true;
 
 	if (value == NULL)
 		return totp_err_set(err, TOTP_R_NOMEM,
 				    "out of memory storing the record of %s", user);
-	rc =
-	    slot_value_write(value, in_place ? (uint8_t *)old.dptr : NULL, rec, len, err);
+	rc = slot_value_write(value, slotted ? (uint8_t *)old.dptr : NULL, rec, len, err);
 	if (rc == 0 && in_place) {
 		datum v = {(char *)value, SLOT_VALUE_SIZE};
 

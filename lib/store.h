@@ -52,12 +52,13 @@ struct store_opts {
 	uid_t owner;	     /* who must own the database, lock file and folder */
 	int lock_timeout_ms; /* how long to wait for the lock */
 	bool sync;	     /* fsync after each put and delete */
-	/* Many new users in one open (an import, a generated store): the
-	 * first new key or deletion copies the database (see below), every
-	 * later change goes to that copy, and the copy replaces the database
-	 * at store_sync (or, errors unseen, store_close): one copy for the
-	 * whole batch, published all at once.  Without `batch`, each new key
-	 * or deletion is published by the call that makes it. */
+	/* A batch: all or nothing, and one copy for many new users (an
+	 * import, a generated store).  The first put or delete copies the
+	 * database (see above), every later change goes to that copy, and
+	 * only store_sync publishes it, all at once; store_close without
+	 * store_sync drops it, leaving the store as it was.  Without
+	 * `batch`, a replacement is made in place and each new key or
+	 * deletion is published by the call that makes it. */
 	bool batch;
 };
 /* Durability is store_put's (with `sync`) and store_sync's: store_close

@@ -830,9 +830,10 @@ static ino_t inode_of(const char *path)
 	return st.st_ino;
 }
 
-/* A batch: new users go to one copy of the database, which replaces it
- * only at store_sync; without a batch, each new user is published by its
- * own put; a replacement is made in place either way. */
+/* A batch: every change goes to one copy of the database, which replaces
+ * it only at store_sync, and is dropped by a close without one; without a
+ * batch, a replacement is made in place and each new user is published by
+ * its own put. */
 static void test_batch(void **state)
 {
 	char dir[PATH_MAX], db[PATH_MAX], tmp[PATH_MAX + 8];
@@ -892,14 +893,23 @@ static void test_batch(void **state)
 	assert_int_equal(store_get(s, "bob", &out, &e), 0);
 	store_close(s);
 
-	/* a batch closed without store_sync is published by store_close */
+	/* a batch closed without store_sync is dropped: a new user and a
+	 * replacement alike */
+	before = inode_of(db);
 	s = open_ok(db, STORE_WRITE, &o);
+	fill(&r, 99);
+	assert_int_equal(store_put(s, "alice", &r, &e), 0);
 	assert_int_equal(store_put(s, "carol", &r, &e), 0);
+	assert_int_equal(store_get(s, "alice", &out, &e), 1);
+	assert_int_equal(out.counter, 99);
 	store_close(s);
-	s = open_ok(db, STORE_READ, &o);
-	assert_int_equal(store_get(s, "carol", &out, &e), 1);
-	store_close(s);
+	assert_true(inode_of(db) == before);
 	assert_int_equal(access(tmp, F_OK), -1);
+	s = open_ok(db, STORE_READ, &o);
+	assert_int_equal(store_get(s, "carol", &out, &e), 0);
+	assert_int_equal(store_get(s, "alice", &out, &e), 1);
+	assert_int_equal(out.counter, 8);
+	store_close(s);
 }
 
 /* The copy a new user is made on, where copy_file_range is refused: by
@@ -925,6 +935,7 @@ static void test_copy_without_copy_file_range(void **state)
 		fill(&r, (uint64_t)i);
 		assert_int_equal(store_put(s, name, &r, &e), 0);
 	}
+	assert_int_equal(store_sync(s, &e), 0);
 	store_close(s);
 	assert_true(file_size(db) > 4 * 65536);
 	o.batch = false;
