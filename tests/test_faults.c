@@ -219,6 +219,25 @@ static void get_at(const char *db, const char *user, struct record *r)
 
 /* ---- a full disk ----------------------------------------------------------- */
 
+/* A store on a 1 MiB tmpfs holding the user's ready record (bare: as
+ * stored before slots, beside someone else's), then filled up.  Needs
+ * root (the mount); skips otherwise. */
+static void full_disk_store(char db[PATH_MAX + 16], struct record *r, bool bare)
+{
+	if (g_uid != 0 || !mount_small("size=1m,mode=0700"))
+		skip();
+	settle();
+	sfmt(db, PATH_MAX + 16, "%s/default.db", g_mnt);
+	ready_record(r, OTP_TOTP, 0);
+	if (bare) {
+		put_at(db, "someone", r); /* makes the database */
+		put_bare(db, g_user, r);
+	} else {
+		put_at(db, g_user, r);
+	}
+	fill_up(g_mnt);
+}
+
 /* A right code on a full disk: the record is rewritten in place, which
  * needs no new space, so the login passes and is recorded (a replay of
  * the code then fails).  An enrollment that adds a user needs a new copy
@@ -231,14 +250,7 @@ static void test_full_disk(void **state)
 	size_t len;
 
 	(void)state;
-	if (g_uid != 0 || !mount_small("size=1m,mode=0700"))
-		skip();
-	settle();
-	sfmt(db, sizeof(db), "%s/default.db", g_mnt);
-	ready_record(&r, OTP_TOTP, 0);
-	put_at(db, g_user, &r);
-	fill_up(g_mnt);
-
+	full_disk_store(db, &r, false);
 	before = slurp(db, &len);
 	enroll_refused(db, 2000, TOTP_R_NO_SPACE);
 	assert_same_file(db, before, len);
@@ -268,14 +280,7 @@ static void test_full_disk_unrecordable_login(void **state)
 	size_t len;
 
 	(void)state;
-	if (g_uid != 0 || !mount_small("size=1m,mode=0700"))
-		skip();
-	settle();
-	sfmt(db, sizeof(db), "%s/default.db", g_mnt);
-	ready_record(&r, OTP_TOTP, 0);
-	put_at(db, "someone", &r); /* makes the database */
-	put_bare(db, g_user, &r);
-	fill_up(g_mnt);
+	full_disk_store(db, &r, true);
 	before = slurp(db, &len);
 
 	code_at(&r, step_now(), code);
