@@ -133,6 +133,8 @@ generate() { # module n
 # user is made on a copy of the store (lib/store.h).  Adds users n, n+1,
 # ... (outside the logins' range), each in its own synced open.
 register_cost() { # n
+	# once a size: the pam_totp rows may make a store of one size twice
+	grep -q "^$1	" "$RROWS" && return 0
 	db=$W/totp/bench.db
 	size=$(stat -c %s "$db")
 	: >"$W/adds"
