@@ -6,7 +6,7 @@
 #include "json.h"
 #include "otp.h"
 
-static void details(struct json *j, const struct record *r, const char *realm)
+void answer_details_object(struct json *j, const struct record *r, const char *realm)
 {
 	char when[JSON_TIME_BUF];
 
@@ -70,7 +70,7 @@ int answer_register(FILE *f, const struct registration *r, const char *realm)
 
 	json_begin(&j, f);
 	json_object_open(&j);
-	details(&j, &r->rec, realm);
+	answer_details_object(&j, &r->rec, realm);
 	json_kv_string(&j, "uri", r->uri);
 	json_kv_string(&j, "secret", r->secret_b32);
 	json_key(&j, "emergencyCodes");
@@ -88,7 +88,7 @@ int answer_details(FILE *f, const struct record *r, const char *realm)
 
 	json_begin(&j, f);
 	json_object_open(&j);
-	details(&j, r, realm);
+	answer_details_object(&j, r, realm);
 	json_object_close(&j);
 	return json_end(&j);
 }
@@ -115,7 +115,7 @@ int answer_status(FILE *f, const char *user, const struct record *r, const char 
 
 	json_begin(&j, f);
 	json_object_open(&j);
-	details(&j, r, realm);
+	answer_details_object(&j, r, realm);
 	json_kv_string(&j, "user", user);
 	record_fields(&j, r);
 	json_kv_uint(&j, "emergencyCodesLeft", emergency_remaining(r));

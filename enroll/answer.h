@@ -29,9 +29,10 @@
 #include "lifecycle.h"
 #include "list.h"
 
-/* Pieces the answers share (export.c uses them too): seconds as an
- * RFC 3339 string or null for "never"; an event as {time, service,
- * rhost} or null. */
+/* Pieces the answers share (export.c uses them too): the "details"
+ * member; seconds as an RFC 3339 string or null for "never"; an event as
+ * {time, service, rhost} or null. */
+void answer_details_object(struct json *j, const struct record *r, const char *realm);
 void answer_time_or_null(struct json *j, const char *key, int64_t seconds);
 void answer_event(struct json *j, const char *key, const struct record_event *e);
 

@@ -52,17 +52,10 @@ static int export_json(FILE *f, const char *user, const struct record *r,
 		       const char *realm)
 {
 	struct json j;
-	char when[JSON_TIME_BUF];
 
 	json_begin(&j, f);
 	json_object_open(&j);
-	json_key(&j, "details");
-	json_object_open(&j);
-	json_key(&j, "sequence");
-	json_uint_string(&j, r->sequence);
-	json_kv_string(&j, "changeDate", json_time_ms(r->change_date_ms, when));
-	json_kv_string(&j, "resourceOwner", realm);
-	json_object_close(&j);
+	answer_details_object(&j, r, realm);
 	json_kv_string(&j, "user", user);
 	record_json(&j, r);
 	json_object_close(&j);
