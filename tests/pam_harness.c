@@ -354,6 +354,15 @@ void code_at(const struct record *r, uint64_t factor, char out[OTP_CODE_BUF])
 			 0);
 }
 
+int run_with_code(const struct record *r, uint64_t factor, const char *args)
+{
+	char code[OTP_CODE_BUF];
+
+	code_at(r, factor, code);
+	answers(1, code);
+	return run(args);
+}
+
 uint64_t step_now(void)
 {
 	struct otp_params p = totp6();
@@ -369,6 +378,13 @@ void settle(void)
 
 	if (30 - t % 30 < 4)
 		sleep((unsigned)(30 - t % 30) + 1);
+}
+
+void put_ready_default(struct record *r)
+{
+	settle();
+	ready_record(r, OTP_TOTP, 0);
+	put_record("default", r);
 }
 
 /* A code that matches no step near `step`. */

@@ -86,6 +86,10 @@ void get_record(const char *realm, struct record *r);
 void code_at(const struct record *r, uint64_t factor, char out[OTP_CODE_BUF]);
 uint64_t step_now(void);
 void settle(void);
+/* settle(), then the user's ready TOTP record in the default realm. */
+void put_ready_default(struct record *r);
+/* The stack with `args`, answered with r's code at `factor`: its result. */
+int run_with_code(const struct record *r, uint64_t factor, const char *args);
 void wrong_code(const struct record *r, uint64_t step, char out[OTP_CODE_BUF]);
 void rm_store(const char *realm);
 int reset(void **state);

@@ -377,9 +377,7 @@ static void test_lock_never_released(void **state)
 	double waited;
 
 	(void)state;
-	settle();
-	ready_record(&r, OTP_TOTP, 0);
-	put_record("default", &r);
+	put_ready_default(&r);
 	db_path("default", db, sizeof(db));
 	before = slurp(db, &len);
 	holder = hold_lock(db);
@@ -427,9 +425,7 @@ static void test_symlink_swap(void **state)
 	size_t len;
 
 	(void)state;
-	settle();
-	ready_record(&r, OTP_TOTP, 0);
-	put_record("default", &r);
+	put_ready_default(&r);
 	db_path("default", db, sizeof(db));
 	db_path("real", real, sizeof(real));
 

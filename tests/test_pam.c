@@ -63,9 +63,7 @@ static void test_success(void **state)
 	uint64_t step;
 
 	(void)state;
-	settle();
-	ready_record(&r, OTP_TOTP, 0);
-	put_record("default", &r);
+	put_ready_default(&r);
 	step = step_now();
 	code_at(&r, step, code);
 	answers(1, code);
@@ -131,9 +129,7 @@ static void test_wrong_code(void **state)
 	char code[OTP_CODE_BUF];
 
 	(void)state;
-	settle();
-	ready_record(&r, OTP_TOTP, 0);
-	put_record("default", &r);
+	put_ready_default(&r);
 	wrong_code(&r, step_now(), code);
 	answers(1, code);
 	assert_int_equal(run(""), PAM_AUTH_ERR);
@@ -167,9 +163,7 @@ static void test_replay(void **state)
 	char code[OTP_CODE_BUF];
 
 	(void)state;
-	settle();
-	ready_record(&r, OTP_TOTP, 0);
-	put_record("default", &r);
+	put_ready_default(&r);
 	code_at(&r, step_now(), code);
 	answers(1, code);
 	assert_int_equal(run(""), PAM_SUCCESS);
@@ -187,9 +181,7 @@ static void test_window_neighbours(void **state)
 	uint64_t step;
 
 	(void)state;
-	settle();
-	ready_record(&r, OTP_TOTP, 0);
-	put_record("default", &r);
+	put_ready_default(&r);
 	step = step_now();
 	code_at(&r, step - 1, prev);
 	code_at(&r, step, cur);
@@ -209,20 +201,13 @@ static void test_window_neighbours(void **state)
 static void test_outside_window(void **state)
 {
 	struct record r;
-	char code[OTP_CODE_BUF];
 	uint64_t step;
 
 	(void)state;
-	settle();
-	ready_record(&r, OTP_TOTP, 0);
-	put_record("default", &r);
+	put_ready_default(&r);
 	step = step_now();
-	code_at(&r, step - 2, code);
-	answers(1, code);
-	assert_int_equal(run(""), PAM_AUTH_ERR);
-	code_at(&r, step + 2, code);
-	answers(1, code);
-	assert_int_equal(run(""), PAM_AUTH_ERR);
+	assert_int_equal(run_with_code(&r, step - 2, ""), PAM_AUTH_ERR);
+	assert_int_equal(run_with_code(&r, step + 2, ""), PAM_AUTH_ERR);
 }
 
 static void test_hotp(void **state)
@@ -354,9 +339,7 @@ static void test_lockout_and_expiry(void **state)
 
 	(void)state;
 	/* locked until the next second but one: at least 1 s, at most 2 */
-	settle();
-	ready_record(&r, OTP_TOTP, 0);
-	put_record("default", &r);
+	put_ready_default(&r);
 	step = step_now();
 	wrong_code(&r, step, bad);
 	code_at(&r, step, good);
@@ -423,9 +406,7 @@ static void test_default_throttle(void **state)
 	time_t t0 = time(NULL);
 
 	(void)state;
-	settle();
-	ready_record(&r, OTP_TOTP, 0);
-	put_record("default", &r);
+	put_ready_default(&r);
 	wrong_code(&r, step_now(), bad);
 	for (int i = 1; i <= 4; i++) {
 		answers(1, bad);
@@ -491,9 +472,7 @@ static void test_option_conf(void **state)
 	uint64_t step;
 
 	(void)state;
-	settle();
-	ready_record(&r, OTP_TOTP, 0);
-	put_record("default", &r);
+	put_ready_default(&r);
 	step = step_now();
 	sfmt(conf, sizeof(conf), "%s/test.conf", g_dir);
 	sfmt(arg, sizeof(arg), "conf=%s", conf);
@@ -535,7 +514,7 @@ static void test_option_conf(void **state)
 static void test_option_store_system(void **state)
 {
 	struct record r;
-	char code[OTP_CODE_BUF], path[PATH_MAX + 16], arg[PATH_MAX + 32];
+	char path[PATH_MAX + 16], arg[PATH_MAX + 32];
 
 	(void)state;
 	if (g_uid != 0)
@@ -545,9 +524,7 @@ static void test_option_store_system(void **state)
 	ready_record(&r, OTP_TOTP, 0);
 	put_record_at(path, 0, g_user, &r);
 	sfmt(arg, sizeof(arg), "store=%s/system-%%r.db debug", g_dir);
-	code_at(&r, step_now(), code);
-	answers(1, code);
-	assert_int_equal(run(arg), PAM_SUCCESS);
+	assert_int_equal(run_with_code(&r, step_now(), arg), PAM_SUCCESS);
 	assert_logged("(system store)");
 	unlink(path);
 	strcat(path, ".lock");
@@ -557,24 +534,15 @@ static void test_option_store_system(void **state)
 static void test_option_window(void **state)
 {
 	struct record r;
-	char code[OTP_CODE_BUF];
 	uint64_t step;
 
 	(void)state;
-	settle();
-	ready_record(&r, OTP_TOTP, 0);
-	put_record("default", &r);
+	put_ready_default(&r);
 	step = step_now();
-	code_at(&r, step - 2, code);
-	answers(1, code);
-	assert_int_equal(run("window=2"), PAM_SUCCESS);
-	code_at(&r, step + 2, code);
-	answers(1, code);
-	assert_int_equal(run("window=2"), PAM_SUCCESS);
+	assert_int_equal(run_with_code(&r, step - 2, "window=2"), PAM_SUCCESS);
+	assert_int_equal(run_with_code(&r, step + 2, "window=2"), PAM_SUCCESS);
 	/* window=0: the current step only */
-	code_at(&r, step + 3, code);
-	answers(1, code);
-	assert_int_equal(run("window=0"), PAM_AUTH_ERR);
+	assert_int_equal(run_with_code(&r, step + 3, "window=0"), PAM_AUTH_ERR);
 }
 
 static void test_option_prompt_and_echo(void **state)
@@ -583,9 +551,7 @@ static void test_option_prompt_and_echo(void **state)
 	char code[OTP_CODE_BUF];
 
 	(void)state;
-	settle();
-	ready_record(&r, OTP_TOTP, 0);
-	put_record("default", &r);
+	put_ready_default(&r);
 	code_at(&r, step_now(), code);
 	answers(1, code);
 	assert_int_equal(run("[prompt=One-time code: ] echo_code"), PAM_SUCCESS);
@@ -601,9 +567,7 @@ static void test_option_use_first_pass(void **state)
 	size_t n;
 
 	(void)state;
-	settle();
-	ready_record(&r, OTP_TOTP, 0);
-	put_record("default", &r);
+	put_ready_default(&r);
 	code_at(&r, step_now(), code);
 	/* an earlier module asked and set PAM_AUTHTOK */
 	n = sfmt(g_stack, sizeof(g_stack), "auth optional %s set\n", PAM_TEST_HELPER);
@@ -628,9 +592,7 @@ static void test_option_try_first_pass(void **state)
 	size_t n;
 
 	(void)state;
-	settle();
-	ready_record(&r, OTP_TOTP, 0);
-	put_record("default", &r);
+	put_ready_default(&r);
 	step = step_now();
 	n = sfmt(g_stack, sizeof(g_stack), "auth optional %s set\n", PAM_TEST_HELPER);
 	totp_line(line, sizeof(line), "required", "try_first_pass");
@@ -650,9 +612,7 @@ static void test_option_try_first_pass(void **state)
 	assert_int_equal(after.failures, 0);
 	assert_int_equal(after.sequence, r.sequence + 2);
 	/* no token at all: asks */
-	code_at(&r, step + 1, code);
-	answers(1, code);
-	assert_int_equal(run("try_first_pass"), PAM_SUCCESS);
+	assert_int_equal(run_with_code(&r, step + 1, "try_first_pass"), PAM_SUCCESS);
 	assert_int_equal(g_s.n_prompts, 1);
 }
 
@@ -664,9 +624,7 @@ static void test_option_forward_pass(void **state)
 	size_t n;
 
 	(void)state;
-	settle();
-	ready_record(&r, OTP_TOTP, 0);
-	put_record("default", &r);
+	put_ready_default(&r);
 	step = step_now();
 	totp_line(g_stack, sizeof(g_stack), "required", "forward_pass");
 	n = strlen(g_stack);
@@ -717,9 +675,7 @@ static void test_option_bad_fails_closed(void **state)
 	    "lockout=x",  "nullok=maybe", "digits=9", "=1",	   "realm="};
 
 	(void)state;
-	settle();
-	ready_record(&r, OTP_TOTP, 0);
-	put_record("default", &r);
+	put_ready_default(&r);
 	code_at(&r, step_now(), code);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char args[64];
@@ -742,9 +698,7 @@ static void test_option_lock_timeout_and_sync(void **state)
 	char code[OTP_CODE_BUF];
 
 	(void)state;
-	settle();
-	ready_record(&r, OTP_TOTP, 0);
-	put_record("default", &r);
+	put_ready_default(&r);
 	code_at(&r, step_now(), code);
 	answers(1, code);
 	assert_int_equal(run("lock_timeout=200 sync_login=no"), PAM_SUCCESS);
