@@ -464,3 +464,17 @@ int make_test_dir(void)
 	}
 	return 0;
 }
+
+int harness_group_setup(void **state)
+{
+	struct totp_err e;
+
+	(void)state;
+	return otp_init(&e);
+}
+
+int harness_group_teardown(void **state)
+{
+	(void)state;
+	return rm_tree();
+}

@@ -94,6 +94,11 @@ void wrong_code(const struct record *r, uint64_t step, char out[OTP_CODE_BUF]);
 void rm_store(const char *realm);
 int reset(void **state);
 
+/* cmocka group set-up and teardown: liboath started; the test folder
+ * removed. */
+int harness_group_setup(void **state);
+int harness_group_teardown(void **state);
+
 /* The test folder. */
 int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw);
 int rm_tree(void);

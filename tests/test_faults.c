@@ -455,20 +455,6 @@ static void test_symlink_swap(void **state)
 
 /* ---- set-up ---------------------------------------------------------------- */
 
-static int group_setup(void **state)
-{
-	struct totp_err e;
-
-	(void)state;
-	return otp_init(&e);
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	return rm_tree();
-}
-
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -486,5 +472,6 @@ int main(int argc, char **argv)
 		printf("no writable home folder for a user store: skipped\n");
 		return 77;
 	}
-	return cmocka_run_group_tests_name("faults", tests, group_setup, group_teardown);
+	return cmocka_run_group_tests_name("faults", tests, harness_group_setup,
+					   harness_group_teardown);
 }

@@ -542,19 +542,10 @@ static void test_lib(void **state)
 	assert_rows_ok();
 }
 
-static int group_setup(void **state)
-{
-	struct totp_err e;
-
-	(void)state;
-	return otp_init(&e);
-}
-
 static int group_teardown(void **state)
 {
-	(void)state;
 	print_message("%u rows of %s tried\n", g_rows, HOSTILE_TABLE);
-	return rm_tree();
+	return harness_group_teardown(state);
 }
 
 int main(void)
@@ -571,5 +562,6 @@ int main(void)
 		printf("no writable home folder for a user store: skipped\n");
 		return 77;
 	}
-	return cmocka_run_group_tests_name("hostile", tests, group_setup, group_teardown);
+	return cmocka_run_group_tests_name("hostile", tests, harness_group_setup,
+					   group_teardown);
 }

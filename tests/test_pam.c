@@ -1057,20 +1057,6 @@ static void test_real_user_store(void **state)
 
 /* ---- set-up ---------------------------------------------------------------- */
 
-static int group_setup(void **state)
-{
-	struct totp_err e;
-
-	(void)state;
-	return otp_init(&e);
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	return rm_tree();
-}
-
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1120,6 +1106,6 @@ int main(int argc, char **argv)
 		printf("no writable home folder for a user store: skipped\n");
 		return 77;
 	}
-	return cmocka_run_group_tests_name("pam_stack", tests, group_setup,
-					   group_teardown);
+	return cmocka_run_group_tests_name("pam_stack", tests, harness_group_setup,
+					   harness_group_teardown);
 }
