@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "import.h"
 #include "import_ga.h"
 
@@ -22,19 +23,6 @@ static const uint8_t hotp_secret[16] = {0x6b, 0x19, 0x31, 0xfe, 0xc9, 0x58, 0xdc
 					0xd3, 0xa8, 0x7c, 0xb7, 0x54, 0xc6, 0x54, 0x33};
 static const uint8_t totp60_secret[16] = {0x0c, 0x0a, 0x36, 0x88, 0x70, 0x4a, 0xa3, 0x3a,
 					  0x0e, 0x02, 0x59, 0xe0, 0xdf, 0x4b, 0x22, 0x6d};
-
-static char *fixture(const char *name, size_t *len)
-{
-	const char *top = getenv("top_srcdir");
-	char path[4096];
-	struct totp_err err;
-	char *buf = NULL;
-
-	snprintf(path, sizeof(path), "%s/tests/data/%s", top ? top : ".", name);
-	if (import_read_file(path, IMPORT_GA_MAX, &buf, len, &err) < 0)
-		fail_msg("%s: %s", path, err.msg);
-	return buf;
-}
 
 static void parse_ok(const char *text, struct import_entry *e)
 {
@@ -66,7 +54,7 @@ static void test_debian_totp_file(void **state)
 	struct import_entry e;
 	struct totp_err err;
 	size_t len;
-	char *buf = fixture("ga_totp", &len);
+	char *buf = fixture("ga_totp", IMPORT_GA_MAX, &len);
 	static const char *codes[] = {"71367368", "81630876", "69904287", "72945778",
 				      "84176827"};
 
@@ -95,7 +83,7 @@ static void test_debian_hotp_file(void **state)
 	struct import_entry e;
 	struct totp_err err;
 	size_t len;
-	char *buf = fixture("ga_hotp", &len);
+	char *buf = fixture("ga_hotp", IMPORT_GA_MAX, &len);
 
 	(void)state;
 	assert_int_equal(import_ga_parse(buf, len, &e, &err), 0);
@@ -116,7 +104,7 @@ static void test_debian_totp_step60_window17(void **state)
 	struct import_entry e;
 	struct totp_err err;
 	size_t len;
-	char *buf = fixture("ga_totp60", &len);
+	char *buf = fixture("ga_totp60", IMPORT_GA_MAX, &len);
 
 	(void)state;
 	assert_int_equal(import_ga_parse(buf, len, &e, &err), 0);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <oath.h>
 
+#include "fixture.h"
 #include "import.h"
 #include "import_oath.h"
 
@@ -21,19 +22,6 @@
 static const uint8_t rfc_secret[20] = "12345678901234567890";
 #define RFC_HEX "3132333435363738393031323334353637383930"
 #define FIXTURE_TIME 1718261075 /* 2024-06-13T06:44:35 UTC, the fixtures' stamp */
-
-static char *fixture(const char *name, size_t *len)
-{
-	const char *top = getenv("top_srcdir");
-	char path[4096];
-	struct totp_err err;
-	char *buf = NULL;
-
-	snprintf(path, sizeof(path), "%s/tests/data/%s", top ? top : ".", name);
-	if (import_read_file(path, IMPORT_OATH_MAX, &buf, len, &err) < 0)
-		fail_msg("%s: %s", path, err.msg);
-	return buf;
-}
 
 static const struct import_entry *find(const struct import_oath_result *r,
 				       const char *user)
@@ -66,7 +54,7 @@ static void test_every_type_and_counter(void **state)
 	struct import_oath_result r;
 	struct totp_err err;
 	size_t len;
-	char *buf = fixture("users.oath", &len);
+	char *buf = fixture("users.oath", IMPORT_OATH_MAX, &len);
 
 	(void)state;
 	assert_int_equal(import_oath_parse(buf, len, &r, &err), 0);
@@ -105,7 +93,7 @@ static void test_malformed_lines_reported(void **state)
 	struct import_oath_result r;
 	struct totp_err err;
 	size_t len;
-	char *buf = fixture("users-bad.oath", &len);
+	char *buf = fixture("users-bad.oath", IMPORT_OATH_MAX, &len);
 
 	(void)state;
 	assert_int_equal(import_oath_parse(buf, len, &r, &err), 0);
