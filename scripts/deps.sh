@@ -6,20 +6,29 @@ set -eu
 BUILD="build-essential autoconf automake libtool pkg-config
 	libpam0g-dev liboath-dev libqrencode-dev libpng-dev libgdbm-dev libcmocka-dev libcrypt-dev"
 # The test suite drives real clients: pamtester, oathtool, python3-pyotp,
-# zbarimg (with ImageMagick to draw the terminal's QR code), OpenSSH,
+# zbarimg (reading the QR codes), rsvg-convert (drawing the SVG one),
+# useradd and chpasswd (passwd: throwaway test accounts), nm (binutils:
+# what the module exports), OpenSSH,
 # pam_wrapper; clang and libFuzzer for fuzz/ (libclang-rt-14-dev holds
 # libFuzzer and the sanitizer runtimes: clang only recommends it, and we
 # install without recommends); and the peers the benchmark measures, its
 # plot (gnuplot), its private mount namespace (util-linux's unshare) and its
 # profiler (perf).
-TEST="pamtester oathtool python3 python3-pyotp zbar-tools imagemagick
+TEST="pamtester oathtool python3 python3-pyotp zbar-tools librsvg2-bin passwd
 	libpam-wrapper libpamtest0-dev openssh-server openssh-client
-	mandoc valgrind clang-format rsyslog clang libclang-rt-14-dev
+	binutils mandoc valgrind clang-format rsyslog clang libclang-rt-14-dev
 	libpam-oath libpam-google-authenticator gnuplot-nox util-linux linux-perf"
 
+# deps.sh [build|all|list]: list prints the packages (tests/deps_check.sh
+# holds every program the tests run against it) and installs nothing.
 want=${1:-all}
 case "$want" in
 build) pkgs=$BUILD ;;
+list)
+	# shellcheck disable=SC2086
+	printf '%s\n' $BUILD $TEST
+	exit 0
+	;;
 *) pkgs="$BUILD $TEST" ;;
 esac
 

@@ -7,6 +7,7 @@
 # root, the end-to-end tests (tests/e2e/run.sh: installs into the system,
 # drives real clients, undoes it all).  Tests that need root say so and
 # are skipped when not run as root.
+# @needs autoreconf make gcc clang valgrind
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -102,7 +103,7 @@ step "end to end, with real clients (tests/e2e, as root)"
 # zbarimg, sshd and su, and undoes it all; its own build, in _build-e2e.
 if [ "$(id -u)" -eq 0 ]; then
 	e2e_out=$top/_build/e2e.out
-	E2E_TIMEOUT=240 "$top/tests/e2e/run.sh" | tee "$e2e_out" || status=1
+	E2E_TIMEOUT=900 "$top/tests/e2e/run.sh" | tee "$e2e_out" || status=1
 	e2e_p=$(sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$e2e_out" | tail -n 1)
 	e2e_f=$(sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$e2e_out" | tail -n 1)
 	e2e_s=$(sed -n 's/^# e2e: \([0-9]*\) skipped$/\1/p' "$e2e_out" | tail -n 1)

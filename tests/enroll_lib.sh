@@ -7,7 +7,7 @@ set -u
 : "${top_srcdir:=.}"
 ENROLL=$(cd "$top_builddir" && pwd)/enroll/totp-enroll
 SRC=$(cd "$top_srcdir" && pwd)
-PY=/usr/bin/python3
+PY=/usr/bin/python3 # @needs /usr/bin/python3 runuser
 export LC_ALL=C.UTF-8
 
 T=$(mktemp -d /tmp/enroll_test.XXXXXX)

@@ -39,7 +39,7 @@ def read_some(deadline):
         return b""
 
 
-def read_until(pat, timeout=10, start=0):
+def read_until(pat, timeout=120, start=0):
     global buf
     end = time.time() + timeout
     while not re.search(pat, buf[start:]):
@@ -68,8 +68,8 @@ else:
     code = subprocess.run(["oathtool", "--totp", "-b", secret], capture_output=True,
                           check=True).stdout.strip()
     os.write(fd, code + b"\n")
-read_until(rb"(verify CODE|Verified)[^\n]*\n", 10)
-end = time.time() + 10
+read_until(rb"(verify CODE|Verified)[^\n]*\n")
+end = time.time() + 120
 while True:
     chunk = read_some(end)
     if not chunk:

@@ -3,6 +3,7 @@
 # libpam-google-authenticator) parse to the secret, counter, step and
 # scratch codes that are in them, and the file is left as it was.
 # Skips (77) when the command is not installed.
+# @needs google-authenticator oathtool
 set -eu
 
 : "${top_builddir:=.}"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # pam_totp.so lives in other people's processes: it must export the PAM
 # entry points and nothing else (no lib/ symbol can clash with theirs).
+# @needs nm
 set -eu
 so="${top_builddir:-.}/.libs/pam_totp.so"
 if [ ! -f "$so" ]; then

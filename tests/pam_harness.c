@@ -3,7 +3,8 @@
  * test_faults): a test folder under the current user's home, service
  * files naming the built module, a scripted conversation, the module's
  * log lines caught (the program defines pam_syslog and pam_vsyslog and is
- * linked with --export-dynamic), and records put and read directly.
+ * linked with --export-dynamic), a wall clock the tests move (below), and
+ * records put and read directly.
  * Taken out of test_pam.c as it was, so that every PAM-level test runs
  * the same real libpam stack the same way.
  */
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -370,14 +372,44 @@ uint64_t step_now(void)
 	return otp_step_at(&p, time(NULL));
 }
 
-/* The tests that name a time step wait out the last seconds of a step,
- * so that "now" does not move on under them. */
+/*
+ * The tests' wall clock.  A test that names a time step ("the code for
+ * now") must not see the step turn under it, however slow the machine
+ * is.  The program's own clock_gettime() and time() come before libc's,
+ * for the module too (it is linked with --export-dynamic, like
+ * pam_syslog), and give the real time moved on by g_clock_shift seconds;
+ * settle() moves it to the first second of the next step, so a test has
+ * the whole step, 30 s of real time, before "now" changes.  The clock
+ * still runs and only ever goes forward, so lockouts expire as they
+ * would and a later step is never an earlier one.
+ */
+static time_t g_clock_shift;
+
+int clock_gettime(clockid_t id, struct timespec *ts)
+{
+	long rc = syscall(SYS_clock_gettime, id, ts);
+
+	if (rc == 0 && id == CLOCK_REALTIME)
+		ts->tv_sec += g_clock_shift;
+	return (int)rc;
+}
+
+time_t time(time_t *out)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (out != NULL)
+		*out = ts.tv_sec;
+	return ts.tv_sec;
+}
+
 void settle(void)
 {
 	time_t t = time(NULL);
 
-	if (30 - t % 30 < 4)
-		sleep((unsigned)(30 - t % 30) + 1);
+	if (t % 30 != 0)
+		g_clock_shift += 30 - t % 30;
 }
 
 void put_ready_default(struct record *r)

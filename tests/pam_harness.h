@@ -85,6 +85,8 @@ void put_record(const char *realm, const struct record *r);
 void get_record(const char *realm, struct record *r);
 void code_at(const struct record *r, uint64_t factor, char out[OTP_CODE_BUF]);
 uint64_t step_now(void);
+/* Moves the tests' wall clock to the start of the next 30 s step (it
+ * does not sleep): a step named after it stays "now" for 30 s. */
 void settle(void);
 /* settle(), then the user's ready TOTP record in the default realm. */
 void put_ready_default(struct record *r);

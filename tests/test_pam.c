@@ -11,7 +11,7 @@
  * the current user's home, so that they are owned as the module expects
  * whoever runs the tests; pam_modutil_drop_priv is then a no-op (not root,
  * or root's own store).  As root, a system store and a real user's store
- * (a throwaway account made with useradd) are tested too.
+ * (a throwaway account made with useradd) are tested too.  @needs useradd userdel
  *
  * Usage: test_pam [--quick] [PATTERN]   (--quick: 5 race rounds instead of
  * 200, for valgrind; PATTERN: run only the tests it matches, as test_race)
@@ -842,7 +842,8 @@ static void test_refuse_lock_held(void **state)
 	waitpid(pid, NULL, 0);
 	waited =
 	    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	assert_true(waited >= 0.19 && waited < 2.0);
+	/* it waited for the deadline; the upper bound only guards a hang */
+	assert_true(waited >= 0.19 && waited < 60.0);
 }
 
 /* ---- the race -------------------------------------------------------------- */
@@ -905,7 +906,7 @@ static void test_race(void **state)
 	(void)state;
 	ready_record(&r, OTP_HOTP, 0);
 	put_record("default", &r);
-	totp_line(g_stack, sizeof(g_stack), "required", "max_failures=0 sync_login=no");
+	totp_line(g_stack, sizeof(g_stack), "required", "max_failures=0 sync_login=no lock_timeout=60000");
 	write_stack(g_stack);
 	for (int i = 0; i < rounds; i++) {
 		int others_ok;

@@ -626,7 +626,7 @@ static void test_lock_deadline(void **state)
 	expect_open_fails(db, STORE_WRITE, &o, TOTP_R_LOCK_TIMEOUT);
 	/* it waited for the deadline, not much less, and did give up */
 	assert_true(elapsed_ms(&t0) >= 150);
-	assert_true(elapsed_ms(&t0) < 10000);
+	assert_true(elapsed_ms(&t0) < 60000); /* a hang guard, not a speed check */
 	expect_open_fails(db, STORE_READ, &o, TOTP_R_LOCK_TIMEOUT);
 	o.lock_timeout_ms = 0; /* one try only */
 	expect_open_fails(db, STORE_READ, &o, TOTP_R_LOCK_TIMEOUT);

@@ -10,8 +10,14 @@
  * one before the call or the one the call makes; never garbage.
  *
  * Two ways to kill:
- *   - at a random time: after a random sleep of 0 to about one call's
- *     length (measured first), as a crash or an OOM kill would come;
+ *   - at a random time, as a crash or an OOM kill would come: the child
+ *     arms a timer that sends it SIGKILL a random 0 to 110% of one call's
+ *     length (measured in earlier children, from the start of the call to
+ *     its end) after the start of its own call.  The timer starts inside
+ *     the call, not in the parent, so a busy machine that is slow to fork
+ *     or to wake the parent does not move the kill past the call's end:
+ *     the kill lands inside the call whatever the machine's speed (a
+ *     slower call only makes it land earlier in its work);
  *   - at each write: the child kills itself just before its Nth write
  *     (write(2), pwrite(2) or copy_file_range(2): GDBM 1.23 writes with
  *     lseek + write, the store copies a database with copy_file_range),
@@ -45,6 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -145,7 +152,9 @@ struct world {
 	/* results */
 	unsigned kills, completed, kept_old, got_new;
 	unsigned per_op[OP_COUNT];
-	long last_call_us; /* how long the last round's call took */
+	long last_call_us; /* how long the last round's call took, from its
+			    * start in the child to its end; -1 when killed */
+	long *child_us;	   /* shared with the children: where they put it */
 	unsigned new_pct;  /* how often a new user registers (percent) */
 };
 
@@ -236,6 +245,9 @@ static void world_setup(struct world *w, const char *sub, unsigned present,
 	w->conf.emergency_codes = 0; /* yescrypt would only slow the rounds down */
 	w->conf.lock_timeout_ms = 5000;
 	w->conf.max_failures = 3;
+	w->child_us = mmap(NULL, sizeof(*w->child_us), PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(w->child_us != MAP_FAILED);
 	w->n_users = present + absent;
 	w->users = calloc(w->n_users, sizeof(*w->users));
 	assert_non_null(w->users);
@@ -283,6 +295,7 @@ static void world_free(struct world *w)
 	for (unsigned i = 0; i < w->n_users; i++)
 		free(w->users[i].raw);
 	free(w->users);
+	munmap(w->child_us, sizeof(*w->child_us));
 }
 
 /* ---- one call, as the child makes it ---------------------------------------- */
@@ -615,33 +628,49 @@ static struct user *choose_victim(struct world *w)
 	return NULL;
 }
 
+/* In the child: SIGKILL after delay_us, timed from now (the start of the
+ * call), by a timer of the child's own. */
+static void arm_kill_timer(long delay_us)
+{
+	struct sigevent sev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGKILL};
+	struct itimerspec its = {
+	    .it_value = {delay_us / 1000000, (delay_us % 1000000) * 1000}};
+	timer_t t;
+
+	if (delay_us == 0) /* a zero it_value disarms: kill at once instead */
+		raise(SIGKILL);
+	if (timer_create(CLOCK_MONOTONIC, &sev, &t) != 0 ||
+	    timer_settime(t, 0, &its, NULL) != 0)
+		_exit(3);
+}
+
 /* Forks the call.  kill_write > 0: the child dies before that write;
- * delay_us >= 0: the parent kills it after that long; both off (0, -1):
- * it runs to its end.  Returns the wait status; w->last_call_us is the
- * time from fork's return to the child's end, the span a kill can land
- * in (fork itself is left out: under ASan it takes longer than the call,
- * and the delay only starts once it returns). */
+ * delay_us >= 0: the child dies that long after its call starts; both off
+ * (0, -1): it runs to its end.  Returns the wait status; w->last_call_us is
+ * how long the call took in the child (-1 when it was killed). */
 static int fork_op(struct world *w, struct user *u, enum op op, long kill_write,
 		   long delay_us)
 {
 	int status = 0;
-	pid_t pid = fork();
-	long long t0 = now_us();
+	pid_t pid;
 
+	*w->child_us = -1;
+	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
+		long long t0 = now_us();
+		int rc;
+
 		writes_seen = 0;
 		kill_at_write = kill_write;
-		_exit(run_op(w, u, op) == 0 ? 0 : 1);
-	}
-	if (delay_us >= 0) {
-		struct timespec ts = {delay_us / 1000000, (delay_us % 1000000) * 1000};
-
-		nanosleep(&ts, NULL);
-		kill(pid, SIGKILL);
+		if (delay_us >= 0)
+			arm_kill_timer(delay_us);
+		rc = run_op(w, u, op);
+		*w->child_us = (long)(now_us() - t0);
+		_exit(rc == 0 ? 0 : 1);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
-	w->last_call_us = (long)(now_us() - t0);
+	w->last_call_us = *w->child_us;
 	return status;
 }
 
@@ -691,8 +720,8 @@ static void round_random(struct world *w, long kill_write, long delay_us, int *f
 	round_one(w, u, choose_op(w, u), kill_write, delay_us, finished, NULL);
 }
 
-/* How long one call takes here, from fork to wait: the median of a few
- * uninterrupted rounds (which also move the world on). */
+/* How long one call takes here, from its start in the child to its end:
+ * the median of a few uninterrupted rounds (which also move the world on). */
 static long calibrate(struct world *w)
 {
 	long t[15];
@@ -751,17 +780,21 @@ static void random_kills(const char *sub, unsigned present, unsigned absent,
 	span = calibrate(&w);
 	w.kills = w.completed = w.kept_old = w.got_new = 0;
 	memset(w.per_op, 0, sizeof(w.per_op));
-	printf("# %s: one call takes about %ld us; kills land in 0 to 110%% of that\n",
+	printf("# %s: one call takes about %ld us; the child's timer kills it 0 to "
+	       "110%% of that after its call starts\n",
 	       what, span);
 	for (unsigned n = 0; w.kills < rounds && n < rounds * 20; n++) {
 		round_random(&w, 0, (long)rnd(&w, (unsigned)(span * 11 / 10) + 1),
 			     &finished);
-		/* the window follows how long a whole call takes now (the
-		 * machine may be busier or idler than when calibrated) */
-		if (finished)
+		/* a call that outran its timer was quicker than the span: the
+		 * span follows the calls as they are now */
+		if (finished && w.last_call_us >= 0)
 			span = (span * 7 + w.last_call_us) / 8;
 	}
 	report(what, &w);
+	/* each kill is timed inside its own call, so at a load that slows
+	 * every call a miss (the call ends before its timer) is no likelier:
+	 * about one draw in eleven lands past the end */
 	assert_true(w.kills >= rounds);
 	world_free(&w);
 }

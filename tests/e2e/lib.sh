@@ -12,7 +12,7 @@ set -u
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$E2E_DIR/../.." && pwd)
-PY=/usr/bin/python3
+PY=/usr/bin/python3 # @needs /usr/bin/python3 logger rsyslogd timeout
 ENROLL=${E2E_ENROLL:-/usr/bin/totp-enroll}
 PAMDIR=${E2E_PAMDIR:-$(pkg-config --variable=libdir pam 2>/dev/null)/security}
 CONF=/etc/security/pam_totp.conf
@@ -193,7 +193,7 @@ syslog_setup() {
 	local mark="pam_totp_e2e_mark_$$_$RANDOM" f
 	if devlog_alive; then
 		logger -u /dev/log -p authpriv.notice -t pam_totp_e2e "$mark"
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
+		for _ in $(seq 120); do
 			for f in /var/log/auth.log /var/log/secure /var/log/messages /var/log/syslog; do
 				if [ -f "$f" ] && grep -qF "$mark" "$f"; then
 					LOGSRC=$f
@@ -229,13 +229,13 @@ RS
 	fi
 	local pid=$!
 	at_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f /dev/log"
-	for _ in $(seq 50); do
+	for _ in $(seq 600); do
 		[ -S /dev/log ] && break
 		sleep 0.1
 	done
 	[ -S /dev/log ] || return 1
 	logger -u /dev/log -p authpriv.notice -t pam_totp_e2e "$mark"
-	for _ in $(seq 50); do
+	for _ in $(seq 600); do
 		grep -qF "$mark" "$LOGSRC" && return 0
 		sleep 0.1
 	done
@@ -256,9 +256,10 @@ syslog_since() {
 	fi
 }
 
-# wait_log POS PATTERN: waits (up to 5 s) for an extended regex to be logged.
+# wait_log POS PATTERN: waits for an extended regex to be logged (up to
+# 60 s: a guard against a hang, not a speed check).
 wait_log() {
-	for _ in $(seq 50); do
+	for _ in $(seq 600); do
 		syslog_since "$1" | grep -qE "$2" && return 0
 		sleep 0.1
 	done

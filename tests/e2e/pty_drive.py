@@ -8,7 +8,7 @@ Each PROMPT is a regular expression; when it shows up in the output (after
 the previous answer), ANSWER and a newline are typed.  Everything the
 command writes is copied to stdout, with the prompts but not the answers
 (the terminal does not echo passwords).  Exits with the command's status,
-or 124 if it ran longer than the limit (default 30 s), when it is killed.
+or 124 if it ran longer than the limit (default 120 s), when it is killed.
 """
 import os
 import pty
@@ -20,7 +20,7 @@ import time
 
 
 def parse(argv):
-    limit = 30.0
+    limit = 120.0
     if argv[:1] == ["-t"]:
         limit, argv = float(argv[1]), argv[2:]
     sep = argv.index("--")

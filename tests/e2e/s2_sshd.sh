@@ -74,7 +74,7 @@ ln -s "$(command -v sshd)" "$T/$SVC"
 "$T/$SVC" -D -e -f "$T/sshd_config" >"$T/sshd.log" 2>&1 &
 SSHD=$!
 at_exit "kill $SSHD 2>/dev/null; wait $SSHD 2>/dev/null"
-for _ in $(seq 50); do
+for _ in $(seq 600); do
 	(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
 	sleep 0.1
 done

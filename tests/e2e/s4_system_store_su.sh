@@ -80,7 +80,7 @@ fi
 # su_as_nobody PASSWORD CODE: nobody runs `su U -c ...` on a pty.
 # shellcheck disable=SC2016 # the single-quoted code runs in other shells
 su_as_nobody() {
-	local cmd=(runuser -u nobody -- "$PY" "$E2E_DIR/pty_drive.py" -t 40
+	local cmd=(runuser -u nobody -- "$PY" "$E2E_DIR/pty_drive.py" -t 120
 		'Password:' "$1" 'Verification code' "$2"
 		-- su -s /bin/sh "$U" -c 'echo "e2e-su-ok as $(id -un)"')
 	if [ "$NS" = yes ]; then
