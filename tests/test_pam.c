@@ -906,7 +906,8 @@ static void test_race(void **state)
 	(void)state;
 	ready_record(&r, OTP_HOTP, 0);
 	put_record("default", &r);
-	totp_line(g_stack, sizeof(g_stack), "required", "max_failures=0 sync_login=no lock_timeout=60000");
+	totp_line(g_stack, sizeof(g_stack), "required",
+		  "max_failures=0 sync_login=no lock_timeout=60000");
 	write_stack(g_stack);
 	for (int i = 0; i < rounds; i++) {
 		int others_ok;
