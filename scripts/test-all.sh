@@ -1,18 +1,28 @@
 #!/bin/bash
 # The whole test suite, from a clean checkout on Debian 12:
 #   sudo ./scripts/test-all.sh
-# Installs the packages, builds with -Werror and runs `make check`, then
-# builds again with ASan and UBSan and runs the unit tests again, then
-# runs each libFuzzer target for FUZZ_SECONDS (60) with clang, then, as
-# root, the end-to-end tests (tests/e2e/run.sh: installs into the system,
-# drives real clients, undoes it all).  Tests that need root say so and
-# are skipped when not run as root.
-# @needs autoreconf make gcc clang valgrind
+# Installs the packages (scripts/deps.sh), then runs these stages, two or
+# three at a time where they share nothing (the machine has 2 CPUs; the
+# stages that install into the system run one after the other):
+#   werror    build with -Werror, `make check`, then the PAM-stack tests
+#             under valgrind
+#   asan      build with ASan and UBSan, `make check` again
+#   fuzz      each libFuzzer target for FUZZ_SECONDS (60) with clang
+#   distcheck `make distcheck` (the suite once more, from the tarball)
+#   e2e       as root: installs into the system, drives real clients
+#             (tests/e2e/run.sh), undoes it all
+# Each stage's output is printed whole when it ends, in this order, with
+# how long it took; the run ends with `summary: N passed, N failed, N
+# skipped`.  Tests that need root say so and are skipped without it.
+# @needs autoreconf make gcc clang valgrind flock
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 jobs=$(nproc 2>/dev/null || echo 2)
+logs=$top/_logs
+rm -rf "$logs"
+mkdir -p "$logs"
 
 step() { printf '\n==== %s\n' "$*"; }
 
@@ -27,31 +37,124 @@ show_logs() {
 	done
 }
 
-# Adds one build's results from automake's .trs files to the totals.
-count_results() {
-	local dir=$1
-	passed=$((passed + $(cat "$dir"/tests/*.trs 2>/dev/null | grep -c '^:test-result: PASS' || true)))
-	failed=$((failed + $(cat "$dir"/tests/*.trs 2>/dev/null | grep -cE '^:test-result: (FAIL|ERROR|XPASS)' || true)))
-	skipped=$((skipped + $(cat "$dir"/tests/*.trs 2>/dev/null | grep -c '^:test-result: SKIP' || true)))
+# counts DIR: one build's "passed failed skipped", from automake's .trs files.
+counts() {
+	local dir=$1 p f s
+	p=$(cat "$dir"/tests/*.trs 2>/dev/null | grep -c '^:test-result: PASS' || true)
+	f=$(cat "$dir"/tests/*.trs 2>/dev/null | grep -cE '^:test-result: (FAIL|ERROR|XPASS)' || true)
+	s=$(cat "$dir"/tests/*.trs 2>/dev/null | grep -c '^:test-result: SKIP' || true)
+	echo "$p $f $s"
 }
 
-# Builds in a directory of its own and runs `make check` there.
+# Builds in a directory of its own and runs `make check` there; prints
+# the tests' logs and leaves the counts in $logs/NAME.counts.
 build_and_check() {
-	local dir=$1
-	shift
+	local name=$1 dir=$2
+	shift 2
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	(cd "$dir" && "$top/configure" -q "$@" && make -s -j"$jobs")
 	local rc=0
 	(cd "$dir" && make -s -j"$jobs" check) || rc=$?
 	show_logs "$dir"
-	count_results "$dir"
+	counts "$dir" >"$logs/$name.counts"
 	return $rc
 }
 
-passed=0 failed=0 skipped=0
-status=0
+stage_werror() {
+	build_and_check werror "$top/_build" --enable-werror || return 1
+	echo "-- valgrind over the PAM-stack tests (the build without sanitizers)"
+	if (cd "$top/_build" && make -s valgrind-check >valgrind-check.out 2>&1); then
+		grep 'ERROR SUMMARY' "$top/_build/tests/test_pam.valgrind.log"
+		echo "1 0 0" >"$logs/valgrind.counts"
+	else
+		cat "$top/_build/valgrind-check.out"
+		echo "valgrind: errors or leaks (see above)"
+		echo "0 1 0" >"$logs/valgrind.counts"
+		return 1
+	fi
+}
 
+stage_asan() {
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		build_and_check asan "$top/_build-san" --enable-werror --enable-sanitizers
+}
+
+# clang's coverage, ASan and UBSan on lib/ too; each target's executions
+# and crashes are printed; a crash fails the run.  One result per target:
+# passed when it ran its time with no crash.
+stage_fuzz() {
+	local rc=0 out=$top/_build-fuzz/fuzz-summary.log
+	rm -rf "$top/_build-fuzz"
+	mkdir -p "$top/_build-fuzz"
+	(cd "$top/_build-fuzz" && "$top/configure" -q CC=clang --enable-fuzzing --enable-werror &&
+		make -s -j"$jobs" fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}") >"$out" 2>&1 || rc=1
+	cat "$out"
+	echo "$(grep -c ' executions in .*, 0 crashes,' "$out" || true) \
+$(grep -cE ' executions in .*, [1-9][0-9]* crashes,' "$out" || true) 0" >"$logs/fuzz.counts"
+	return $rc
+}
+
+# Its own copy of the werror build's tree: distcheck builds and tests the
+# tarball in a folder of its own.
+stage_distcheck() {
+	local dir=$top/_build-dist
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	(cd "$dir" && "$top/configure" -q && make -s distcheck >distcheck.log 2>&1) &&
+		{ echo "distcheck: passed"; echo "1 0 0" >"$logs/distcheck.counts"; } || {
+		tail -n 40 "$dir/distcheck.log"
+		echo "distcheck: FAILED"
+		echo "0 1 0" >"$logs/distcheck.counts"
+		return 1
+	}
+}
+
+# Installs into the system paths, drives pamtester, oathtool, pyotp,
+# zbarimg, sshd and su, and undoes it all; its own build, in _build-e2e.
+# One at a time on a machine (flock): two trees tested at once would
+# install over each other.
+stage_e2e() {
+	local out=$logs/e2e.out p f s rc=0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "not root: the end-to-end tests are skipped (they need root)"
+		echo "0 0 1" >"$logs/e2e.counts"
+		return 0
+	fi
+	E2E_TIMEOUT=900 flock /tmp/pam_totp-system.lock "$top/tests/e2e/run.sh" >"$out" 2>&1 || rc=1
+	cat "$out"
+	p=$(sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$out" | tail -n 1)
+	f=$(sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$out" | tail -n 1)
+	s=$(sed -n 's/^# e2e: \([0-9]*\) skipped$/\1/p' "$out" | tail -n 1)
+	if [ -z "$p" ]; then
+		echo "e2e: no summary line"
+		f=1 rc=1
+	fi
+	echo "${p:-0} ${f:-0} ${s:-0}" >"$logs/e2e.counts"
+	return $rc
+}
+
+# start NAME: runs stage_NAME in the background, its output to a log.
+start() {
+	local t0=$SECONDS
+	{
+		"stage_$1" >"$logs/$1.log" 2>&1 && echo 0 >"$logs/$1.rc" || echo 1 >"$logs/$1.rc"
+		echo "$((SECONDS - t0))" >"$logs/$1.secs"
+	} &
+}
+
+# finish NAME...: waits for the stages and prints each one's output.
+finish() {
+	local n
+	wait
+	for n in "$@"; do
+		step "$n ($(cat "$logs/$n.secs") s)"
+		cat "$logs/$n.log"
+		[ "$(cat "$logs/$n.rc")" = 0 ] || { echo "stage $n failed"; status=1; }
+	done
+}
+
+status=0
 step "dependencies"
 if [ "$(id -u)" -eq 0 ]; then
 	"$top/scripts/deps.sh" all
@@ -62,72 +165,22 @@ fi
 step "autoreconf"
 autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 
-step "build with -Werror, make check"
-build_and_check "$top/_build" --enable-werror || status=1
+start werror
+start asan
+finish werror asan
 
-step "valgrind over the PAM-stack tests (the build without sanitizers)"
-if command -v valgrind >/dev/null 2>&1; then
-	if (cd "$top/_build" && make -s valgrind-check >valgrind-check.out 2>&1); then
-		grep 'ERROR SUMMARY' "$top/_build/tests/test_pam.valgrind.log"
-		passed=$((passed + 1))
-	else
-		cat "$top/_build/valgrind-check.out"
-		echo "valgrind: errors or leaks (see above)"
-		failed=$((failed + 1))
-		status=1
-	fi
-else
-	echo "valgrind not installed: skipped"
-	skipped=$((skipped + 1))
-fi
+start fuzz
+start distcheck
+start e2e
+finish fuzz distcheck e2e
 
-step "build with ASan and UBSan, make check"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	build_and_check "$top/_build-san" --enable-werror --enable-sanitizers || status=1
-
-step "fuzzing: each libFuzzer target for ${FUZZ_SECONDS:-60} s"
-# clang's coverage, ASan and UBSan on lib/ too; each target's executions
-# and crashes are printed; a crash fails the run.
-rm -rf "$top/_build-fuzz"
-mkdir -p "$top/_build-fuzz"
-(cd "$top/_build-fuzz" && "$top/configure" -q CC=clang --enable-fuzzing --enable-werror &&
-	make -s -j"$jobs" fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}") \
-	>"$top/_build-fuzz/fuzz-summary.log" 2>&1 || status=1
-cat "$top/_build-fuzz/fuzz-summary.log"
-# one result per target: passed when it ran its time with no crash
-passed=$((passed + $(grep -c ' executions in .*, 0 crashes,' "$top/_build-fuzz/fuzz-summary.log" || true)))
-failed=$((failed + $(grep -cE ' executions in .*, [1-9][0-9]* crashes,' "$top/_build-fuzz/fuzz-summary.log" || true)))
-
-step "end to end, with real clients (tests/e2e, as root)"
-# Installs into the system paths, drives pamtester, oathtool, pyotp,
-# zbarimg, sshd and su, and undoes it all; its own build, in _build-e2e.
-if [ "$(id -u)" -eq 0 ]; then
-	e2e_out=$top/_build/e2e.out
-	E2E_TIMEOUT=900 "$top/tests/e2e/run.sh" | tee "$e2e_out" || status=1
-	e2e_p=$(sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$e2e_out" | tail -n 1)
-	e2e_f=$(sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$e2e_out" | tail -n 1)
-	e2e_s=$(sed -n 's/^# e2e: \([0-9]*\) skipped$/\1/p' "$e2e_out" | tail -n 1)
-	if [ -z "$e2e_p" ]; then
-		echo "e2e: no summary line"
-		e2e_f=1
-		status=1
-	fi
-	passed=$((passed + ${e2e_p:-0}))
-	failed=$((failed + ${e2e_f:-0}))
-	skipped=$((skipped + ${e2e_s:-0}))
-else
-	echo "not root: the end-to-end tests are skipped (they need root)"
-	skipped=$((skipped + 1))
-fi
-
-step "make distcheck"
-(cd "$top/_build" && make -s distcheck >distcheck.log 2>&1) && echo "distcheck: passed" || {
-	tail -n 40 "$top/_build/distcheck.log"
-	echo "distcheck: FAILED"
-	status=1
-}
-
+passed=0 failed=0 skipped=0
+for c in "$logs"/*.counts; do
+	read -r p f s <"$c"
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+done
 step "results"
 [ "$status" -eq 0 ] || echo "some tests failed: see the logs above"
+[ "$status" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
 echo "summary: $passed passed, $failed failed, $skipped skipped"
 exit $status
