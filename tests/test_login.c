@@ -389,6 +389,38 @@ static void test_emergency_once(void **state)
 	assert_int_equal(r.failures, 0);
 }
 
+/* An emergency code's failure is stored before its hashing and taken
+ * back when it matches: even as the failure that reaches max_failures,
+ * it leaves no lockout, no count and the last failure as it was. */
+static void test_emergency_takes_failure_back(void **state)
+{
+	struct login_result res;
+	struct record r;
+	struct totp_err e;
+	const char *codes[] = {"11112222"};
+
+	(void)state;
+	g_cfg.max_failures = 5;
+	base_record(&r, OTP_TOTP, 6);
+	assert_int_equal(emergency_set(&r, codes, 1, &e), 0);
+	r.failures = 4;
+	r.last_failure.time = 4000;
+	put(&r);
+	assert_int_equal(check_at(5000, "11112222", &res), 0);
+	assert_int_equal(res.outcome, LOGIN_SUCCESS);
+	assert_true(res.emergency);
+	assert_false(res.locked_now);
+	assert_int_equal(res.failures, 0);
+	assert_int_equal(res.locked_until, 0);
+	assert_int_equal(res.emergency_left, 0);
+	get(&r);
+	assert_int_equal(r.failures, 0);
+	assert_int_equal(r.locked_until, 0);
+	assert_int_equal(r.last_failure.time, 4000);
+	assert_int_equal(r.last_success.time, 5000);
+	assert_int_equal(emergency_remaining(&r), 0);
+}
+
 static void test_not_enrolled_check(void **state)
 {
 	struct login_result res;
@@ -516,6 +548,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_lockout_and_expiry, reset),
 	    cmocka_unit_test_setup(test_never_lock, reset),
 	    cmocka_unit_test_setup(test_emergency_once, reset),
+	    cmocka_unit_test_setup(test_emergency_takes_failure_back, reset),
 	    cmocka_unit_test_setup(test_not_enrolled_check, reset),
 	    cmocka_unit_test_setup(test_check_lock_timeout, reset),
 	    cmocka_unit_test_setup(test_unlock_after_clock_jump, reset),
