@@ -350,10 +350,11 @@ static void test_lockout_and_expiry(void **state)
 	assert_logged("locked out for 2 seconds after 2 failures");
 	assert_int_equal(atoi(logged("locked out") + 1), LOG_AUTHPRIV | LOG_WARNING);
 	assert_string_equal(g_s.messages[0], "E:" LOCKED_MESSAGE);
-	/* locked: refused without asking, even the right code */
+	/* locked: asked like everyone (issue 18), then refused, even the
+	 * right code, unchecked */
 	answers(1, good);
 	assert_int_equal(run("max_failures=2 lockout=2"), PAM_MAXTRIES);
-	assert_int_equal(g_s.n_prompts, 0);
+	assert_int_equal(g_s.n_prompts, 1);
 	assert_logged("refused: locked out");
 	/* PAM_SILENT: no message */
 	answers(1, good);
@@ -386,7 +387,7 @@ static void test_lockout_preset(void **state)
 	put_record("default", &r);
 	answers(1, "123456");
 	assert_int_equal(run(""), PAM_MAXTRIES);
-	assert_int_equal(g_s.n_prompts, 0);
+	assert_int_equal(g_s.n_prompts, 1); /* asked, then refused (issue 18) */
 	/* a lockout that ran out: the count starts afresh */
 	r.locked_until = time(NULL) - 1;
 	put_record("default", &r);
