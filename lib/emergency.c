@@ -218,17 +218,35 @@ static int check_one(const char *stored, const char *code, struct crypt_data *cd
 	return hash_equal(h, stored) ? 1 : 0;
 }
 
-int emergency_use(struct record *r, const char *code, struct totp_err *err)
+/* Hashes `code` once with a fresh yescrypt setting of the cost this build
+ * writes, and forgets the result: the work a stored hash would cost. */
+static int dummy_one(const char *code, struct crypt_data *cd, struct totp_err *err)
 {
-	unsigned count = r->emergency_count;
+	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+
+	if (crypt_gensalt_rn("$y$", 0, NULL, 0, salt, (int)sizeof(salt)) == NULL)
+		return totp_err_errno(err, errno, "crypt_gensalt for an emergency code");
+	if (crypt_rn(code, salt, cd, (int)sizeof(*cd)) == NULL)
+		return totp_err_set(err, TOTP_R_INTERNAL,
+				    "crypt failed hashing an emergency code");
+	return 0;
+}
+
+int emergency_find(const struct record *r, const char *code, unsigned min_hashes,
+		   int *slot, struct totp_err *err)
+{
+	unsigned count = r != NULL ? r->emergency_count : 0, done = 0;
 	struct crypt_data *cd;
-	int match = -1;
+	int match = -1, rc = 0;
 	bool broken = false;
 
+	*slot = -1;
 	if (code == NULL || !code_wellformed(code))
 		return 0;
 	if (count > RECORD_EMERGENCY_MAX)
 		count = RECORD_EMERGENCY_MAX;
+	if (min_hashes > RECORD_EMERGENCY_MAX)
+		min_hashes = RECORD_EMERGENCY_MAX;
 	cd = crypt_data_new(err);
 	if (cd == NULL)
 		return -1;
@@ -242,14 +260,22 @@ int emergency_use(struct record *r, const char *code, struct totp_err *err)
 		if (len == 0)
 			continue;
 		m = len < RECORD_HASH_MAX ? check_one(stored, code, cd) : -1;
+		done++;
 		if (m < 0)
 			broken = true;
 		else if (m == 1 && match < 0)
 			match = (int)i;
 	}
+	/* ... nor how many codes are left, or whether there is a record. */
+	while (rc == 0 && done < min_hashes) {
+		rc = dummy_one(code, cd, err);
+		done++;
+	}
 	crypt_data_free(cd);
+	if (rc != 0)
+		return -1;
 	if (match >= 0) {
-		explicit_bzero(r->emergency[match], RECORD_HASH_MAX);
+		*slot = match;
 		return 1;
 	}
 	if (broken)
@@ -258,6 +284,15 @@ int emergency_use(struct record *r, const char *code, struct totp_err *err)
 		    "an emergency code hash in the record cannot be used: "
 		    "make new codes with totp-enroll");
 	return 0;
+}
+
+int emergency_use(struct record *r, const char *code, struct totp_err *err)
+{
+	int slot, rc = emergency_find(r, code, 0, &slot, err);
+
+	if (rc == 1)
+		explicit_bzero(r->emergency[slot], RECORD_HASH_MAX);
+	return rc;
 }
 
 unsigned emergency_remaining(const struct record *r)

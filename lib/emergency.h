@@ -36,6 +36,17 @@ int emergency_set(struct record *r, const char *const *codes, unsigned n,
  * skipped; if nothing matched, the result is then -1 (TOTP_R_CORRUPT). */
 int emergency_use(struct record *r, const char *code, struct totp_err *err);
 
+/* emergency_use without using: 1 and *slot (the index in r->emergency)
+ * when `code` matches an unused hash, 0 when none does, -1 on error (as
+ * emergency_use).  r is only read (NULL: no hashes), so a copy taken under
+ * the store's lock can be checked after letting go of it.  When fewer than
+ * `min_hashes` (at most RECORD_EMERGENCY_MAX) hashes were computed, it
+ * hashes `code` with fresh settings of the same method and cost until
+ * that many were: a well-formed code costs the same whether the user has
+ * five codes left, two, none, or no record at all. */
+int emergency_find(const struct record *r, const char *code, unsigned min_hashes,
+		   int *slot, struct totp_err *err);
+
 /* How many unused codes remain. */
 unsigned emergency_remaining(const struct record *r);
 

@@ -268,6 +268,15 @@ static int apply_unlock(struct record *r, int found, void *varg, struct totp_err
 		return not_found(a->user, err);
 	r->failures = 0;
 	r->locked_until = 0;
+	/* A step accepted while the clock ran ahead would refuse every code
+	 * until real time caught up: it comes back to the current step, never
+	 * below, so no code accepted before can be used again. */
+	if (r->params.type == OTP_TOTP && r->params.period != 0) {
+		uint64_t now_step = otp_step_at(&r->params, a->now_ms / 1000);
+
+		if (r->counter > now_step)
+			r->counter = now_step;
+	}
 	record_add_event(r, a->now_ms);
 	return 1;
 }

@@ -67,7 +67,10 @@ int lifecycle_remove(const struct cfg *c, const struct store_location *loc,
 int lifecycle_status(const struct cfg *c, const struct store_location *loc,
 		     const char *user, struct record *out, struct totp_err *err);
 
-/* Clears failures and any lockout (one "unlocked" event). */
+/* Clears failures and any lockout (one "unlocked" event).  A TOTP
+ * generator's last accepted step that lies ahead of now_ms (a login made
+ * while the clock ran ahead) is set back to the current step: the next
+ * step's code passes at once, and no code accepted before passes again. */
 int lifecycle_unlock(const struct cfg *c, const struct store_location *loc,
 		     const char *user, int64_t now_ms, struct record *out,
 		     struct totp_err *err);

@@ -51,6 +51,9 @@ static int open_store(const struct cfg *c, const struct store_location *loc,
 	return -1;
 }
 
+static int allowed(const struct record *r, const struct cfg *c, const char *user,
+		   struct totp_err *err);
+
 int login_precheck(const struct cfg *c, const struct store_location *loc,
 		   const char *user, int64_t now_ms, struct login_result *res,
 		   struct totp_err *err)
@@ -66,6 +69,8 @@ int login_precheck(const struct cfg *c, const struct store_location *loc,
 		found = store_get(s, user, &r, err);
 		store_close(s);
 		rc = found < 0 ? -1 : 0;
+		if (rc == 0 && is_ready(found, &r))
+			rc = allowed(&r, c, user, err);
 	}
 	if (rc == 0) {
 		res->failures = r.failures;
@@ -112,12 +117,15 @@ static void set_event(struct record_event *e, const struct login_event *ev)
 		strncpy(e->rhost, ev->rhost, sizeof(e->rhost) - 1);
 }
 
+/* A retry (login.h) stands in for the failure just counted for the same
+ * session's borrowed token: it is recorded, not counted again. */
 static void record_failure(struct record *r, const struct cfg *c,
 			   const struct login_event *ev, struct login_result *res)
 {
 	int64_t now = ev->now_ms / 1000;
 
-	r->failures++;
+	if (!ev->retry || r->failures == 0)
+		r->failures++;
 	set_event(&r->last_failure, ev);
 	record_add_event(r, ev->now_ms);
 	if (c->max_failures != 0 && r->failures >= c->max_failures) {
@@ -138,14 +146,33 @@ static void record_success(struct record *r, const struct login_event *ev,
 	res->outcome = LOGIN_SUCCESS;
 }
 
-/* Decides the outcome for a ready record; returns 1 when it changed. */
+/* The realm's allow_* settings bind every record at login too, whoever
+ * wrote it (a user's own --conf, an import): a record they do not allow
+ * is refused, never checked. */
+static int allowed(const struct record *r, const struct cfg *c, const char *user,
+		   struct totp_err *err)
+{
+	if (cfg_allows(c, &r->params))
+		return 0;
+	return totp_err_set(
+	    err, TOTP_R_PERMISSION,
+	    "the generator of %s (%s, %s, %u digits, %u s) is not allowed "
+	    "in realm %s (its allow_* settings): enroll again",
+	    user, otp_type_name(r->params.type), otp_alg_name(r->params.alg),
+	    r->params.digits, r->params.period, c->realm);
+}
+
+/* Decides what can be decided at once, under the lock; returns 1 when r
+ * changed.  A code that may be an emergency code and is not the OTP code
+ * takes slow hashing: its failure is recorded now (*slow set), before
+ * the hashing can be interrupted, and slow_check takes it back if the
+ * code matches. */
 static int decide(struct record *r, const struct cfg *c, const char *code,
-		  const struct login_event *ev, struct login_result *res,
-		  struct totp_err *err)
+		  const struct login_event *ev, struct login_result *res, bool *slow)
 {
 	int64_t now = ev->now_ms / 1000;
-	int ok;
 
+	*slow = false;
 	if (is_locked(r, now)) {
 		res->outcome = LOGIN_LOCKED_OUT;
 		return 0;
@@ -154,18 +181,91 @@ static int decide(struct record *r, const struct cfg *c, const char *code,
 		r->locked_until = 0;
 		r->failures = 0;
 	}
-	ok = check_otp(r, c, code, now);
-	if (ok == 0 && maybe_emergency(code) && emergency_remaining(r) > 0) {
-		ok = emergency_use(r, code, err);
-		if (ok < 0)
-			return -1;
-		res->emergency = ok == 1;
-	}
-	if (ok == 1)
+	if (check_otp(r, c, code, now) == 1) {
 		record_success(r, ev, res);
-	else
-		record_failure(r, c, ev, res);
+		return 1;
+	}
+	record_failure(r, c, ev, res);
+	*slow = maybe_emergency(code);
 	return 1;
+}
+
+static void fill_result(struct login_result *res, const struct record *r)
+{
+	res->failures = r->failures;
+	res->locked_until = r->locked_until;
+	res->emergency_left = emergency_remaining(r);
+	res->digits = r->params.digits;
+}
+
+/* Whether the code found in `mine` (the record as this check wrote it,
+ * unlocked since) may still be used in `now_r` (read again under the
+ * lock): the same unused hash, and no lockout that others started
+ * meanwhile.  Unchanged (the same sequence), it is the record this check
+ * wrote, whose own failure may have started the lockout it takes back. */
+static bool still_usable(const struct record *now_r, int found, const struct record *mine,
+			 int slot, int64_t now)
+{
+	if (!is_ready(found, now_r) || now_r->emergency_count <= slot ||
+	    now_r->emergency[slot][0] == '\0' ||
+	    memcmp(now_r->emergency[slot], mine->emergency[slot], RECORD_HASH_MAX) != 0)
+		return false;
+	return now_r->sequence == mine->sequence || !is_locked(now_r, now);
+}
+
+/*
+ * The slow part of a check, without the lock: the emergency hashes of
+ * `mine` (or dummy ones, to the realm's emergency_codes) are computed;
+ * the failure is already stored.  On a match the lock is taken again,
+ * the record re-read and the code used only if still_usable: the failure
+ * is then taken back (a success clears the count and any lockout; the
+ * failure event stays in the sequence, as did the check), and when
+ * nothing else happened meanwhile the last failure is put back as it was.
+ */
+static int slow_check(const struct cfg *c, const struct store_location *loc,
+		      const char *user, const char *code, const struct login_event *ev,
+		      const struct record *mine, const struct record_event *last_failure,
+		      struct login_result *res, struct totp_err *err)
+{
+	struct store *s = NULL;
+	struct record r;
+	int slot, found, rc;
+
+	rc = emergency_find(mine, code, c->emergency_codes, &slot, err);
+	if (rc <= 0)
+		return rc;
+	rc = open_store(c, loc, STORE_WRITE, c->sync_login, &s, err);
+	if (rc <= 0) /* the store went away: the failure stands */
+		return rc;
+	memset(&r, 0, sizeof(r));
+	found = store_get(s, user, &r, err);
+	rc = found < 0 ? -1 : 0;
+	if (rc == 0 && still_usable(&r, found, mine, slot, ev->now_ms / 1000)) {
+		bool unchanged = r.sequence == mine->sequence;
+
+		explicit_bzero(r.emergency[slot], RECORD_HASH_MAX);
+		record_success(&r, ev, res);
+		if (unchanged)
+			r.last_failure = *last_failure;
+		res->emergency = true;
+		res->locked_now = false;
+		rc = store_put(s, user, &r, err) < 0 ? -1 : 0;
+	}
+	if (rc == 0 && found == 1)
+		fill_result(res, &r);
+	store_close(s);
+	record_wipe(&r);
+	return rc;
+}
+
+/* Equal work for an answer nobody's record is checked against (login.h). */
+int login_equal_work(const struct cfg *c, const char *code, struct totp_err *err)
+{
+	int slot;
+
+	if (!maybe_emergency(code))
+		return 0;
+	return emergency_find(NULL, code, c->emergency_codes, &slot, err) < 0 ? -1 : 0;
 }
 
 int login_check(const struct cfg *c, const struct store_location *loc, const char *user,
@@ -174,27 +274,40 @@ int login_check(const struct cfg *c, const struct store_location *loc, const cha
 {
 	struct store *s = NULL;
 	struct record r;
+	struct record_event last_failure;
+	bool slow = false, ready;
 	int found = 0, rc;
 
 	memset(res, 0, sizeof(*res));
 	memset(&r, 0, sizeof(r));
+	memset(&last_failure, 0, sizeof(last_failure));
 	res->outcome = LOGIN_NOT_ENROLLED;
 	rc = open_store(c, loc, STORE_WRITE, c->sync_login, &s, err);
-	if (rc <= 0)
+	if (rc < 0)
 		return rc;
+	if (rc == 0)
+		return login_equal_work(c, code, err);
 	found = store_get(s, user, &r, err);
 	rc = found < 0 ? -1 : 0;
-	if (rc == 0 && is_ready(found, &r)) {
-		rc = decide(&r, c, code, ev, res, err);
+	ready = is_ready(found, &r);
+	if (rc == 0 && ready)
+		rc = allowed(&r, c, user, err);
+	if (rc == 0 && ready) {
+		last_failure = r.last_failure;
+		rc = decide(&r, c, code, ev, res, &slow);
 		if (rc == 1)
 			rc = store_put(s, user, &r, err) < 0 ? -1 : 0;
-		res->failures = r.failures;
-		res->locked_until = r.locked_until;
-		res->emergency_left = emergency_remaining(&r);
-		res->digits = r.params.digits;
+		fill_result(res, &r);
 	}
+	/* Nothing slow under the lock: every other login of the store waits
+	 * for it.  What was decided is stored; the hashing comes after. */
 	store_close(s);
+	if (rc == 0 && !ready)
+		rc = login_equal_work(c, code, err);
+	else if (rc == 0 && slow)
+		rc = slow_check(c, loc, user, code, ev, &r, &last_failure, res, err);
 	record_wipe(&r);
+	explicit_bzero(&last_failure, sizeof(last_failure));
 	if (rc < 0)
 		res->outcome = LOGIN_NOT_ENROLLED;
 	return rc;

@@ -1,20 +1,36 @@
 /*
- * login: the check a login makes, under the store's exclusive lock.
+ * login: the check a login makes, and what it leaves in the record.
  *
  * login_precheck takes a short shared look before the prompt: is there a
  * ready generator, is the user locked out?  It answers without waiting
  * for the user, so nobody holds the lock while a person types.
  *
- * login_check is the one that counts: under one exclusive lock it reads
- * the record, refuses a locked-out user, checks the code (TOTP or HOTP
- * over the window, refusing any step not newer than the last accepted
- * one; else an unused emergency code), and stores the outcome: the new
- * step or counter, the failure count, a lockout after max_failures, and
- * the event (sequence + 1, change date, service, rhost).  Two logins
- * racing with one code cannot both pass.  A code that is not digits of
- * the right length is a wrong code like any other.  If the outcome
- * cannot be stored (a full disk, say), the call fails: a success that was
- * not recorded could be replayed.
+ * login_check is the one that counts.  Under the store's exclusive lock
+ * it reads the record, refuses a locked-out user, checks the code (TOTP
+ * or HOTP over the window, refusing any step not newer than the last
+ * accepted one) and stores the outcome: the new step or counter, the
+ * failure count, a lockout after max_failures, and the event (sequence
+ * + 1, change date, service, rhost).  Two logins racing with one code
+ * cannot both pass.  A code that is not digits of the right length is a
+ * wrong code like any other.  If the outcome cannot be stored (a full
+ * disk, say), the call fails: a success that was not recorded could be
+ * replayed.
+ *
+ * Nothing slow happens under the lock.  An answer of EMERGENCY_DIGITS
+ * digits that is not the OTP code may be an emergency code, whose check
+ * (crypt hashes, about 70 ms each) is slow: its failure is stored first,
+ * the lock let go, the hashes of the record as read computed, and only a
+ * match takes the lock again, reads the record once more and, if the
+ * same hash is still unused (and no lockout was started by others
+ * meanwhile), uses the code and takes the failure back.  A check killed
+ * or stopped while it hashes thus leaves its failure counted and holds
+ * no lock.  Such an answer always costs max(the record's unused codes,
+ * the realm's emergency_codes) hashes, dummy ones for the difference,
+ * whether the user has codes left, a record or not: its time does not
+ * tell who is enrolled.
+ *
+ * A record whose parameters the realm's allow_* settings do not allow is
+ * refused by both calls (-1, TOTP_R_PERMISSION), never checked.
  */
 #ifndef TOTP_LOGIN_H
 #define TOTP_LOGIN_H
@@ -37,6 +53,11 @@ struct login_event {
 	const char *service; /* PAM_SERVICE, may be NULL */
 	const char *rhost;   /* PAM_RHOST, may be NULL */
 	int64_t now_ms;
+	/* This answer follows a failed check of a token borrowed from an
+	 * earlier module in the same session (try_first_pass): a wrong one
+	 * is recorded but not counted again, so the session counts one
+	 * failure, not two. */
+	bool retry;
 };
 
 struct login_result {
@@ -60,5 +81,10 @@ int login_precheck(const struct cfg *c, const struct store_location *loc,
 int login_check(const struct cfg *c, const struct store_location *loc, const char *user,
 		const char *code, const struct login_event *ev, struct login_result *res,
 		struct totp_err *err);
+
+/* The work login_check does for an answer nobody's record is checked
+ * against (an unknown user, or no ready generator): the dummy hashes an
+ * emergency-shaped answer costs (see above).  0, or -1 on error. */
+int login_equal_work(const struct cfg *c, const char *code, struct totp_err *err);
 
 #endif

@@ -163,11 +163,12 @@ static int precheck_as_user(struct ctx *x, struct login_result *res, struct totp
 	return rc;
 }
 
-static int check_as_user(struct ctx *x, const char *code, struct login_result *res,
-			 struct totp_err *err)
+static int check_as_user(struct ctx *x, const char *code, bool retry,
+			 struct login_result *res, struct totp_err *err)
 {
 	DEF_PRIVS(privs)
-	struct login_event ev = {.service = x->service, .rhost = x->rhost};
+	struct login_event ev = {
+	    .service = x->service, .rhost = x->rhost, .retry = retry};
 	int rc;
 
 	if (drop(x, &privs, err) < 0)
@@ -255,26 +256,34 @@ static int ask_forward(struct ctx *x, unsigned digits, char code[ANSWER_MAX])
 	return rc;
 }
 
+/* The code from a prompt (forward_pass: with the password before it). */
+static int ask_code(struct ctx *x, unsigned digits, char code[ANSWER_MAX])
+{
+	if (x->cfg.forward_pass)
+		return ask_forward(x, digits, code);
+	return ask(x, x->cfg.prompt, code);
+}
+
 /* The code, from PAM_AUTHTOK (use_first_pass, try_first_pass) or a prompt.
- * try_first_pass takes the token only if it looks like a code: a password
- * left by an earlier module must not count as a failed code. */
-static int get_code(struct ctx *x, unsigned digits, char code[ANSWER_MAX])
+ * try_first_pass takes the token only if it looks like a code (*borrowed
+ * then set): a password left by an earlier module is asked past. */
+static int get_code(struct ctx *x, unsigned digits, char code[ANSWER_MAX], bool *borrowed)
 {
 	const char *tok = NULL;
 
+	*borrowed = false;
 	if (x->cfg.use_first_pass || x->cfg.try_first_pass)
 		tok = item_string(x->pamh, PAM_AUTHTOK);
 	if (tok != NULL && (x->cfg.use_first_pass || is_code_shaped(tok, digits))) {
 		take(code, tok);
+		*borrowed = x->cfg.try_first_pass && !x->cfg.use_first_pass;
 		return PAM_SUCCESS;
 	}
 	if (x->cfg.use_first_pass) {
 		note(x, LOG_ERR, "use_first_pass, but no earlier module set a token");
 		return PAM_AUTH_ERR;
 	}
-	if (x->cfg.forward_pass)
-		return ask_forward(x, digits, code);
-	return ask(x, x->cfg.prompt, code);
+	return ask_code(x, digits, code);
 }
 
 /* ---- outcomes ------------------------------------------------------------ */
@@ -284,6 +293,23 @@ static int store_trouble(const struct ctx *x, const struct totp_err *err)
 	note(x, LOG_ERR, "cannot check the code: %s (%s)", err->msg,
 	     totp_reason_name(err->reason));
 	return PAM_AUTHINFO_UNAVAIL;
+}
+
+/* The answer asked for and thrown away, for a user it is not checked
+ * against: every user is asked, so the prompt tells nobody who is
+ * enrolled or locked out. */
+static int ask_anyway(struct ctx *x, unsigned digits, bool equal_work)
+{
+	char code[ANSWER_MAX];
+	struct totp_err err;
+	bool borrowed;
+	int rc = get_code(x, digits, code, &borrowed);
+
+	/* the hashing an enrolled user's emergency-shaped answer costs */
+	if (rc == PAM_SUCCESS && equal_work && login_equal_work(&x->cfg, code, &err) < 0)
+		rc = store_trouble(x, &err);
+	explicit_bzero(code, sizeof(code));
+	return rc;
 }
 
 static int locked_out(const struct ctx *x, const struct login_result *res)
@@ -299,15 +325,13 @@ static int locked_out(const struct ctx *x, const struct login_result *res)
  * and refused, so that nobody learns who is enrolled. */
 static int not_enrolled(struct ctx *x, unsigned digits)
 {
-	char code[ANSWER_MAX];
 	int rc;
 
 	if (x->cfg.nullok) {
 		note(x, LOG_DEBUG, "no ready generator: ignored (nullok)");
 		return PAM_IGNORE;
 	}
-	rc = get_code(x, digits, code);
-	explicit_bzero(code, sizeof(code));
+	rc = ask_anyway(x, digits, true);
 	if (rc != PAM_SUCCESS)
 		return rc;
 	note(x, LOG_NOTICE, "refused: %s",
@@ -351,20 +375,42 @@ static int report(const struct ctx *x, const struct login_result *res)
 	}
 }
 
+/* A token borrowed with try_first_pass that is not the code (a password
+ * of digits, most likely): its failure is stored like any other, before
+ * its check could be cut short, and then the user is asked.  The answer
+ * is checked as a retry: wrong, it is not counted again, so the session
+ * counts one failure; right, it clears the count.  A user who does not
+ * answer leaves the one failure counted: a borrowed token must not be a
+ * free guess. */
+static bool ask_past_token(const struct ctx *x, bool borrowed,
+			   const struct login_result *res)
+{
+	if (!borrowed || res->outcome != LOGIN_WRONG_CODE || res->locked_now)
+		return false;
+	note(x, LOG_DEBUG, "try_first_pass: the token is not the code; asking");
+	return true;
+}
+
 static int check(struct ctx *x, unsigned digits)
 {
 	struct login_result res;
 	struct totp_err err;
 	char code[ANSWER_MAX];
+	bool borrowed;
 	int rc;
 
-	rc = get_code(x, digits, code);
-	if (rc == PAM_SUCCESS) {
-		if (check_as_user(x, code, &res, &err) < 0)
+	rc = get_code(x, digits, code, &borrowed);
+	if (rc == PAM_SUCCESS && check_as_user(x, code, false, &res, &err) < 0)
+		rc = store_trouble(x, &err);
+	else if (rc == PAM_SUCCESS && ask_past_token(x, borrowed, &res)) {
+		explicit_bzero(code, sizeof(code));
+		rc = ask_code(x, digits, code);
+		if (rc == PAM_SUCCESS && check_as_user(x, code, true, &res, &err) < 0)
 			rc = store_trouble(x, &err);
-		else
+		else if (rc == PAM_SUCCESS)
 			rc = report(x, &res);
-	}
+	} else if (rc == PAM_SUCCESS)
+		rc = report(x, &res);
 	explicit_bzero(code, sizeof(code));
 	return rc;
 }
@@ -427,7 +473,9 @@ static int authenticate(struct ctx *x)
 	case LOGIN_SUCCESS:
 		return check(x, pre.digits);
 	case LOGIN_LOCKED_OUT:
-		return locked_out(x, &pre);
+		/* asked first, as everyone: the refusal comes after the prompt */
+		rc = ask_anyway(x, pre.digits, false);
+		return rc != PAM_SUCCESS ? rc : locked_out(x, &pre);
 	case LOGIN_NOT_ENROLLED:
 	case LOGIN_WRONG_CODE:
 	default:

@@ -63,7 +63,8 @@ static int loop(struct cfg *c, const struct store_location *loc, int n, double *
 	double t0 = now_s();
 
 	for (int i = 0; i < n; i++) {
-		struct login_event ev = {"timing", NULL, (int64_t)time(NULL) * 1000};
+		struct login_event ev = {"timing", NULL, (int64_t)time(NULL) * 1000,
+					 false};
 
 		if (i % 2 == 0)
 			otp_code((const uint8_t *)"12345678901234567890", 20, &p,

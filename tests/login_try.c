@@ -37,7 +37,7 @@ int main(int argc, char **argv)
 {
 	struct cfg c;
 	struct store_location loc;
-	struct login_event ev = {"login_try", NULL, 0};
+	struct login_event ev = {"login_try", NULL, 0, false};
 	struct login_result res;
 	struct totp_err err;
 	struct timespec ts;

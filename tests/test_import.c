@@ -263,7 +263,7 @@ static void store_entry(const struct realm *rm, const char *user,
 static enum login_outcome try_code(const struct realm *rm, const char *user,
 				   const char *code, int64_t now_ms)
 {
-	struct login_event ev = {"test", NULL, now_ms};
+	struct login_event ev = {"test", NULL, now_ms, false};
 	struct login_result res;
 	struct totp_err err;
 

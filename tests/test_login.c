@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "emergency.h"
+#include "lifecycle.h"
 #include "login.h"
 #include "otp.h"
 #include "record.h"
@@ -388,6 +389,38 @@ static void test_emergency_once(void **state)
 	assert_int_equal(r.failures, 0);
 }
 
+/* An emergency code's failure is stored before its hashing and taken
+ * back when it matches: even as the failure that reaches max_failures,
+ * it leaves no lockout, no count and the last failure as it was. */
+static void test_emergency_takes_failure_back(void **state)
+{
+	struct login_result res;
+	struct record r;
+	struct totp_err e;
+	const char *codes[] = {"11112222"};
+
+	(void)state;
+	g_cfg.max_failures = 5;
+	base_record(&r, OTP_TOTP, 6);
+	assert_int_equal(emergency_set(&r, codes, 1, &e), 0);
+	r.failures = 4;
+	r.last_failure.time = 4000;
+	put(&r);
+	assert_int_equal(check_at(5000, "11112222", &res), 0);
+	assert_int_equal(res.outcome, LOGIN_SUCCESS);
+	assert_true(res.emergency);
+	assert_false(res.locked_now);
+	assert_int_equal(res.failures, 0);
+	assert_int_equal(res.locked_until, 0);
+	assert_int_equal(res.emergency_left, 0);
+	get(&r);
+	assert_int_equal(r.failures, 0);
+	assert_int_equal(r.locked_until, 0);
+	assert_int_equal(r.last_failure.time, 4000);
+	assert_int_equal(r.last_success.time, 5000);
+	assert_int_equal(emergency_remaining(&r), 0);
+}
+
 static void test_not_enrolled_check(void **state)
 {
 	struct login_result res;
@@ -428,6 +461,55 @@ static void test_check_lock_timeout(void **state)
 	assert_int_equal(res.outcome, LOGIN_SUCCESS);
 }
 
+/* Issue 18, finding 11: a login while the clock ran a day ahead stores
+ * that day's step, and today's codes are then refused as replays.  Root's
+ * unlock brings the step back to now: the next code passes, and no code
+ * accepted before passes again. */
+static void test_unlock_after_clock_jump(void **state)
+{
+	const int64_t now = 1700000000, ahead = now + 86400;
+	struct login_result res;
+	struct record r, out;
+	char code[OTP_CODE_BUF];
+	struct totp_err e;
+	uint64_t step;
+
+	(void)state;
+	base_record(&r, OTP_TOTP, 6);
+	put(&r);
+	step = otp_step_at(&r.params, now);
+	assert_int_equal(otp_code(SECRET, 20, &r.params, step, code, &e), 0);
+	assert_int_equal(check_at(now, code, &res), 0);
+	assert_int_equal(res.outcome, LOGIN_SUCCESS);
+	/* the clock jumps a day ahead, a login there, and it comes back */
+	assert_int_equal(
+	    otp_code(SECRET, 20, &r.params, otp_step_at(&r.params, ahead), code, &e), 0);
+	assert_int_equal(check_at(ahead, code, &res), 0);
+	assert_int_equal(res.outcome, LOGIN_SUCCESS);
+	assert_int_equal(otp_code(SECRET, 20, &r.params, step + 1, code, &e), 0);
+	assert_int_equal(check_at(now + 30, code, &res), 0);
+	assert_int_equal(res.outcome, LOGIN_WRONG_CODE);
+	/* root unlocks at now + 30 (step + 1) */
+	assert_int_equal(
+	    lifecycle_unlock(&g_cfg, &g_loc, USER, (now + 30) * 1000, &out, &e), 0);
+	assert_int_equal(out.failures, 0);
+	assert_int_equal(out.counter, step + 1);
+	/* the code of step + 1 (seen before the unlock) and the one accepted
+	 * at `step` stay refused; the next one passes */
+	assert_int_equal(check_at(now + 30, code, &res), 0);
+	assert_int_equal(res.outcome, LOGIN_WRONG_CODE);
+	assert_int_equal(otp_code(SECRET, 20, &r.params, step, code, &e), 0);
+	assert_int_equal(check_at(now + 30, code, &res), 0);
+	assert_int_equal(res.outcome, LOGIN_WRONG_CODE);
+	assert_int_equal(otp_code(SECRET, 20, &r.params, step + 2, code, &e), 0);
+	assert_int_equal(check_at(now + 30, code, &res), 0);
+	assert_int_equal(res.outcome, LOGIN_SUCCESS);
+	/* an unlock with the step behind now leaves it alone */
+	assert_int_equal(lifecycle_unlock(&g_cfg, &g_loc, USER, ahead * 2000, &out, &e),
+			 0);
+	assert_int_equal(out.counter, step + 2);
+}
+
 static int group_setup(void **state)
 {
 	struct totp_err e;
@@ -466,8 +548,10 @@ int main(void)
 	    cmocka_unit_test_setup(test_lockout_and_expiry, reset),
 	    cmocka_unit_test_setup(test_never_lock, reset),
 	    cmocka_unit_test_setup(test_emergency_once, reset),
+	    cmocka_unit_test_setup(test_emergency_takes_failure_back, reset),
 	    cmocka_unit_test_setup(test_not_enrolled_check, reset),
 	    cmocka_unit_test_setup(test_check_lock_timeout, reset),
+	    cmocka_unit_test_setup(test_unlock_after_clock_jump, reset),
 	};
 
 	return cmocka_run_group_tests_name("login", tests, group_setup, group_teardown);

@@ -350,10 +350,11 @@ static void test_lockout_and_expiry(void **state)
 	assert_logged("locked out for 2 seconds after 2 failures");
 	assert_int_equal(atoi(logged("locked out") + 1), LOG_AUTHPRIV | LOG_WARNING);
 	assert_string_equal(g_s.messages[0], "E:" LOCKED_MESSAGE);
-	/* locked: refused without asking, even the right code */
+	/* locked: asked like everyone (issue 18), then refused, even the
+	 * right code, unchecked */
 	answers(1, good);
 	assert_int_equal(run("max_failures=2 lockout=2"), PAM_MAXTRIES);
-	assert_int_equal(g_s.n_prompts, 0);
+	assert_int_equal(g_s.n_prompts, 1);
 	assert_logged("refused: locked out");
 	/* PAM_SILENT: no message */
 	answers(1, good);
@@ -386,7 +387,7 @@ static void test_lockout_preset(void **state)
 	put_record("default", &r);
 	answers(1, "123456");
 	assert_int_equal(run(""), PAM_MAXTRIES);
-	assert_int_equal(g_s.n_prompts, 0);
+	assert_int_equal(g_s.n_prompts, 1); /* asked, then refused (issue 18) */
 	/* a lockout that ran out: the count starts afresh */
 	r.locked_until = time(NULL) - 1;
 	put_record("default", &r);
@@ -417,6 +418,66 @@ static void test_default_throttle(void **state)
 	get_record("default", &after);
 	assert_true(after.locked_until >= t0 + 300 &&
 		    after.locked_until <= time(NULL) + 300);
+}
+
+/* Issue 18, finding 8: a locked-out user is asked like everyone, and
+ * refused after the answer (the refusal without a prompt told a prober
+ * who is enrolled and locked). */
+static void test_locked_user_is_asked(void **state)
+{
+	struct record r;
+	char good[OTP_CODE_BUF];
+
+	(void)state;
+	settle();
+	ready_record(&r, OTP_TOTP, 0);
+	r.failures = 5;
+	r.locked_until = time(NULL) + 3600;
+	put_record("default", &r);
+	code_at(&r, step_now(), good);
+	answers(1, good);
+	assert_int_equal(run(""), PAM_MAXTRIES);
+	assert_int_equal(g_s.n_prompts, 1);
+	assert_int_equal(g_s.n_messages, 1);
+	assert_string_equal(g_s.messages[0], "E:" LOCKED_MESSAGE);
+	assert_logged("refused: locked out");
+	/* the answer was not checked: the right code is still unused */
+	r.locked_until = 0;
+	r.failures = 0;
+	put_record("default", &r);
+	answers(1, good);
+	assert_int_equal(run(""), PAM_SUCCESS);
+}
+
+/* Issue 18, finding 10: a record the realm's allow_* settings do not
+ * allow (here written by the user's own --conf: period 3600, 7 digits) is
+ * refused at login, not checked. */
+static void test_realm_limits_at_login(void **state)
+{
+	struct record r;
+	char code[OTP_CODE_BUF];
+
+	(void)state;
+	settle();
+	ready_record(&r, OTP_TOTP, 0);
+	r.params.period = 3600;
+	put_record("default", &r);
+	code_at(&r, otp_step_at(&r.params, time(NULL)), code);
+	answers(1, code);
+	assert_int_equal(run(""), PAM_AUTHINFO_UNAVAIL);
+	assert_logged("is not allowed in realm default");
+	/* the same record in a realm that allows it passes */
+	answers(1, code);
+	assert_int_equal(run("allow_periods=30,3600"), PAM_SUCCESS);
+	/* digits */
+	ready_record(&r, OTP_TOTP, 0);
+	r.params.digits = 7;
+	put_record("default", &r);
+	code_at(&r, step_now(), code);
+	answers(1, code);
+	assert_int_equal(run(""), PAM_AUTHINFO_UNAVAIL);
+	answers(1, code);
+	assert_int_equal(run("allow_digits=6,7,8"), PAM_SUCCESS);
 }
 
 /* ---- options ------------------------------------------------------------- */
@@ -613,6 +674,56 @@ static void test_option_try_first_pass(void **state)
 	assert_int_equal(after.sequence, r.sequence + 2);
 	/* no token at all: asks */
 	assert_int_equal(run_with_code(&r, step + 1, "try_first_pass"), PAM_SUCCESS);
+	assert_int_equal(g_s.n_prompts, 1);
+}
+
+/* Issue 18, finding 7: pam_unix, then pam_totp try_first_pass, and a
+ * password of digits.  It was taken for a code, with no prompt, and
+ * counted as a failure: that user could never log in.  The borrowed
+ * token's failure must make the module ask, and a session counts one
+ * failure at most. */
+static void test_try_first_pass_digit_password(void **state)
+{
+	struct record r, after;
+	char good[OTP_CODE_BUF], bad[OTP_CODE_BUF], bad2[OTP_CODE_BUF];
+	char line[PATH_MAX * 2];
+	uint64_t step;
+	size_t n;
+
+	(void)state;
+	put_ready_default(&r);
+	step = step_now();
+	n = sfmt(g_stack, sizeof(g_stack), "auth optional %s set\n", PAM_TEST_HELPER);
+	totp_line(line, sizeof(line), "required", "try_first_pass");
+	sfmt(g_stack + n, sizeof(g_stack) - n, "%s", line);
+	/* an 8-digit password, then the right code at the prompt */
+	code_at(&r, step, good);
+	answers(2, "12345678", good);
+	assert_int_equal(run_stack_as(g_stack, g_user, 0), PAM_SUCCESS);
+	assert_int_equal(g_s.n_prompts, 2);
+	assert_string_equal(g_s.prompts[1], "Verification code: ");
+	get_record("default", &after);
+	assert_int_equal(after.failures, 0);
+	/* a code-shaped password, then a wrong code: one failure, not two */
+	wrong_code(&r, step, bad);
+	wrong_code(&r, step + 5, bad2);
+	answers(2, bad, bad2);
+	assert_int_equal(run_stack_as(g_stack, g_user, 0), PAM_AUTH_ERR);
+	assert_int_equal(g_s.n_prompts, 2);
+	get_record("default", &after);
+	assert_int_equal(after.failures, 1);
+	assert_not_logged(bad);
+	/* not answering the prompt: the borrowed try stays counted (no free
+	 * guesses), once */
+	answers(1, bad);
+	assert_int_equal(run_stack_as(g_stack, g_user, 0), PAM_CONV_ERR);
+	get_record("default", &after);
+	assert_int_equal(after.failures, 2);
+	/* use_first_pass is unchanged: the token is the code, never asked */
+	totp_line(line, sizeof(line), "required", "use_first_pass");
+	sfmt(g_stack + n, sizeof(g_stack) - n, "%s", line);
+	answers(2, "12345678", good);
+	assert_int_equal(run_stack_as(g_stack, g_user, 0), PAM_AUTH_ERR);
 	assert_int_equal(g_s.n_prompts, 1);
 }
 
@@ -1077,6 +1188,8 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup(test_lockout_and_expiry, reset),
 	    cmocka_unit_test_setup(test_lockout_preset, reset),
 	    cmocka_unit_test_setup(test_default_throttle, reset),
+	    cmocka_unit_test_setup(test_locked_user_is_asked, reset),
+	    cmocka_unit_test_setup(test_realm_limits_at_login, reset),
 	    cmocka_unit_test_setup(test_option_realm, reset),
 	    cmocka_unit_test_setup(test_option_conf, reset),
 	    cmocka_unit_test_setup(test_option_store_system, reset),
@@ -1084,6 +1197,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup(test_option_prompt_and_echo, reset),
 	    cmocka_unit_test_setup(test_option_use_first_pass, reset),
 	    cmocka_unit_test_setup(test_option_try_first_pass, reset),
+	    cmocka_unit_test_setup(test_try_first_pass_digit_password, reset),
 	    cmocka_unit_test_setup(test_option_forward_pass, reset),
 	    cmocka_unit_test_setup(test_option_debug, reset),
 	    cmocka_unit_test_setup(test_option_bad_fails_closed, reset),

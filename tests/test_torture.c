@@ -334,7 +334,7 @@ static enum op choose_op(struct world *w, const struct user *u)
 static int run_op(const struct world *w, const struct user *u, enum op op)
 {
 	struct otp_params p = {OTP_TOTP, OTP_SHA1, 6, 30};
-	struct login_event ev = {"torture", "198.51.100.7", w->now_ms};
+	struct login_event ev = {"torture", "198.51.100.7", w->now_ms, false};
 	struct login_result res;
 	struct registration reg;
 	char code[OTP_CODE_BUF];
