@@ -493,6 +493,73 @@ static void test_largest_record(void **state)
 	assert_true(RECORD_ENCODED_LARGEST <= RECORD_ENCODED_MAX);
 }
 
+/* A record with no emergency hash, then one hash appended as it is (the
+ * hash count is the encoding's last byte). */
+static size_t with_raw_hash(uint8_t *buf, const char *hash)
+{
+	struct record r;
+	size_t len, hl = strlen(hash);
+
+	memset(&r, 0, sizeof(r));
+	r.state = RECORD_READY;
+	r.params = (struct otp_params){OTP_TOTP, OTP_SHA1, 6, 30};
+	len = encode_ok(&r, buf);
+	assert_int_equal(buf[len - 1], 0);
+	buf[len - 1] = 1;
+	buf[len++] = (uint8_t)hl;
+	memcpy(buf + len, hash, hl);
+	return len + hl;
+}
+
+/* Issue 18, finding 3: only the hash this build writes is taken, yescrypt
+ * at its one cost, so that a record cannot make a login hash for minutes
+ * (or days): another method, another cost or a malformed hash is damage. */
+static void test_foreign_hashes_refused(void **state)
+{
+	static const char *const foreign[] = {
+	    /* bcrypt, cost 14 and 31 */
+	    "$2b$14$abcdefghijklmnopqrstuuJ2sFfSQdoxLz8BtTdNp0kXyBxvqYO6i",
+	    "$2b$31$abcdefghijklmnopqrstuuJ2sFfSQdoxLz8BtTdNp0kXyBxvqYO6i",
+	    /* yescrypt at other costs: jGT (1.88 GB, 48 s), j8T, jAT */
+	    "$y$jGT$KECXgkU0WiIH8X/900QwT0$BI7fdRO6yWvbo/7KCjNpLze6LWJIFn2pHNtQnWlySiC",
+	    "$y$j8T$KECXgkU0WiIH8X/900QwT0$BI7fdRO6yWvbo/7KCjNpLze6LWJIFn2pHNtQnWlySiC",
+	    "$y$jAT$KECXgkU0WiIH8X/900QwT0$BI7fdRO6yWvbo/7KCjNpLze6LWJIFn2pHNtQnWlySiC",
+	    /* sha512crypt with a million rounds; md5crypt */
+	    "$6$rounds=999999999$saltsaltsaltsalt$"
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+	    "$1$saltsalt$abcdefghijklmnopqrstuv",
+	    /* yescrypt at this build's cost, malformed */
+	    "$y$j9T$x$y",
+	    "$y$j9T$KECXgkU0WiIH8X/900QwT$BI7fdRO6yWvbo/7KCjNpLze6LWJIFn2pHNtQnWlySiCx",
+	    "$y$j9T$KECXgkU0WiIH8X/900QwT0$BI7fdRO6yWvbo/7KCjNpLze6LWJIFn2pHNtQnWlySi",
+	    "$y$j9T$KECXgkU0WiIH8X/900QwT0$BI7fdRO6yWvbo/7KCjNpLze6LWJIFn2pHNtQnWlyS!C",
+	    "$y$j9T$KECXgkU0WiIH8X/900QwT0!BI7fdRO6yWvbo/7KCjNpLze6LWJIFn2pHNtQnWlySiC",
+	    "*0",
+	};
+	const char *good =
+	    "$y$j9T$KECXgkU0WiIH8X/900QwT0$BI7fdRO6yWvbo/7KCjNpLze6LWJIFn2pHNtQnWlySiC";
+	uint8_t buf[RECORD_ENCODED_MAX];
+	struct record r;
+	struct totp_err e;
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+		len = with_raw_hash(buf, foreign[i]);
+		totp_err_clear(&e);
+		if (record_decode(buf, len, &r, &e) != -1)
+			fail_msg("hash %s was taken", foreign[i]);
+		assert_int_equal(e.reason, TOTP_R_CORRUPT);
+	}
+	len = with_raw_hash(buf, good);
+	assert_int_equal(record_decode(buf, len, &r, &e), 0);
+	assert_string_equal(r.emergency[0], good);
+	/* a used-up code (an empty hash) is fine */
+	len = with_raw_hash(buf, "");
+	assert_int_equal(record_decode(buf, len, &r, &e), 0);
+	assert_string_equal(r.emergency[0], "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -515,6 +582,7 @@ int main(void)
 	    cmocka_unit_test(test_wipe),
 	    cmocka_unit_test(test_state_names),
 	    cmocka_unit_test(test_largest_record),
+	    cmocka_unit_test(test_foreign_hashes_refused),
 	};
 	return cmocka_run_group_tests_name("record", tests, NULL, NULL);
 }
