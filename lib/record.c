@@ -208,6 +208,39 @@ static int params_check(const struct record *r, enum totp_reason reason,
 	return 0;
 }
 
+/* crypt(3)'s base-64 alphabet. */
+static bool crypt64(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z') || c == '.' || c == '/';
+}
+
+bool record_hash_wellformed(const char *h)
+{
+	size_t pre = sizeof(RECORD_HASH_PREFIX) - 1, salt_end = pre + 22;
+
+	if (strnlen(h, RECORD_HASH_MAX) != RECORD_HASH_LEN ||
+	    memcmp(h, RECORD_HASH_PREFIX, pre) != 0 || h[salt_end] != '$')
+		return false;
+	for (size_t i = pre; i < RECORD_HASH_LEN; i++)
+		if (i != salt_end && !crypt64(h[i]))
+			return false;
+	return true;
+}
+
+/* An emergency hash: used up (empty), or of the one format. */
+static int hash_check(const char *h, unsigned i, enum totp_reason reason,
+		      struct totp_err *err)
+{
+	if (h[0] == '\0' || record_hash_wellformed(h))
+		return 0;
+	return totp_err_set(err, reason,
+			    "record's emergency hash %u is not a yescrypt hash of the "
+			    "cost this build writes (%s...): make new codes with "
+			    "totp-enroll",
+			    i + 1, RECORD_HASH_PREFIX);
+}
+
 /* Strings the encoder is handed must end inside their buffers. */
 static int strings_check(const struct record *r, struct totp_err *err)
 {
@@ -224,6 +257,8 @@ static int strings_check(const struct record *r, struct totp_err *err)
 			return totp_err_set(
 			    err, TOTP_R_INVALID,
 			    "record's emergency hash %u is not terminated", i);
+		if (hash_check(r->emergency[i], i, TOTP_R_INVALID, err) != 0)
+			return -1;
 	}
 	return 0;
 }
@@ -332,7 +367,8 @@ static int decode_emergency(struct rbuf *rd, struct record *r, struct totp_err *
 				    (unsigned)r->emergency_count, RECORD_EMERGENCY_MAX);
 	for (unsigned i = 0; i < r->emergency_count; i++) {
 		if (get_str(rd, r->emergency[i], RECORD_HASH_MAX, "emergency hash",
-			    err) != 0)
+			    err) != 0 ||
+		    hash_check(r->emergency[i], i, TOTP_R_CORRUPT, err) != 0)
 			return -1;
 	}
 	return 0;
