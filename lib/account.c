@@ -33,8 +33,9 @@ static int fill_account(const struct passwd *pw, struct account *out,
 	return 0;
 }
 
-/* One passwd look-up by name (name != NULL) or by uid. */
-static int lookup(const char *name, uid_t uid, struct account *out, struct totp_err *err)
+/* One passwd look-up by name (name != NULL, with fn) or by uid. */
+static int lookup(const char *name, account_getpwnam_fn fn, uid_t uid,
+		  struct account *out, struct totp_err *err)
 {
 	struct passwd pwbuf, *pw = NULL;
 	size_t size = pw_buffer_size();
@@ -44,7 +45,7 @@ static int lookup(const char *name, uid_t uid, struct account *out, struct totp_
 	if (buf == NULL)
 		return totp_err_set(err, TOTP_R_NOMEM, "out of memory looking up a user");
 	if (name != NULL)
-		rc = getpwnam_r(name, &pwbuf, buf, size, &pw);
+		rc = fn(name, &pwbuf, buf, size, &pw);
 	else
 		rc = getpwuid_r(uid, &pwbuf, buf, size, &pw);
 	if (rc != 0 && rc != ENOENT && rc != ESRCH)
@@ -61,16 +62,22 @@ static int lookup(const char *name, uid_t uid, struct account *out, struct totp_
 	return rc;
 }
 
-int account_lookup(const char *name, struct account *out, struct totp_err *err)
+int account_lookup_with(const char *name, account_getpwnam_fn getpwnam_fn,
+			struct account *out, struct totp_err *err)
 {
 	if (store_user_name_check(name, err) < 0)
 		return -1;
-	return lookup(name, 0, out, err);
+	return lookup(name, getpwnam_fn, 0, out, err);
+}
+
+int account_lookup(const char *name, struct account *out, struct totp_err *err)
+{
+	return account_lookup_with(name, getpwnam_r, out, err);
 }
 
 int account_lookup_uid(uid_t uid, struct account *out, struct totp_err *err)
 {
-	return lookup(NULL, uid, out, err);
+	return lookup(NULL, NULL, uid, out, err);
 }
 
 int account_store_location(const struct cfg *c, const struct account *a,

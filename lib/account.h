@@ -10,6 +10,7 @@
 #define TOTP_ACCOUNT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "cfg.h"
@@ -32,6 +33,14 @@ struct store_location {
 /* Looks the user up (getpwnam_r); an unknown user is TOTP_R_NOT_FOUND,
  * a name that cannot be a key (store_user_name_check) TOTP_R_INVALID. */
 int account_lookup(const char *name, struct account *out, struct totp_err *err);
+
+/* account_lookup with the passwd look-up given (getpwnam_r's shape), so
+ * that tests can hand in passwd entries no real system should have. */
+struct passwd;
+typedef int (*account_getpwnam_fn)(const char *name, struct passwd *pw, char *buf,
+				   size_t size, struct passwd **result);
+int account_lookup_with(const char *name, account_getpwnam_fn getpwnam_fn,
+			struct account *out, struct totp_err *err);
 
 /* The same, by uid. */
 int account_lookup_uid(uid_t uid, struct account *out, struct totp_err *err);
