@@ -566,6 +566,58 @@ static void test_foreign_hashes_refused(void **state)
 	assert_string_equal(r.emergency[0], "");
 }
 
+/* Issue 18, finding 5: a service or remote host holding a control byte
+ * (a terminal escape) is refused by the decoder; the encoder, handed one
+ * by a login, writes '?' in its place, so the record stays readable. */
+static void test_control_bytes_in_events(void **state)
+{
+	static const char *const hostile[] = {"\033]0;owned\007",
+					      "a\rb",
+					      "\033[2J",
+					      "x\x7fy",
+					      "\x9b"
+					      "2J",
+					      "\xc3\xa9"};
+	uint8_t buf[RECORD_ENCODED_MAX];
+	struct record r, out;
+	struct totp_err e;
+	size_t len, at;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+		size_t n = strlen(hostile[i]);
+
+		memset(&r, 0, sizeof(r));
+		r.state = RECORD_READY;
+		r.params = (struct otp_params){OTP_TOTP, OTP_SHA1, 6, 30};
+		r.last_failure.time = 1;
+		strcpy(r.last_failure.service, "sshd");
+		memset(r.last_failure.rhost, 'h', n);
+		len = encode_ok(&r, buf);
+		/* the bytes as a user could write them into their own store */
+		at = OFF_SECRET_LEN + 1 + FIXED_AFTER_SECRET + 10 + 8 + 1 + 4 + 1;
+		assert_int_equal(buf[at - 1], n);
+		memcpy(buf + at, hostile[i], n);
+		assert_refused(buf, len, TOTP_R_CORRUPT);
+		/* and as a login hands them over: written as '?' */
+		memcpy(r.last_failure.rhost, hostile[i], n);
+		strcpy(r.last_failure.service, hostile[i]);
+		len = encode_ok(&r, buf);
+		assert_int_equal(record_decode(buf, len, &out, &e), 0);
+		assert_int_equal(strlen(out.last_failure.rhost), n);
+		assert_int_equal(strspn(out.last_failure.rhost, "?"), n);
+		assert_int_equal(strspn(out.last_failure.service, "?"), n);
+	}
+	/* printable ASCII is kept as it is */
+	memset(&r, 0, sizeof(r));
+	r.state = RECORD_READY;
+	r.params = (struct otp_params){OTP_TOTP, OTP_SHA1, 6, 30};
+	strcpy(r.last_success.rhost, "host-1.example.org [2001:db8::1]:22 ~!");
+	len = encode_ok(&r, buf);
+	assert_int_equal(record_decode(buf, len, &out, &e), 0);
+	assert_string_equal(out.last_success.rhost, r.last_success.rhost);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -589,6 +641,7 @@ int main(void)
 	    cmocka_unit_test(test_state_names),
 	    cmocka_unit_test(test_largest_record),
 	    cmocka_unit_test(test_foreign_hashes_refused),
+	    cmocka_unit_test(test_control_bytes_in_events),
 	};
 	return cmocka_run_group_tests_name("record", tests, NULL, NULL);
 }
