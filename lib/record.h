@@ -8,8 +8,12 @@
  *   each as u8 length + bytes (length 0: used up).
  * The decoder checks every length against the end of the value and every
  * enum against its range, and refuses trailing bytes: it never reads past
- * the value and never crashes.  A record of a newer version is refused
- * with TOTP_R_VERSION, a malformed one with TOTP_R_CORRUPT.
+ * the value and never crashes.  An event's service and remote host are
+ * printable ASCII (0x20-0x7e): the encoder writes '?' for any other byte,
+ * the decoder refuses one (issue 18: terminal escapes).  An emergency
+ * hash is of one format (RECORD_HASH_PREFIX below).  A record of a newer
+ * version is refused with TOTP_R_VERSION, a malformed one with
+ * TOTP_R_CORRUPT.
  */
 #ifndef TOTP_RECORD_H
 #define TOTP_RECORD_H
