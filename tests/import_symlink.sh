@@ -31,6 +31,7 @@ if [ "$RC" -eq 0 ]; then
 	not_ok "root imported a root-only file through the user's link (exit 0)"
 else
 	ok "import through the user's link refused (exit $RC)"
+	expect_eq "$(jget 'j["details"][0]["reason"]')" symlink "refused as a symbolic link"
 fi
 [ ! -e "$DB" ] && ok "no store written" || not_ok "$DB written"
 
