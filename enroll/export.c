@@ -76,22 +76,23 @@ static const char *utc(int64_t seconds, char *buf, size_t sz)
 
 static void event_text(FILE *f, const char *key, const struct record_event *e)
 {
-	char buf[64];
+	char buf[64], safe[TEXT_SAFE_MAX(RECORD_RHOST_MAX)];
 
 	fprintf(f, "%-16s %s", key, utc(e->time, buf, sizeof(buf)));
 	if (e->time && e->service[0])
-		fprintf(f, " service=%s", e->service);
+		fprintf(f, " service=%s", text_safe(e->service, safe, sizeof(safe)));
 	if (e->time && e->rhost[0])
-		fprintf(f, " rhost=%s", e->rhost);
+		fprintf(f, " rhost=%s", text_safe(e->rhost, safe, sizeof(safe)));
 	fputc('\n', f);
 }
 
 static void export_text(FILE *f, const char *user, const struct record *r,
 			const char *realm)
 {
-	char buf[64];
+	char buf[64], name[TEXT_SAFE_MAX(STORE_USER_MAX)];
 
-	fprintf(f, "%-16s %s\n%-16s %s\n", "user", user, "realm", realm);
+	fprintf(f, "%-16s %s\n%-16s %s\n", "user", text_safe(user, name, sizeof(name)),
+		"realm", realm);
 	fprintf(f, "%-16s %d\n", "version", RECORD_VERSION);
 	fprintf(f, "%-16s %s\n", "state", record_state_name(r->state));
 	fprintf(f, "%-16s %s\n%-16s %s\n%-16s %u\n", "type",

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "answer.h"
 #include "import_cmd.h"
@@ -123,6 +124,17 @@ static int answer(const struct opts *o, const struct context *x, const char *sou
 
 /* ---- google-authenticator ------------------------------------------------- */
 
+/* A FILE given by root is read without following any symbolic link on
+ * its path (issue 18: root must not follow a user's link to a root-only
+ * folder); anyone else reads it with their own ids. */
+static int read_given(const char *path, size_t max, char **buf, size_t *len,
+		      struct totp_err *err)
+{
+	if (geteuid() == 0)
+		return import_read_file_nofollow(path, max, buf, len, err);
+	return import_read_file(path, max, buf, len, err);
+}
+
 /* The default file is the target's, read with the target's ids. */
 static int read_ga(const struct opts *o, const struct context *x, char *path,
 		   size_t pathsz, char **buf, size_t *len, struct totp_err *err)
@@ -133,7 +145,7 @@ static int read_ga(const struct opts *o, const struct context *x, char *path,
 
 	if (o->file) {
 		snprintf(path, pathsz, "%s", o->file);
-		return import_read_file(path, IMPORT_GA_MAX, buf, len, err);
+		return read_given(path, IMPORT_GA_MAX, buf, len, err);
 	}
 	if ((size_t)snprintf(path, pathsz, "%s/.google_authenticator", x->target.home) >=
 	    pathsz)
@@ -272,7 +284,7 @@ static int import_oath(const struct opts *o, const struct context *x)
 
 	totp_err_clear(&err);
 	if (one_database(x, &err) < 0 ||
-	    import_read_file(o->file, IMPORT_OATH_MAX, &buf, &len, &err) < 0)
+	    read_given(o->file, IMPORT_OATH_MAX, &buf, &len, &err) < 0)
 		return report_failure(o, &err);
 	rc = import_oath_parse(buf, len, &r, &err);
 	import_buf_free(buf, len);

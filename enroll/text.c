@@ -27,12 +27,41 @@ void text_group4(const char *s, char *out, size_t outsz)
 	out[o] = '\0';
 }
 
+const char *text_safe(const char *s, char *out, size_t outsz)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		size_t need = c >= 0x20 && c < 0x7f ? (c == '\\' ? 2 : 1) : 4;
+
+		if (o + need >= outsz)
+			break;
+		if (need == 1) {
+			out[o++] = (char)c;
+		} else if (need == 2) {
+			out[o++] = '\\';
+			out[o++] = '\\';
+		} else {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 0xf];
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
 /* " for alice" when root acts on someone else, else "". */
 static const char *for_whom(const struct context *x, char *buf, size_t sz)
 {
+	char name[TEXT_SAFE_MAX(STORE_USER_MAX)];
+
 	if (x->target.uid == x->caller.uid)
 		return "";
-	snprintf(buf, sz, " for %s", x->target.name);
+	snprintf(buf, sz, " for %s", text_safe(x->target.name, name, sizeof(name)));
 	return buf;
 }
 
@@ -49,7 +78,7 @@ static void params_line(FILE *f, const struct otp_params *p)
 void text_register(FILE *f, const struct context *x, const struct registration *r,
 		   enum qr_mode qr)
 {
-	char who[STORE_USER_MAX + 8], grouped[TEXT_GROUPED_MAX];
+	char who[TEXT_SAFE_MAX(STORE_USER_MAX) + 8], grouped[TEXT_GROUPED_MAX];
 	struct totp_err err;
 
 	totp_err_clear(&err);
@@ -100,9 +129,11 @@ void text_done(FILE *f, enum command cmd, const struct context *x, const struct 
 	const char *what = cmd == CMD_VERIFY   ? "Verified: logins now ask for its codes"
 			   : cmd == CMD_REMOVE ? "Removed: logins no longer ask for codes"
 					       : "Unlocked: failures cleared";
+	char name[TEXT_SAFE_MAX(STORE_USER_MAX)];
 
-	fprintf(f, "%s (%s, realm %s, sequence %llu).\n", what, x->target.name,
-		x->cfg.realm, (unsigned long long)r->sequence);
+	fprintf(f, "%s (%s, realm %s, sequence %llu).\n", what,
+		text_safe(x->target.name, name, sizeof(name)), x->cfg.realm,
+		(unsigned long long)r->sequence);
 }
 
 /* Local time for a person; "never" for 0. */
@@ -119,20 +150,22 @@ static const char *when(int64_t seconds, char *buf, size_t sz)
 
 static void event_line(FILE *f, const char *label, const struct record_event *e)
 {
-	char buf[64];
+	char buf[64], service[TEXT_SAFE_MAX(RECORD_SERVICE_MAX)],
+	    rhost[TEXT_SAFE_MAX(RECORD_RHOST_MAX)];
 
 	fprintf(f, "%-15s %s", label, when(e->time, buf, sizeof(buf)));
 	if (e->time != 0 && e->service[0] != '\0')
-		fprintf(f, " (%s%s%s)", e->service, e->rhost[0] ? " from " : "",
-			e->rhost);
+		fprintf(f, " (%s%s%s)", text_safe(e->service, service, sizeof(service)),
+			e->rhost[0] ? " from " : "",
+			text_safe(e->rhost, rhost, sizeof(rhost)));
 	fputc('\n', f);
 }
 
 void text_status(FILE *f, const struct context *x, const struct record *r)
 {
-	char buf[64];
+	char buf[64], name[TEXT_SAFE_MAX(STORE_USER_MAX)];
 
-	fprintf(f, "%-15s %s\n", "user", x->target.name);
+	fprintf(f, "%-15s %s\n", "user", text_safe(x->target.name, name, sizeof(name)));
 	fprintf(f, "%-15s %s\n", "realm", x->cfg.realm);
 	fprintf(f, "%-15s %s\n", "state", record_state_name(r->state));
 	fprintf(f, "%-15s %s, %s, %u digits", "generator", otp_type_name(r->params.type),
@@ -153,11 +186,12 @@ void text_status(FILE *f, const struct context *x, const struct record *r)
 
 void text_list(FILE *f, const char *realm, const struct list_entry *v, size_t n)
 {
-	char buf[64];
+	char buf[64], name[TEXT_SAFE_MAX(STORE_USER_MAX)];
 
 	fprintf(f, "%zu user%s in realm %s\n", n, n == 1 ? "" : "s", realm);
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "  %-20s %-8s %s failures %u locked until %s\n", v[i].user,
+		fprintf(f, "  %-20s %-8s %s failures %u locked until %s\n",
+			text_safe(v[i].user, name, sizeof(name)),
 			record_state_name(v[i].rec.state),
 			otp_type_name(v[i].rec.params.type), (unsigned)v[i].rec.failures,
 			when(v[i].rec.locked_until, buf, sizeof(buf)));

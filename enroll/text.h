@@ -32,6 +32,12 @@ void text_done(FILE *f, enum command cmd, const struct context *x,
 void text_status(FILE *f, const struct context *x, const struct record *r);
 void text_list(FILE *f, const char *realm, const struct list_entry *v, size_t n);
 
+/* s made safe for a terminal: printable ASCII as it is but '\\', every
+ * other byte (control characters, escapes, DEL, bytes of UTF-8) as \xHH,
+ * "\\" for '\\'.  Cut to fit out (at least 1 byte); returns out. */
+#define TEXT_SAFE_MAX(n) (4 * (n) + 1)
+const char *text_safe(const char *s, char *out, size_t outsz);
+
 /* "ABCD EFGH ..." into out (at least SECRET_B32_MAX * 5 / 4 + 1 bytes). */
 #define TEXT_GROUPED_MAX (SECRET_B32_MAX * 5 / 4 + 1)
 void text_group4(const char *s, char *out, size_t outsz);

@@ -10,6 +10,7 @@
 #define TOTP_ACCOUNT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "cfg.h"
@@ -29,9 +30,20 @@ struct store_location {
 	bool per_user; /* a user store: open it as the user */
 };
 
-/* Looks the user up (getpwnam_r); an unknown user is TOTP_R_NOT_FOUND,
- * a name that cannot be a key (store_user_name_check) TOTP_R_INVALID. */
+/* Looks the user up (getpwnam_r, its buffer grown on ERANGE up to 1 MiB);
+ * an unknown user is TOTP_R_NOT_FOUND, a name that cannot be a key
+ * (store_user_name_check) TOTP_R_INVALID.  A user that exists but whose
+ * entry cannot be taken (a home of CFG_PATH_MAX bytes or more) is
+ * TOTP_R_CONFIG: never "unknown", which nullok would let in. */
 int account_lookup(const char *name, struct account *out, struct totp_err *err);
+
+/* account_lookup with the passwd look-up given (getpwnam_r's shape), so
+ * that tests can hand in passwd entries no real system should have. */
+struct passwd;
+typedef int (*account_getpwnam_fn)(const char *name, struct passwd *pw, char *buf,
+				   size_t size, struct passwd **result);
+int account_lookup_with(const char *name, account_getpwnam_fn getpwnam_fn,
+			struct account *out, struct totp_err *err);
 
 /* The same, by uid. */
 int account_lookup_uid(uid_t uid, struct account *out, struct totp_err *err);

@@ -85,11 +85,10 @@ static int random_code(char out[EMERGENCY_BUF], struct totp_err *err)
 	return rc;
 }
 
-/* Hashes `code` with yescrypt (libxcrypt's default cost) and a fresh salt.
- * Named, not libxcrypt's preferred method, because its hashes have one
- * length (73 bytes) that the record's fixed-size slots are sized for
- * (RECORD_HASH_MAX); checking a code works with whatever method made its
- * hash. */
+/* Hashes `code` with yescrypt at RECORD_HASH_COST and a fresh salt.
+ * Named, not libxcrypt's preferred method, and the cost pinned, because a
+ * record holds hashes of this one format only (record.h): a record with
+ * any other is refused, so that it cannot make a login hash for long. */
 static int hash_code(const char *code, char out[RECORD_HASH_MAX], struct totp_err *err)
 {
 	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
@@ -97,7 +96,8 @@ static int hash_code(const char *code, char out[RECORD_HASH_MAX], struct totp_er
 	const char *h;
 	int rc = 0;
 
-	if (crypt_gensalt_rn("$y$", 0, NULL, 0, salt, (int)sizeof(salt)) == NULL)
+	if (crypt_gensalt_rn("$y$", RECORD_HASH_COST, NULL, 0, salt, (int)sizeof(salt)) ==
+	    NULL)
 		return totp_err_errno(err, errno, "crypt_gensalt for an emergency code");
 	cd = crypt_data_new(err);
 	if (cd == NULL)
@@ -106,10 +106,11 @@ static int hash_code(const char *code, char out[RECORD_HASH_MAX], struct totp_er
 	if (h == NULL || h[0] == '*')
 		rc = totp_err_set(err, TOTP_R_INTERNAL,
 				  "crypt failed hashing an emergency code");
-	else if (strlen(h) >= RECORD_HASH_MAX)
+	else if (!record_hash_wellformed(h))
 		rc = totp_err_set(err, TOTP_R_INTERNAL,
-				  "the crypt hash is longer than %d bytes",
-				  RECORD_HASH_MAX - 1);
+				  "crypt made a hash other than %s...: this libxcrypt "
+				  "is not the one pam_totp was made for",
+				  RECORD_HASH_PREFIX);
 	else
 		memcpy(out, h, strlen(h) + 1);
 	crypt_data_free(cd);

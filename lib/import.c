@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -63,24 +65,13 @@ static int check_opened(int fd, size_t max, const char *path, size_t *size,
 	return 0;
 }
 
-int import_read_file(const char *path, size_t max, char **buf, size_t *len,
-		     struct totp_err *err)
+/* Reads the opened fd (closed here) into a fresh buffer. */
+static int read_opened(int fd, size_t max, const char *path, char **buf, size_t *len,
+		       struct totp_err *err)
 {
 	size_t size = 0, got = 0;
 	char *b;
-	int fd;
 
-	*buf = NULL;
-	*len = 0;
-	/* O_NONBLOCK: a FIFO put in the file's place must not hang us. */
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0) {
-		if (errno == ELOOP)
-			return totp_err_set(
-			    err, TOTP_R_SYMLINK,
-			    "%s is a symbolic link: give the file it points to", path);
-		return totp_err_errno(err, errno, "cannot open %s", path);
-	}
 	if (check_opened(fd, max, path, &size, err) < 0) {
 		close(fd);
 		return -1;
@@ -100,6 +91,92 @@ int import_read_file(const char *path, size_t max, char **buf, size_t *len,
 	*buf = b;
 	*len = got;
 	return 0;
+}
+
+static int open_failed(const char *path, struct totp_err *err)
+{
+	if (errno == ELOOP || errno == ENOTDIR)
+		return totp_err_set(err, TOTP_R_SYMLINK,
+				    "%s is, or is reached through, a symbolic link: give "
+				    "the real path of the file",
+				    path);
+	return totp_err_errno(err, errno, "cannot open %s", path);
+}
+
+/* O_NONBLOCK: a FIFO put in the file's place must not hang us. */
+#define IMPORT_OPEN_FLAGS (O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+#define IMPORT_DIR_FLAGS (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+
+int import_read_file(const char *path, size_t max, char **buf, size_t *len,
+		     struct totp_err *err)
+{
+	int fd;
+
+	*buf = NULL;
+	*len = 0;
+	fd = open(path, IMPORT_OPEN_FLAGS);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return totp_err_set(
+			    err, TOTP_R_SYMLINK,
+			    "%s is a symbolic link: give the file it points to", path);
+		return totp_err_errno(err, errno, "cannot open %s", path);
+	}
+	return read_opened(fd, max, path, buf, len, err);
+}
+
+int import_read_file_nofollow(const char *path, size_t max, char **buf, size_t *len,
+			      struct totp_err *err)
+{
+	char copy[PATH_MAX];
+	char *save = NULL, *comp, *next;
+	struct stat st;
+	int dirfd, fd;
+
+	*buf = NULL;
+	*len = 0;
+	if ((size_t)snprintf(copy, sizeof(copy), "%s", path) >= sizeof(copy))
+		return totp_err_set(err, TOTP_R_INVALID, "%.64s...: too long a path",
+				    path);
+	dirfd = open(path[0] == '/' ? "/" : ".", IMPORT_DIR_FLAGS);
+	if (dirfd < 0)
+		return totp_err_errno(err, errno, "cannot open the folder above %s",
+				      path);
+	comp = strtok_r(copy, "/", &save);
+	while (comp != NULL) {
+		next = strtok_r(NULL, "/", &save);
+		if (strcmp(comp, "..") == 0) {
+			close(dirfd);
+			return totp_err_set(err, TOTP_R_INVALID,
+					    "%s holds \"..\": give a plain path", path);
+		}
+		if (next == NULL)
+			break; /* comp is the file */
+		fd = openat(dirfd, comp, IMPORT_DIR_FLAGS);
+		close(dirfd);
+		if (fd < 0)
+			return open_failed(path, err);
+		dirfd = fd;
+		comp = next;
+	}
+	if (comp == NULL) {
+		close(dirfd);
+		return totp_err_set(err, TOTP_R_NOT_REGULAR,
+				    "%s is not a regular file: give the file itself",
+				    path);
+	}
+	fd = openat(dirfd, comp, IMPORT_OPEN_FLAGS);
+	close(dirfd);
+	if (fd < 0)
+		return open_failed(path, err);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink != 1) {
+		close(fd);
+		return totp_err_set(err, TOTP_R_HARDLINK,
+				    "%s has %lu hard links: copy it to a new file and "
+				    "give that",
+				    path, (unsigned long)st.st_nlink);
+	}
+	return read_opened(fd, max, path, buf, len, err);
 }
 
 static int hash_codes(const struct import_entry *e, struct record *r,

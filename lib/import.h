@@ -60,6 +60,17 @@ void import_entry_wipe(struct import_entry *e);
 int import_read_file(const char *path, size_t max, char **buf, size_t *len,
 		     struct totp_err *err);
 
+/*
+ * As import_read_file, but no symbolic link anywhere on the path is
+ * followed: the path is walked from "/" (or the working folder) one
+ * component at a time with O_NOFOLLOW, as stores are (store.h), ".." is
+ * refused, and the file must have one hard link (TOTP_R_SYMLINK,
+ * TOTP_R_INVALID, TOTP_R_HARDLINK).  For root reading a file at a path a
+ * user may control (issue 18: a user's link to a root-only folder).
+ */
+int import_read_file_nofollow(const char *path, size_t max, char **buf, size_t *len,
+			      struct totp_err *err);
+
 /* Wipes (the file may hold secrets) and frees; NULL is fine. */
 void import_buf_free(char *buf, size_t len);
 

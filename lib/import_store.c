@@ -93,7 +93,8 @@ static int open_store(const struct cfg *c, const struct store_location *loc, boo
 	struct store_opts opts = {.owner = loc->owner,
 				  .lock_timeout_ms = c->lock_timeout_ms,
 				  .sync = true,
-				  .batch = true};
+				  .batch = true,
+				  .max_bytes = loc->per_user ? STORE_USER_BYTES_MAX : 0};
 
 	*s = NULL;
 	if (store_open_locked(loc->db_path, dry_run ? STORE_READ : STORE_CREATE, &opts, s,

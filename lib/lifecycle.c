@@ -38,8 +38,10 @@ static int with_record(const struct cfg *c, const struct store_location *loc,
 		       const char *user, enum store_mode mode, apply_fn fn, void *arg,
 		       struct record *out, struct totp_err *err)
 {
-	struct store_opts opts = {
-	    .owner = loc->owner, .lock_timeout_ms = c->lock_timeout_ms, .sync = true};
+	struct store_opts opts = {.owner = loc->owner,
+				  .lock_timeout_ms = c->lock_timeout_ms,
+				  .sync = true,
+				  .max_bytes = loc->per_user ? STORE_USER_BYTES_MAX : 0};
 	struct store *s = NULL;
 	struct record r;
 	int found, rc = -1;

@@ -38,8 +38,10 @@ static int open_store(const struct cfg *c, const struct store_location *loc,
 		      enum store_mode mode, bool sync, struct store **s,
 		      struct totp_err *err)
 {
-	struct store_opts opts = {
-	    .owner = loc->owner, .lock_timeout_ms = c->lock_timeout_ms, .sync = sync};
+	struct store_opts opts = {.owner = loc->owner,
+				  .lock_timeout_ms = c->lock_timeout_ms,
+				  .sync = sync,
+				  .max_bytes = loc->per_user ? STORE_USER_BYTES_MAX : 0};
 	struct totp_err e;
 
 	if (store_open_locked(loc->db_path, mode, &opts, s, &e) == 0)

@@ -70,11 +70,30 @@ static void put_str(struct wbuf *w, const char *s)
 	put_bytes(w, s, n);
 }
 
+static bool printable(uint8_t c)
+{
+	return c >= 0x20 && c < 0x7f;
+}
+
+/* An event's string: a byte that is not printable ASCII (a terminal
+ * escape, a carriage return, UTF-8) is written as '?', so that what a
+ * login hands over is stored readable (the decoder refuses the bytes). */
+static void put_printable(struct wbuf *w, const char *s)
+{
+	char tmp[RECORD_RHOST_MAX];
+	size_t n = strnlen(s, sizeof(tmp) - 1);
+
+	for (size_t i = 0; i < n; i++)
+		tmp[i] = printable((uint8_t)s[i]) ? s[i] : '?';
+	tmp[n] = '\0';
+	put_str(w, tmp);
+}
+
 static void put_event(struct wbuf *w, const struct record_event *e)
 {
 	put_u64(w, (uint64_t)e->time);
-	put_str(w, e->service);
-	put_str(w, e->rhost);
+	put_printable(w, e->service);
+	put_printable(w, e->rhost);
 }
 
 /* ---- reading ----------------------------------------------------------- */
@@ -157,6 +176,22 @@ static int get_str(struct rbuf *r, char *dst, size_t dstsz, const char *what,
 	return 0;
 }
 
+/* An event's string: printable ASCII only (issue 18: a user's own record
+ * must not carry terminal escapes to whoever reads it). */
+static int get_printable(struct rbuf *r, char *dst, size_t dstsz, const char *what,
+			 struct totp_err *err)
+{
+	if (get_str(r, dst, dstsz, what, err) != 0)
+		return -1;
+	for (const char *c = dst; *c != '\0'; c++)
+		if (!printable((uint8_t)*c))
+			return totp_err_set(err, TOTP_R_CORRUPT,
+					    "record's %s holds a byte that is not "
+					    "printable ASCII (0x%02x)",
+					    what, (unsigned)(uint8_t)*c);
+	return 0;
+}
+
 static int get_event(struct rbuf *r, struct record_event *e, const char *what,
 		     struct totp_err *err)
 {
@@ -164,10 +199,10 @@ static int get_event(struct rbuf *r, struct record_event *e, const char *what,
 
 	e->time = (int64_t)get_u64(r);
 	snprintf(label, sizeof(label), "%s service", what);
-	if (get_str(r, e->service, sizeof(e->service), label, err) != 0)
+	if (get_printable(r, e->service, sizeof(e->service), label, err) != 0)
 		return -1;
 	snprintf(label, sizeof(label), "%s host", what);
-	return get_str(r, e->rhost, sizeof(e->rhost), label, err);
+	return get_printable(r, e->rhost, sizeof(e->rhost), label, err);
 }
 
 /* ---- checks shared by both directions --------------------------------- */
@@ -208,6 +243,39 @@ static int params_check(const struct record *r, enum totp_reason reason,
 	return 0;
 }
 
+/* crypt(3)'s base-64 alphabet. */
+static bool crypt64(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z') || c == '.' || c == '/';
+}
+
+bool record_hash_wellformed(const char *h)
+{
+	size_t pre = sizeof(RECORD_HASH_PREFIX) - 1, salt_end = pre + 22;
+
+	if (strnlen(h, RECORD_HASH_MAX) != RECORD_HASH_LEN ||
+	    memcmp(h, RECORD_HASH_PREFIX, pre) != 0 || h[salt_end] != '$')
+		return false;
+	for (size_t i = pre; i < RECORD_HASH_LEN; i++)
+		if (i != salt_end && !crypt64(h[i]))
+			return false;
+	return true;
+}
+
+/* An emergency hash: used up (empty), or of the one format. */
+static int hash_check(const char *h, unsigned i, enum totp_reason reason,
+		      struct totp_err *err)
+{
+	if (h[0] == '\0' || record_hash_wellformed(h))
+		return 0;
+	return totp_err_set(err, reason,
+			    "record's emergency hash %u is not a yescrypt hash of the "
+			    "cost this build writes (%s...): make new codes with "
+			    "totp-enroll",
+			    i + 1, RECORD_HASH_PREFIX);
+}
+
 /* Strings the encoder is handed must end inside their buffers. */
 static int strings_check(const struct record *r, struct totp_err *err)
 {
@@ -224,6 +292,8 @@ static int strings_check(const struct record *r, struct totp_err *err)
 			return totp_err_set(
 			    err, TOTP_R_INVALID,
 			    "record's emergency hash %u is not terminated", i);
+		if (hash_check(r->emergency[i], i, TOTP_R_INVALID, err) != 0)
+			return -1;
 	}
 	return 0;
 }
@@ -332,7 +402,8 @@ static int decode_emergency(struct rbuf *rd, struct record *r, struct totp_err *
 				    (unsigned)r->emergency_count, RECORD_EMERGENCY_MAX);
 	for (unsigned i = 0; i < r->emergency_count; i++) {
 		if (get_str(rd, r->emergency[i], RECORD_HASH_MAX, "emergency hash",
-			    err) != 0)
+			    err) != 0 ||
+		    hash_check(r->emergency[i], i, TOTP_R_CORRUPT, err) != 0)
 			return -1;
 	}
 	return 0;

@@ -8,12 +8,17 @@
  *   each as u8 length + bytes (length 0: used up).
  * The decoder checks every length against the end of the value and every
  * enum against its range, and refuses trailing bytes: it never reads past
- * the value and never crashes.  A record of a newer version is refused
- * with TOTP_R_VERSION, a malformed one with TOTP_R_CORRUPT.
+ * the value and never crashes.  An event's service and remote host are
+ * printable ASCII (0x20-0x7e): the encoder writes '?' for any other byte,
+ * the decoder refuses one (issue 18: terminal escapes).  An emergency
+ * hash is of one format (RECORD_HASH_PREFIX below).  A record of a newer
+ * version is refused with TOTP_R_VERSION, a malformed one with
+ * TOTP_R_CORRUPT.
  */
 #ifndef TOTP_RECORD_H
 #define TOTP_RECORD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,8 +29,18 @@
 #define RECORD_VERSION 1
 #define RECORD_EMERGENCY_MAX 10 /* google-authenticator's most, too */
 #define RECORD_HASH_MAX 96	/* a crypt(3) hash (yescrypt: 73) and its NUL */
-#define RECORD_SERVICE_MAX 64	/* PAM service name and its NUL, cut */
-#define RECORD_RHOST_MAX 256	/* remote host and its NUL, cut */
+/* The one emergency-code hash this build writes, and the only one a record
+ * may hold (issue 18): yescrypt at libxcrypt's cost 5 ("j9T", libxcrypt's
+ * default), a 22-character salt and a 43-character hash, 73 bytes.  Any
+ * other method or cost (bcrypt, "$y$jGT$", a malformed hash) would let a
+ * user's own store make the login hash for seconds, or days; the codec
+ * refuses it (encode: TOTP_R_INVALID, decode: TOTP_R_CORRUPT).  An empty
+ * hash is a used-up code. */
+#define RECORD_HASH_PREFIX "$y$j9T$"
+#define RECORD_HASH_COST 5
+#define RECORD_HASH_LEN 73
+#define RECORD_SERVICE_MAX 64 /* PAM service name and its NUL, cut */
+#define RECORD_RHOST_MAX 256  /* remote host and its NUL, cut */
 /* An upper bound of the encoded size, for buffers. */
 #define RECORD_ENCODED_MAX 8192
 /* The exact size of the largest record (every string and the secret at
@@ -81,6 +96,9 @@ int record_encode(const struct record *r, uint8_t *buf, size_t bufsz, size_t *le
 
 /* Decodes `len` bytes into *r (zeroed first). */
 int record_decode(const uint8_t *buf, size_t len, struct record *r, struct totp_err *err);
+
+/* Whether `h` (NUL-terminated) is a hash of the one format above. */
+bool record_hash_wellformed(const char *h);
 
 /* Wipes the whole record (secret and hashes) with explicit_bzero. */
 void record_wipe(struct record *r);

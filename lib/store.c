@@ -41,6 +41,10 @@ struct store {
 #define GDBM_HEADER_MIN 512
 /* GDBM's on-disk header starts: int magic, int block_size, off_t dir,
  * 4 ints, off_t next_block (the end of the file as GDBM left it). */
+#define GDBM_HDR_BLOCK_SIZE_AT 4
+#define GDBM_HDR_DIR_AT 8
+#define GDBM_HDR_DIR_SIZE_AT 16
+#define GDBM_HDR_BUCKET_SIZE_AT 24
 #define GDBM_HDR_NEXT_BLOCK_AT 32
 #define GDBM_HDR_PEEK 40
 #define GDBM_MAGIC64_NATIVE 0x13579acfU
@@ -389,12 +393,57 @@ static bool header_says_cut(int fd, off_t size)
 	return next_block > (int64_t)size;
 }
 
+/* The sizes GDBM allocates from its header, against the file: a block, the
+ * directory and a bucket must each fit in it, the directory where the
+ * header puts it.  A header that is not GDBM's is left to GDBM to refuse. */
+static bool header_sizes_ok(int fd, off_t size)
+{
+	uint8_t h[GDBM_HDR_PEEK];
+	uint32_t magic;
+	int32_t block_size, dir_size, bucket_size;
+	int64_t dir;
+
+	if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h))
+		return true; /* shorter than a header: refused before this */
+	memcpy(&magic, h, sizeof(magic));
+	if (magic != GDBM_MAGIC64_NATIVE && magic != GDBM_NUMSYNC_MAGIC64_NATIVE)
+		return true;
+	memcpy(&block_size, h + GDBM_HDR_BLOCK_SIZE_AT, sizeof(block_size));
+	memcpy(&dir, h + GDBM_HDR_DIR_AT, sizeof(dir));
+	memcpy(&dir_size, h + GDBM_HDR_DIR_SIZE_AT, sizeof(dir_size));
+	memcpy(&bucket_size, h + GDBM_HDR_BUCKET_SIZE_AT, sizeof(bucket_size));
+	return block_size >= GDBM_HEADER_MIN && block_size <= size && dir_size > 0 &&
+	       dir_size <= size && dir >= block_size && dir <= size - dir_size &&
+	       bucket_size > 0 && bucket_size <= size;
+}
+
+/* A database the caller bounded, or whose header asks for more than the
+ * file holds, is refused before GDBM allocates anything for it. */
+static int size_check(int fd, off_t size, size_t max_bytes, const char *shown,
+		      struct totp_err *err)
+{
+	if (max_bytes != 0 && (uint64_t)size > max_bytes)
+		return totp_err_set(
+		    err, TOTP_R_CORRUPT,
+		    "database %s is %lld bytes, larger than the %zu a user "
+		    "store may be (it holds one user): remove it and "
+		    "enroll again",
+		    shown, (long long)size, max_bytes);
+	if (!header_sizes_ok(fd, size))
+		return totp_err_set(err, TOTP_R_CORRUPT,
+				    "database %s: its GDBM header gives sizes the file "
+				    "cannot hold: not a pam_totp database or damaged; "
+				    "restore it from a backup",
+				    shown);
+	return 0;
+}
+
 /* Hands fd to GDBM.  A zero-length or short file is refused first: GDBM
  * would make a new, empty database of it as a writer, un-enrolling
  * everyone.  GDBM leaves fd open when it fails (no GDBM_CLOERROR), so
  * closing it stays here, once. */
-static int db_attach(int fd, bool writable, const char *shown, GDBM_FILE *out,
-		     struct totp_err *err)
+static int db_attach(int fd, bool writable, size_t max_bytes, const char *shown,
+		     GDBM_FILE *out, struct totp_err *err)
 {
 	int flags = (writable ? GDBM_WRITER : GDBM_READER) | GDBM_NOLOCK | GDBM_CLOEXEC |
 		    GDBM_NOMMAP; /* a file cut by someone else must not SIGBUS us */
@@ -422,6 +471,8 @@ static int db_attach(int fd, bool writable, const char *shown, GDBM_FILE *out,
 			     shown);
 		goto fail;
 	}
+	if (size_check(fd, st.st_size, max_bytes, shown, err) != 0)
+		goto fail;
 	db = gdbm_fd_open(fd, shown, 0, flags, NULL);
 	if (db == NULL) {
 		int syserr = errno;
@@ -554,7 +605,7 @@ static int db_open(int dirfd, const struct db_path *p, enum store_mode mode,
 				    "no database at %s: enroll first", shown);
 	if (fd < 0)
 		return -1;
-	return db_attach(fd, mode != STORE_READ, shown, out, err);
+	return db_attach(fd, mode != STORE_READ, o->max_bytes, shown, out, err);
 }
 
 /* ---- open and close -------------------------------------------------------- */

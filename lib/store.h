@@ -13,7 +13,10 @@
  * files owned by `owner`, with no group or other write bit and one link;
  * each failure has its own reason (TOTP_R_SYMLINK, _BAD_OWNER, _BAD_MODE,
  * _NOT_REGULAR, _HARDLINK).  A file shorter than a GDBM header is
- * TOTP_R_TRUNCATED, one that is not a GDBM file TOTP_R_CORRUPT.  Nothing
+ * TOTP_R_TRUNCATED, one that is not a GDBM file TOTP_R_CORRUPT, and so is
+ * one larger than opts->max_bytes or whose GDBM header gives a block,
+ * directory or bucket size that the file cannot hold (GDBM would allocate
+ * and read what the header says before it looks further).  Nothing
  * here changes privileges: the caller drops to the user first.
  *
  * A missing database is TOTP_R_NOT_FOUND unless STORE_CREATE is given;
@@ -41,6 +44,11 @@
 #include "record.h"
 
 #define STORE_USER_MAX 256 /* longest user name accepted as a key */
+/* The most a user store (one user's own database, one key: about 16 KiB)
+ * may be: the module reads it as root in the login process, so a user
+ * must not be able to make that read big (issue 18).  store_opts's
+ * max_bytes. */
+#define STORE_USER_BYTES_MAX (1024 * 1024)
 
 enum store_mode {
 	STORE_READ = 0,	  /* shared lock, read only */
@@ -60,6 +68,11 @@ struct store_opts {
 	 * `batch`, a replacement is made in place and each new key or
 	 * deletion is published by the call that makes it. */
 	bool batch;
+	/* When not 0, a database file larger than this is refused
+	 * (TOTP_R_CORRUPT) before GDBM reads it: STORE_USER_BYTES_MAX for a
+	 * user store, 0 (no bound) for a system store, which only root
+	 * writes. */
+	size_t max_bytes;
 };
 /* Durability is store_put's (with `sync`) and store_sync's: store_close
  * itself never fsyncs, although GDBM 1.23's gdbm_close would (store.c).

@@ -51,19 +51,66 @@ struct ctx {
 	struct store_location loc;
 };
 
-static const char *or_dash(const char *s)
+/* A log field's value: "-" when empty; else each byte that is not a
+ * letter, a digit or one of . _ - @ : / + , ~ is written as \xHH (a blank,
+ * '=', a quote, '\\', ';', control bytes, UTF-8).  So a value is one word
+ * that cannot hold another field: no service or remote host can forge
+ * "rhost=..." for a log reader (fail2ban), nor put a line break in
+ * (issue 18).  Cut to fit out. */
+#define LOG_VALUE_MAX (4 * 256 + 1)
+static const char *log_value(const char *s, char *out, size_t outsz)
 {
-	return s != NULL && *s != '\0' ? s : "-";
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	if (s == NULL || *s == '\0')
+		return "-";
+	for (; *s != '\0' && o + 5 <= outsz; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("._-@:/+,~", c) != NULL) {
+			out[o++] = (char)c;
+			continue;
+		}
+		out[o++] = '\\';
+		out[o++] = 'x';
+		out[o++] = hex[c >> 4];
+		out[o++] = hex[c & 0xf];
+	}
+	out[o] = '\0';
+	return out;
 }
 
-/* A name that is not a possible key may hold anything (a password typed
- * as the user name, control characters): it is not logged as it is. */
-static const char *user_for_log(const struct ctx *x)
+/* The message itself: printable ASCII as it is, any other byte as \xHH,
+ * so that nothing it quotes (an error naming a path) breaks the line. */
+static void log_text(char *s)
+{
+	char tmp[TOTP_ERR_MSG_MAX + 128];
+	size_t o = 0;
+
+	for (const char *c = s; *c != '\0' && o + 5 <= sizeof(tmp); c++) {
+		unsigned char b = (unsigned char)*c;
+
+		if (b >= 0x20 && b < 0x7f)
+			tmp[o++] = (char)b;
+		else
+			o += (size_t)snprintf(tmp + o, sizeof(tmp) - o, "\\x%02x", b);
+	}
+	tmp[o] = '\0';
+	memcpy(s, tmp, o + 1);
+}
+
+/* Who, for the log.  A known user by name (escaped as any field).  A name
+ * that is nobody's is never logged: it may be a password typed in the
+ * wrong place, or fields forged for a log reader (issue 18); a name that
+ * cannot even be a key is "(invalid name)", any other "(unknown)". */
+static const char *user_for_log(const struct ctx *x, char *out, size_t outsz)
 {
 	if (x->known)
-		return x->acct.name;
+		return log_value(x->acct.name, out, outsz);
 	if (x->user != NULL && store_user_name_check(x->user, NULL) == 0)
-		return x->user;
+		return "(unknown)";
 	return "(invalid name)";
 }
 
@@ -71,7 +118,8 @@ static const char *user_for_log(const struct ctx *x)
 __attribute__((format(printf, 3, 4))) static void note(const struct ctx *x, int prio,
 						       const char *fmt, ...)
 {
-	char what[TOTP_ERR_MSG_MAX + 128];
+	char what[TOTP_ERR_MSG_MAX + 128], user[LOG_VALUE_MAX], realm[LOG_VALUE_MAX],
+	    service[LOG_VALUE_MAX], rhost[LOG_VALUE_MAX];
 	va_list ap;
 
 	if ((prio & LOG_PRIMASK) == LOG_DEBUG && !x->cfg.debug)
@@ -79,9 +127,13 @@ __attribute__((format(printf, 3, 4))) static void note(const struct ctx *x, int 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	log_text(what);
 	pam_syslog(x->pamh, LOG_AUTHPRIV | prio,
-		   "%s; user=%s realm=%s service=%s rhost=%s", what, user_for_log(x),
-		   or_dash(x->cfg.realm), or_dash(x->service), or_dash(x->rhost));
+		   "%s; user=%s realm=%s service=%s rhost=%s", what,
+		   user_for_log(x, user, sizeof(user)),
+		   log_value(x->cfg.realm, realm, sizeof(realm)),
+		   log_value(x->service, service, sizeof(service)),
+		   log_value(x->rhost, rhost, sizeof(rhost)));
 }
 
 static bool silent(const struct ctx *x)

@@ -2,7 +2,7 @@
  * login_try: one login check of a code, through lib/login.c's login_check
  * (what pam_totp calls under the store's lock), for the shell tests.
  *
- *   login_try OWNER_UID DB_PATH USER CODE
+ *   login_try OWNER_UID DB_PATH USER CODE [RHOST [SERVICE]]
  *
  * Prints the outcome (success, wrong-code, not-enrolled, locked-out) and
  * exits 0 on success, 1 on any other outcome, 2 on an error.  The realm is
@@ -42,10 +42,16 @@ int main(int argc, char **argv)
 	struct totp_err err;
 	struct timespec ts;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: login_try OWNER_UID DB_PATH USER CODE\n");
+	if (argc < 5 || argc > 7) {
+		fprintf(
+		    stderr,
+		    "usage: login_try OWNER_UID DB_PATH USER CODE [RHOST [SERVICE]]\n");
 		return 2;
 	}
+	if (argc > 5)
+		ev.rhost = argv[5];
+	if (argc > 6)
+		ev.service = argv[6];
 	cfg_defaults(&c);
 	memset(&loc, 0, sizeof(loc));
 	loc.owner = (uid_t)strtoul(argv[1], NULL, 10);

@@ -1,6 +1,8 @@
 /* account: passwd look-ups and where a user's record lives. */
 #include "config.h"
 
+#include <errno.h>
+#include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -99,6 +101,89 @@ static void test_system_store_belongs_to_root(void **state)
 	assert_string_equal(loc.db_path, "/srv/totp/alice-default.db");
 }
 
+/* ---- issue 18, finding 4: long passwd lines ------------------------------ */
+
+#define LONG_FIELD 1100 /* the GECOS that broke every look-up after it */
+
+/* A passwd look-up as glibc's files backend makes it: every line it reads
+ * must fit the caller's buffer, or ERANGE, whichever user is asked for.
+ * "longgecos" has an 1100-character GECOS and comes first; "longhome" has
+ * a home of 1100 characters; "bob" is ordinary. */
+static int fake_getpwnam_r(const char *name, struct passwd *pw, char *buf, size_t size,
+			   struct passwd **result)
+{
+	static char gecos[LONG_FIELD + 1], home[LONG_FIELD + 1];
+	const char *dir = "/home/bob", *g = "Bob";
+	size_t need;
+
+	memset(gecos, 'g', LONG_FIELD);
+	memset(home, 'h', LONG_FIELD);
+	home[0] = '/';
+	*result = NULL;
+	if (size < LONG_FIELD + 64) /* the first line, longgecos's, does not fit */
+		return ERANGE;
+	if (strcmp(name, "longgecos") == 0)
+		g = gecos;
+	else if (strcmp(name, "longhome") == 0)
+		dir = home;
+	else if (strcmp(name, "bob") != 0)
+		return 0; /* not found */
+	need =
+	    strlen(name) + strlen(g) + strlen(dir) + sizeof("x") + sizeof("/bin/sh") + 3;
+	if (size < need)
+		return ERANGE;
+	memset(pw, 0, sizeof(*pw));
+	pw->pw_name = strcpy(buf, name);
+	buf += strlen(name) + 1;
+	pw->pw_passwd = strcpy(buf, "x");
+	buf += 2;
+	pw->pw_gecos = strcpy(buf, g);
+	buf += strlen(g) + 1;
+	pw->pw_dir = strcpy(buf, dir);
+	buf += strlen(dir) + 1;
+	pw->pw_shell = strcpy(buf, "/bin/sh");
+	pw->pw_uid = 4242;
+	pw->pw_gid = 4242;
+	*result = pw;
+	return 0;
+}
+
+/* One long passwd line must not break look-ups: the buffer grows (and is
+ * bounded) on ERANGE. */
+static void test_long_passwd_line(void **state)
+{
+	struct account a;
+	struct totp_err e;
+
+	(void)state;
+	totp_err_clear(&e);
+	if (account_lookup_with("bob", fake_getpwnam_r, &a, &e) != 0)
+		fail_msg("bob: %s", e.msg);
+	assert_string_equal(a.name, "bob");
+	assert_string_equal(a.home, "/home/bob");
+	assert_int_equal(account_lookup_with("longgecos", fake_getpwnam_r, &a, &e), 0);
+	assert_int_equal(a.uid, 4242);
+	assert_int_equal(account_lookup_with("nosuch", fake_getpwnam_r, &a, &e), -1);
+	assert_int_equal(e.reason, TOTP_R_NOT_FOUND);
+}
+
+/* An existing user whose home does not fit is never "unknown" (nor the
+ * invalid name the module takes for unknown): nullok would let an unknown
+ * user in.  The look-up fails closed. */
+static void test_long_home_fails_closed(void **state)
+{
+	struct account a;
+	struct totp_err e;
+
+	(void)state;
+	totp_err_clear(&e);
+	assert_int_equal(account_lookup_with("longhome", fake_getpwnam_r, &a, &e), -1);
+	if (e.reason == TOTP_R_NOT_FOUND || e.reason == TOTP_R_INVALID)
+		fail_msg("an existing user came back as %s: %s",
+			 totp_reason_name(e.reason), e.msg);
+	assert_true(e.msg[0] != '\0');
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -107,6 +192,8 @@ int main(void)
 	    cmocka_unit_test(test_odd_names_are_refused_before_lookup),
 	    cmocka_unit_test(test_user_store_belongs_to_the_user),
 	    cmocka_unit_test(test_system_store_belongs_to_root),
+	    cmocka_unit_test(test_long_passwd_line),
+	    cmocka_unit_test(test_long_home_fails_closed),
 	};
 	return cmocka_run_group_tests_name("account", tests, NULL, NULL);
 }

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -453,6 +454,129 @@ static void test_symlink_swap(void **state)
 	unlink(real);
 }
 
+/* ---- a hostile user store (issue 18, finding 3) -------------------------- */
+
+/* GDBM 1.23's header: int magic, int block_size, off_t dir, int dir_size,
+ * int dir_bits, int bucket_size, int bucket_elems, off_t next_block. */
+#define HDR_DIR_AT 8
+#define HDR_DIR_SIZE_AT 16
+#define HDR_DIR_BITS_AT 20
+#define HDR_NEXT_BLOCK_AT 32
+#define GIB (1024LL * 1024 * 1024)
+/* Far above what a login takes (a few MiB, more under ASan), far below
+ * the 1 GiB directory GDBM would read. */
+#define LOGIN_RSS_MAX_KIB (384L * 1024)
+
+/* Runs the stack with `args`, answered `code`, in a child: its result
+ * (0 when it was `want` and the log holds `log`) and its peak memory. */
+static int login_in_child(const char *args, const char *code, int want, const char *log,
+			  long *maxrss_kib)
+{
+	struct rusage ru;
+	int status = 0;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int rc;
+
+		answers(1, code);
+		rc = run(args);
+		if (rc != want)
+			fprintf(stderr, "child: got %d, wanted %d\n", rc, want);
+		else if (logged(log) == NULL)
+			dump_log();
+		_exit(rc != want ? 1 : logged(log) == NULL ? 2 : 0);
+	}
+	assert_int_equal(wait4(pid, &status, 0, &ru), pid);
+	*maxrss_kib = ru.ru_maxrss;
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/* A user's own store made sparse, 3 GiB long, whose header says the
+ * directory is 1 GiB: GDBM would read all of it, in the root process that
+ * checks the login.  The store is refused before GDBM sees it, and the
+ * login fails closed without the memory. */
+static void test_sparse_user_store(void **state)
+{
+	char db[PATH_MAX + 16], code[OTP_CODE_BUF];
+	int64_t dir = GIB, next = 3 * GIB;
+	int32_t dir_size = (int32_t)GIB, dir_bits = 27; /* 8 << 27 = 1 GiB */
+	struct record r;
+	long rss = 0;
+	int fd, rc;
+
+	(void)state;
+	put_ready_default(&r);
+	db_path("default", db, sizeof(db));
+	fd = open(db, O_RDWR | O_NOFOLLOW);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, &dir, sizeof(dir), HDR_DIR_AT), sizeof(dir));
+	assert_int_equal(pwrite(fd, &dir_size, sizeof(dir_size), HDR_DIR_SIZE_AT),
+			 sizeof(dir_size));
+	assert_int_equal(pwrite(fd, &dir_bits, sizeof(dir_bits), HDR_DIR_BITS_AT),
+			 sizeof(dir_bits));
+	assert_int_equal(pwrite(fd, &next, sizeof(next), HDR_NEXT_BLOCK_AT),
+			 sizeof(next));
+	assert_int_equal(ftruncate(fd, (off_t)next), 0);
+	close(fd);
+
+	code_at(&r, step_now(), code);
+	rc = login_in_child("", code, PAM_AUTHINFO_UNAVAIL, "larger than", &rss);
+	print_message("sparse user store: child exit %d, peak RSS %ld KiB\n", rc, rss);
+	assert_true(rss < LOGIN_RSS_MAX_KIB);
+	assert_int_equal(rc, 0);
+	unlink(db);
+}
+
+/* Writes `user`'s record into the store at `path` with GDBM directly,
+ * with one emergency hash appended as it is, whatever it holds: the
+ * store's own writer would not take it. */
+static void put_raw_with_hash(const char *path, const char *user, const struct record *r,
+			      const char *hash)
+{
+	uint8_t buf[RECORD_ENCODED_MAX];
+	struct totp_err e;
+	size_t len = 0, hl = strlen(hash);
+	GDBM_FILE db;
+	datum k = {(char *)user, (int)strlen(user)}, v;
+
+	assert_int_equal(r->emergency_count, 0);
+	assert_int_equal(record_encode(r, buf, sizeof(buf), &len, &e), 0);
+	assert_int_equal(buf[len - 1], 0); /* the hash count: last */
+	assert_true(len + 1 + hl <= sizeof(buf) && hl < 256);
+	buf[len - 1] = 1;
+	buf[len++] = (uint8_t)hl;
+	memcpy(buf + len, hash, hl);
+	len += hl;
+	db = gdbm_open(path, 0, GDBM_WRITER | GDBM_NOLOCK, 0600, NULL);
+	assert_non_null(db);
+	v.dptr = (char *)buf;
+	v.dsize = (int)len;
+	assert_int_equal(gdbm_store(db, k, v, GDBM_REPLACE), 0);
+	assert_int_equal(gdbm_close(db), 0);
+}
+
+/* An emergency hash of a method or a cost this build does not write
+ * (bcrypt at cost 14: a second a check; $2b$31$ would run for days) is
+ * refused with the record: the login fails closed, nothing is hashed. */
+static void test_foreign_hash_in_user_store(void **state)
+{
+	char db[PATH_MAX + 16];
+	struct record r;
+
+	(void)state;
+	put_ready_default(&r);
+	db_path("default", db, sizeof(db));
+	put_raw_with_hash(db, g_user, &r,
+			  "$2b$14$abcdefghijklmnopqrstuuJ2sFfSQdoxLz8BtTdNp0kXyBxvqYO6i");
+	answers(1, "12345678");
+	assert_int_equal(run(""), PAM_AUTHINFO_UNAVAIL);
+	assert_logged("(corrupt)");
+	unlink(db);
+}
+
 /* ---- set-up ---------------------------------------------------------------- */
 
 int main(int argc, char **argv)
@@ -464,6 +588,9 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(test_read_only, reset, unmount_small),
 	    cmocka_unit_test_setup_teardown(test_lock_never_released, reset, reset),
 	    cmocka_unit_test_setup_teardown(test_symlink_swap, reset, reset),
+	    cmocka_unit_test_setup_teardown(test_sparse_user_store, reset, reset),
+	    cmocka_unit_test_setup_teardown(test_foreign_hash_in_user_store, reset,
+					    reset),
 	};
 
 	if (argc > 1)

@@ -416,6 +416,13 @@ static void untouched_row(const struct row *r, const char *user, const char *arg
 	}
 	if (why == NULL && logged(code) != NULL)
 		why = "the code reached the log";
+	/* an unknown user's name may be a password typed in the wrong place,
+	 * or fields forged for a log reader: it is never logged (issue 18) */
+	if (why == NULL && strcmp(user, g_user) != 0 && strlen(user) >= 4 &&
+	    logged(user) != NULL) {
+		dump_log();
+		why = "an unknown user's name reached the log";
+	}
 	verdict(r, pam_name(rc), why);
 	free(before);
 	free(after);

@@ -293,7 +293,8 @@ static void test_unknown_user(void **state)
 	answers(1, "123456");
 	assert_int_equal(run_stack_as(g_stack, "pam-totp-no-such-user", 0), PAM_AUTH_ERR);
 	assert_int_equal(g_s.n_prompts, 1);
-	assert_logged("refused: unknown user; user=pam-totp-no-such-user");
+	assert_logged("refused: unknown user; user=(unknown) realm=default");
+	assert_not_logged("pam-totp-no-such-user");
 	answers(1, "123456");
 	assert_int_equal(run_probe_user("nullok", "pam-totp-no-such-user"), PAM_IGNORE);
 	/* a name that cannot be a key is not logged as it is */

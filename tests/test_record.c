@@ -53,10 +53,10 @@ static void fill_full(struct record *r)
 	for (unsigned i = 0; i < RECORD_EMERGENCY_MAX; i++) {
 		if (i == 3)
 			continue; /* a used-up code: empty */
-		snprintf(r->emergency[i], RECORD_HASH_MAX, "$y$j9T$salt%02u$hash%02u", i,
-			 i);
+		/* the one format a record holds (record.h), told apart by i */
+		snprintf(r->emergency[i], RECORD_HASH_MAX, "%s%022u$%043u",
+			 RECORD_HASH_PREFIX, i, i);
 	}
-	memset(r->emergency[RECORD_EMERGENCY_MAX - 1], 'z', RECORD_HASH_MAX - 1);
 }
 
 static size_t encode_ok(const struct record *r, uint8_t *buf)
@@ -295,7 +295,7 @@ static void assert_splice(const struct record *r, size_t at, uint8_t okl, uint8_
 static void test_overlong_lengths_refused(void **state)
 {
 	struct record r;
-	size_t ev1, ev2, em;
+	size_t ev1, ev2;
 
 	(void)state;
 	memset(&r, 0, sizeof(r));
@@ -303,17 +303,14 @@ static void test_overlong_lengths_refused(void **state)
 	r.params.digits = 6;
 	r.params.period = 30;
 	r.secret_len = 1;
-	r.emergency_count = 1;
-	strcpy(r.emergency[0], "h");
 	ev1 = OFF_SECRET_LEN + 1 + 1 + FIXED_AFTER_SECRET; /* last success */
 	ev2 = ev1 + 8 + 1 + 1;				   /* time, 2 empty strings */
-	em = ev2 + 8 + 1 + 1 + 1;			   /* count, then hash 0 */
 
 	assert_splice(&r, OFF_SECRET_LEN, SECRET_MAX, SECRET_MAX + 1);
 	assert_splice(&r, ev1 + 8, RECORD_SERVICE_MAX - 1, RECORD_SERVICE_MAX);
 	/* rhost: 255, the u8 ceiling, is its longest (test_rhost_max_is_255) */
 	assert_splice(&r, ev2 + 8, RECORD_SERVICE_MAX - 1, 0xff);
-	assert_splice(&r, em, RECORD_HASH_MAX - 1, RECORD_HASH_MAX);
+	/* a hash has one length now: test_foreign_hashes_refused */
 }
 
 static void test_rhost_max_is_255(void **state)
@@ -488,9 +485,142 @@ static void test_largest_record(void **state)
 	r.emergency_count = RECORD_EMERGENCY_MAX;
 	for (int i = 0; i < RECORD_EMERGENCY_MAX; i++)
 		memset(r.emergency[i], 'x', RECORD_HASH_MAX - 1);
+	/* the bound counts hashes of RECORD_HASH_MAX - 1 bytes: the codec
+	 * refuses them (issue 18), so the largest record is smaller */
+	assert_int_equal(record_encode(&r, buf, sizeof(buf), &len, &e), -1);
+	assert_int_equal(e.reason, TOTP_R_INVALID);
+	for (int i = 0; i < RECORD_EMERGENCY_MAX; i++)
+		snprintf(r.emergency[i], RECORD_HASH_MAX, "%s%022d$%043d",
+			 RECORD_HASH_PREFIX, i, i);
 	assert_int_equal(record_encode(&r, buf, sizeof(buf), &len, &e), 0);
-	assert_int_equal(len, RECORD_ENCODED_LARGEST);
+	assert_int_equal(len, RECORD_ENCODED_LARGEST -
+				  RECORD_EMERGENCY_MAX *
+				      (RECORD_HASH_MAX - 1 - RECORD_HASH_LEN));
 	assert_true(RECORD_ENCODED_LARGEST <= RECORD_ENCODED_MAX);
+}
+
+/* A record with no emergency hash, then one hash appended as it is (the
+ * hash count is the encoding's last byte). */
+static size_t with_raw_hash(uint8_t *buf, const char *hash)
+{
+	struct record r;
+	size_t len, hl = strlen(hash);
+
+	memset(&r, 0, sizeof(r));
+	r.state = RECORD_READY;
+	r.params = (struct otp_params){OTP_TOTP, OTP_SHA1, 6, 30};
+	len = encode_ok(&r, buf);
+	assert_int_equal(buf[len - 1], 0);
+	buf[len - 1] = 1;
+	buf[len++] = (uint8_t)hl;
+	memcpy(buf + len, hash, hl);
+	return len + hl;
+}
+
+/* Issue 18, finding 3: only the hash this build writes is taken, yescrypt
+ * at its one cost, so that a record cannot make a login hash for minutes
+ * (or days): another method, another cost or a malformed hash is damage. */
+static void test_foreign_hashes_refused(void **state)
+{
+	static const char *const foreign[] = {
+	    /* bcrypt, cost 14 and 31 */
+	    "$2b$14$abcdefghijklmnopqrstuuJ2sFfSQdoxLz8BtTdNp0kXyBxvqYO6i",
+	    "$2b$31$abcdefghijklmnopqrstuuJ2sFfSQdoxLz8BtTdNp0kXyBxvqYO6i",
+	    /* yescrypt at other costs: jGT (1.88 GB, 48 s), j8T, jAT */
+	    "$y$jGT$KECXgkU0WiIH8X/900QwT0$BI7fdRO6yWvbo/7KCjNpLze6LWJIFn2pHNtQnWlySiC",
+	    "$y$j8T$KECXgkU0WiIH8X/900QwT0$BI7fdRO6yWvbo/7KCjNpLze6LWJIFn2pHNtQnWlySiC",
+	    "$y$jAT$KECXgkU0WiIH8X/900QwT0$BI7fdRO6yWvbo/7KCjNpLze6LWJIFn2pHNtQnWlySiC",
+	    /* sha512crypt with a million rounds; md5crypt */
+	    "$6$rounds=999999999$saltsaltsaltsalt$"
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+	    "$1$saltsalt$abcdefghijklmnopqrstuv",
+	    /* yescrypt at this build's cost, malformed */
+	    "$y$j9T$x$y",
+	    "$y$j9T$KECXgkU0WiIH8X/900QwT$BI7fdRO6yWvbo/7KCjNpLze6LWJIFn2pHNtQnWlySiCx",
+	    "$y$j9T$KECXgkU0WiIH8X/900QwT0$BI7fdRO6yWvbo/7KCjNpLze6LWJIFn2pHNtQnWlySi",
+	    "$y$j9T$KECXgkU0WiIH8X/900QwT0$BI7fdRO6yWvbo/7KCjNpLze6LWJIFn2pHNtQnWlyS!C",
+	    "$y$j9T$KECXgkU0WiIH8X/900QwT0!BI7fdRO6yWvbo/7KCjNpLze6LWJIFn2pHNtQnWlySiC",
+	    "*0",
+	};
+	const char *good =
+	    "$y$j9T$KECXgkU0WiIH8X/900QwT0$BI7fdRO6yWvbo/7KCjNpLze6LWJIFn2pHNtQnWlySiC";
+	uint8_t buf[RECORD_ENCODED_MAX];
+	struct record r;
+	struct totp_err e;
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+		len = with_raw_hash(buf, foreign[i]);
+		totp_err_clear(&e);
+		if (record_decode(buf, len, &r, &e) != -1)
+			fail_msg("hash %s was taken", foreign[i]);
+		assert_int_equal(e.reason, TOTP_R_CORRUPT);
+	}
+	len = with_raw_hash(buf, good);
+	assert_int_equal(record_decode(buf, len, &r, &e), 0);
+	assert_string_equal(r.emergency[0], good);
+	/* a used-up code (an empty hash) is fine */
+	len = with_raw_hash(buf, "");
+	assert_int_equal(record_decode(buf, len, &r, &e), 0);
+	assert_string_equal(r.emergency[0], "");
+}
+
+/* Issue 18, finding 5: a service or remote host holding a control byte
+ * (a terminal escape) is refused by the decoder; the encoder, handed one
+ * by a login, writes '?' in its place, so the record stays readable. */
+static void test_control_bytes_in_events(void **state)
+{
+	static const char *const hostile[] = {"\033]0;owned\007",
+					      "a\rb",
+					      "\033[2J",
+					      "x\x7fy",
+					      "\x9b"
+					      "2J",
+					      "\xc3\xa9"};
+	uint8_t buf[RECORD_ENCODED_MAX];
+	struct record r, out;
+	struct totp_err e;
+	size_t len, at;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+		size_t n = strlen(hostile[i]);
+
+		memset(&r, 0, sizeof(r));
+		r.state = RECORD_READY;
+		r.params = (struct otp_params){OTP_TOTP, OTP_SHA1, 6, 30};
+		r.last_failure.time = 1;
+		strcpy(r.last_failure.service, "sshd");
+		memset(r.last_failure.rhost, 'h', n);
+		len = encode_ok(&r, buf);
+		/* the bytes as a user could write them into their own store */
+		at = OFF_SECRET_LEN + 1 + FIXED_AFTER_SECRET + 10 + 8 + 1 + 4 + 1;
+		assert_int_equal(buf[at - 1], n);
+		memcpy(buf + at, hostile[i], n);
+		assert_refused(buf, len, TOTP_R_CORRUPT);
+		/* and as a login hands them over: written as '?' */
+		memcpy(r.last_failure.rhost, hostile[i], n);
+		strcpy(r.last_failure.service, hostile[i]);
+		len = encode_ok(&r, buf);
+		assert_int_equal(record_decode(buf, len, &out, &e), 0);
+		assert_int_equal(strlen(out.last_failure.rhost), n);
+		for (size_t k = 0; k < n; k++) {
+			unsigned char c = (unsigned char)hostile[i][k];
+			char want = c >= 0x20 && c < 0x7f ? (char)c : '?';
+
+			assert_int_equal(out.last_failure.rhost[k], want);
+			assert_int_equal(out.last_failure.service[k], want);
+		}
+	}
+	/* printable ASCII is kept as it is */
+	memset(&r, 0, sizeof(r));
+	r.state = RECORD_READY;
+	r.params = (struct otp_params){OTP_TOTP, OTP_SHA1, 6, 30};
+	strcpy(r.last_success.rhost, "host-1.example.org [2001:db8::1]:22 ~!");
+	len = encode_ok(&r, buf);
+	assert_int_equal(record_decode(buf, len, &out, &e), 0);
+	assert_string_equal(out.last_success.rhost, r.last_success.rhost);
 }
 
 int main(void)
@@ -515,6 +645,8 @@ int main(void)
 	    cmocka_unit_test(test_wipe),
 	    cmocka_unit_test(test_state_names),
 	    cmocka_unit_test(test_largest_record),
+	    cmocka_unit_test(test_foreign_hashes_refused),
+	    cmocka_unit_test(test_control_bytes_in_events),
 	};
 	return cmocka_run_group_tests_name("record", tests, NULL, NULL);
 }

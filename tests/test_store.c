@@ -552,6 +552,49 @@ static void test_garbage(void **state)
 	assert_int_equal(file_size(db), (off_t)sizeof(junk)); /* left as it was */
 }
 
+/* Issue 18, finding 3: a bounded store larger than its bound, and a GDBM
+ * header whose sizes the file cannot hold, are refused before GDBM reads
+ * them. */
+static void test_size_bounds(void **state)
+{
+	char dir[PATH_MAX], db[PATH_MAX];
+	struct store_opts o = opts_default();
+	struct store *s;
+	int32_t v;
+	int fd;
+
+	(void)state;
+	fresh_dir(dir, "bounds");
+	join(db, dir, "t.db");
+	make_db(db);
+	o.max_bytes = STORE_USER_BYTES_MAX;
+	s = open_ok(db, STORE_READ, &o);
+	store_close(s);
+	o.max_bytes = (size_t)file_size(db) - 1;
+	expect_open_fails(db, STORE_READ, &o, TOTP_R_CORRUPT);
+	expect_open_fails(db, STORE_WRITE, &o, TOTP_R_CORRUPT);
+	o.max_bytes = 0;
+	/* the header's dir_size (at 16), block_size (at 4), bucket_size (at
+	 * 24) each made larger than the file */
+	static const off_t at[] = {16, 4, 24};
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		int32_t was;
+
+		fd = open(db, O_RDWR);
+		assert_true(fd >= 0);
+		assert_int_equal(pread(fd, &was, sizeof(was), at[i]), sizeof(was));
+		v = (int32_t)file_size(db) + 4096;
+		assert_int_equal(pwrite(fd, &v, sizeof(v), at[i]), sizeof(v));
+		close(fd);
+		expect_open_fails(db, STORE_READ, &o, TOTP_R_CORRUPT);
+		fd = open(db, O_RDWR);
+		assert_int_equal(pwrite(fd, &was, sizeof(was), at[i]), sizeof(was));
+		close(fd);
+	}
+	s = open_ok(db, STORE_READ, &o); /* as it was: fine again */
+	store_close(s);
+}
+
 /* ---- locking -------------------------------------------------------------- */
 
 /* A child that opens db in `mode`, says so on `ready`, then holds the
@@ -787,7 +830,8 @@ static void test_get_put_delete_iterate(void **state)
 	assert_int_equal(store_put(s, "alice", &in, &e), 0);
 	fill(&in, 2);
 	in.emergency_count = 1;
-	strcpy(in.emergency[0], "$y$j9T$x$y");
+	strcpy(in.emergency[0], "$y$j9T$KECXgkU0WiIH8X/900QwT0$"
+				"BI7fdRO6yWvbo/7KCjNpLze6LWJIFn2pHNtQnWlySiC");
 	assert_int_equal(store_put(s, "bob", &in, &e), 0);
 	assert_int_equal(store_get(s, "bob", &out, &e), 1);
 	assert_memory_equal(&in, &out, sizeof(in));
@@ -1077,6 +1121,7 @@ int main(void)
 	    cmocka_unit_test(test_not_regular),
 	    cmocka_unit_test(test_truncated),
 	    cmocka_unit_test(test_garbage),
+	    cmocka_unit_test(test_size_bounds),
 	    cmocka_unit_test(test_lock_deadline),
 	    cmocka_unit_test(test_waits_for_release),
 	    cmocka_unit_test(test_shared_readers),
