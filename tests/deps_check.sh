@@ -42,8 +42,11 @@ declared() {
 	for f in "$src"/tests/*.sh "$src"/tests/e2e/*.sh "$src"/tests/*.c \
 		"$src"/scripts/test-all.sh "$src"/fuzz/run.sh "$src"/Makefile.am; do
 		[ -f "$f" ] && [ "$f" != "$src/tests/deps_check.sh" ] || continue
-		sed -n -e 's/^[[:space:]]*need \(.*\)/\1/p' \
-			-e 's/.*@needs \([^*]*\).*/\1/p' "$f" |
+		case $f in
+		*.sh) shell='s/^[[:space:]]*need \(.*\)/\1/p' ;;
+		*) shell='' ;; # `need` is a shell function: C may say it otherwise
+		esac
+		sed -n -e "$shell" -e 's/.*@needs \([^*]*\).*/\1/p' "$f" |
 			tr ' ' '\n' | grep -v '^$' | sed "s|\$|	${f#"$src"/}|"
 		sed -n 's/^[[:space:]]*need_py \(.*\)/\1/p' "$f" | tr ' ' '\n' |
 			grep -v '^$' | sed "s|^|py:|; s|\$|	${f#"$src"/}|"
