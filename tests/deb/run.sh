@@ -14,9 +14,10 @@
 #    exporting pam_sm_* only, hardened; the conffile; the profile;
 # 4. saves /etc/pam.d/common-auth, apt-get installs the two .debs, runs
 #    pam-auth-update --enable pam_totp and shows the diff;
-# 5. runs the autopkgtest, debian/tests/pam-login: an enrolled user logs in
-#    through common-auth with pamtester and oathtool's code, a wrong code is
-#    refused, a user with no generator gets in (nullok);
+# 5. runs the autopkgtest (autopkgtest ... -- null: on this machine),
+#    debian/tests/pam-login: an enrolled user logs in through common-auth
+#    with pamtester and oathtool's code, a wrong code is refused, a user
+#    with no generator gets in (nullok);
 # 6. root enrolls a user into a system store, apt-get purges both packages:
 #    common-auth must be byte for byte as before, no file of the packages
 #    is left, and /var/lib/totp is kept (it holds a store); installed and
@@ -52,8 +53,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "deb: 0 passed, 0 failed"
 	exit 77
 fi
-for c in git dpkg-buildpackage dpkg-architecture lintian apt-get pam-auth-update pamtester \
-	oathtool python3 nm readelf useradd; do
+for c in git dpkg-buildpackage dpkg-architecture lintian autopkgtest apt-get pam-auth-update \
+	pamtester oathtool python3 nm readelf useradd; do
 	command -v "$c" >/dev/null 2>&1 || {
 		not_ok "$c is not installed (scripts/deps.sh)"
 		summary
@@ -67,7 +68,13 @@ MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 PAMDIR=/lib/$MA/security
 # apt-get waits for the dpkg lock instead of failing at once.
 apt() { apt-get -o DPkg::Lock::Timeout=300 -y -q "$@"; }
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
+installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
+# on_disk PKG: dpkg has something of it (installed, half-installed, config files...)
+on_disk() {
+	local st
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != not-installed ]
+}
 
 T=$(mktemp -d /tmp/pam_totp_deb.XXXXXX)
 chmod 755 "$T"
@@ -79,7 +86,7 @@ trap 'exit 130' INT TERM HUP
 
 # ---- what is here before -------------------------------------------------------
 for p in $PKGS; do
-	if installed "$p"; then
+	if on_disk "$p"; then
 		not_ok "$p is installed already: this test would purge it; remove it first"
 		summary
 	fi
@@ -102,7 +109,17 @@ vlt_before=no
 if [ "$vlt_before" = no ]; then
 	at_exit "[ ! -d '$VLT' ] || rm -rf '$VLT'"
 fi
-at_exit "for p in $PKGS; do dpkg-query -W -f='\${Status}' \"\$p\" 2>/dev/null | grep -q 'ok installed' && purge=1; done; [ -z \"\${purge:-}\" ] || apt-get -o DPkg::Lock::Timeout=300 -y -q purge $PKGS >/dev/null 2>&1"
+# A run that stopped half way purges what it installed.
+purge_left() {
+	local p
+	for p in $PKGS; do
+		if on_disk "$p"; then
+			apt purge $PKGS >/dev/null 2>&1
+			return
+		fi
+	done
+}
+at_exit purge_left
 
 # ---- 1. build from a clean copy of HEAD -----------------------------------------
 src=$T/build/pam-totp
@@ -176,8 +193,8 @@ for f in /usr/bin/totp-enroll /usr/share/man/man1/totp-enroll.1.gz; do
 	grep -qx "$f" "$T/cli.list" && ok "totp-enroll: $f" || not_ok "totp-enroll: no $f"
 done
 grep -q '\.la$' "$T/mod.list" "$T/cli.list" && not_ok "a libtool .la file is packaged" || ok "no .la file"
-dpkg -c "$deb_mod" "$deb_cli" | grep -qE '^[-d]..[sS]|^[-d].....[sS]' && not_ok "a setuid or setgid file" ||
-	ok "no setuid or setgid bit"
+suid=$({ dpkg -c "$deb_mod" && dpkg -c "$deb_cli"; } | grep -E '^[-d]..[sS]|^[-d].....[sS]')
+[ -z "$suid" ] && ok "no setuid or setgid bit" || not_ok "setuid or setgid: $suid"
 dpkg-deb --ctrl-tarfile "$deb_mod" | tar -xOf - ./conffiles >"$T/conffiles" 2>/dev/null
 expect_conffiles="/etc/security/pam_totp.conf"
 [ "$(cat "$T/conffiles")" = "$expect_conffiles" ] && ok "conffiles: $expect_conffiles" ||
@@ -198,15 +215,18 @@ exports=$(nm -D --defined-only "$so" | awk 'NF == 3 { print $3 }' | sort | tr '\
 	not_ok "the packaged module exports: $exports"
 # Hardening, from the ELF headers: full RELRO (GNU_RELRO and BIND_NOW),
 # a PIE, the stack protector and _FORTIFY_SOURCE's checked functions.
+# (Each tool's output is read whole first: grep -q would close the pipe
+# early, and pipefail would count the writer's SIGPIPE as a failure.)
 for b in "$so" "$T/x/usr/bin/totp-enroll"; do
 	n=${b#"$T"/x}
-	readelf -lW "$b" | grep -q GNU_RELRO && readelf -dW "$b" | grep -qE 'BIND_NOW|FLAGS.*NOW' &&
+	segs=$(readelf -lW "$b") dyn=$(readelf -dW "$b") syms=$(nm -D "$b")
+	grep -q GNU_RELRO <<<"$segs" && grep -qE 'BIND_NOW|FLAGS.*NOW' <<<"$dyn" &&
 		ok "$n: full RELRO (bindnow)" || not_ok "$n: not full RELRO"
-	nm -D "$b" | grep -q ' U __stack_chk_fail' && ok "$n: stack protector" || not_ok "$n: no stack protector"
-	nm -D "$b" | grep -qE ' U __[a-z_]+_chk(@|$)' && ok "$n: fortified functions" || not_ok "$n: no _chk functions"
+	grep -q ' U __stack_chk_fail' <<<"$syms" && ok "$n: stack protector" || not_ok "$n: no stack protector"
+	grep -qE ' U __[a-z_]+_chk(@|$)' <<<"$syms" && ok "$n: fortified functions" || not_ok "$n: no _chk functions"
 done
-readelf -hW "$T/x/usr/bin/totp-enroll" | grep -q 'DYN (' && ok "/usr/bin/totp-enroll: PIE" ||
-	not_ok "/usr/bin/totp-enroll is not PIE"
+hdr=$(readelf -hW "$T/x/usr/bin/totp-enroll")
+grep -q 'DYN (' <<<"$hdr" && ok "/usr/bin/totp-enroll: PIE" || not_ok "/usr/bin/totp-enroll is not PIE"
 
 # ---- 4. apt-get install, pam-auth-update --enable ---------------------------------------
 cp "$deb_mod" "$deb_cli" "$T/"
@@ -246,15 +266,26 @@ permit_line=$(grep -n 'pam_permit\.so' "$CA" | head -n 1 | cut -d: -f1)
 	not_ok "pam_totp's line is not after the Primary block"
 
 # ---- 5. logins: the autopkgtest -----------------------------------------------------
-echo "# ---- debian/tests/pam-login (the autopkgtest)"
-(cd "$src" && AUTOPKGTEST_TMP=$T timeout -k 10 240 bash debian/tests/pam-login) >"$T/apt.out" 2>&1
+# Run by autopkgtest itself on this machine (the null runner), so that
+# debian/tests/control is read as the archive's CI would: it installs the
+# tests' Depends (here, @ is the two .debs, already in), runs pam-login as
+# root and says PASS or FAIL.
+echo "# ---- autopkgtest -B libpam-totp_*.deb totp-enroll_*.deb pam-totp/ -- null"
+(cd "$T/build" && timeout -k 10 600 autopkgtest -B "./$(basename "$deb_mod")" "./$(basename "$deb_cli")" \
+	pam-totp/ -- null) >"$T/apt.out" 2>&1
 arc=$?
-sed 's/^/  /' "$T/apt.out"
+grep -E '^(not )?ok - |^pam-login |^autopkgtest .*(test pam-login|summary)' "$T/apt.out" | sed 's/^/  /'
 passed=$((passed + $(grep -c '^ok - ' "$T/apt.out")))
 failed=$((failed + $(grep -c '^not ok - ' "$T/apt.out")))
-[ "$arc" -eq 0 ] && ok "debian/tests/pam-login passed" || not_ok "debian/tests/pam-login exited $arc"
+if [ "$arc" -eq 0 ] && grep -qE '^pam-login +PASS' "$T/apt.out"; then
+	ok "autopkgtest: pam-login PASS"
+else
+	tail -n 40 "$T/apt.out"
+	not_ok "autopkgtest exited $arc"
+fi
 grep -q 'pam_totp\.so' "$CA" && ok "the test left the profile on (it was on before it ran)" ||
 	not_ok "the autopkgtest turned the profile off"
+for p in $PKGS; do installed "$p" || not_ok "$p is no longer installed after autopkgtest"; done
 
 # ---- 6. a system store, then purge ---------------------------------------------------
 SU=totpdebsys$$
@@ -277,9 +308,8 @@ else
 	not_ok "apt-get purge"
 fi
 for p in $PKGS; do
-	dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii\|^rc' &&
-		not_ok "$p is still known to dpkg: $(dpkg-query -W -f='${db:Status-Abbrev}' "$p")" ||
-		ok "$p is gone from dpkg"
+	on_disk "$p" && not_ok "$p is still known to dpkg: $(dpkg-query -W -f='${db:Status-Status}' "$p")" ||
+		ok "$p is gone from dpkg (purged, not just removed)"
 done
 echo "# ---- the purge check"
 if cmp "$T/common-auth.before" "$CA"; then
