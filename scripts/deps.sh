@@ -17,10 +17,15 @@ TEST="pamtester oathtool python3 python3-pyotp zbar-tools imagemagick
 	mandoc valgrind clang-format rsyslog clang libclang-rt-14-dev
 	libpam-oath libpam-google-authenticator gnuplot-nox util-linux linux-perf"
 
+# The Debian packages (tests/deb/run.sh): dpkg-buildpackage (dpkg-dev)
+# with debhelper, lintian, autopkgtest (its null runner runs
+# debian/tests/ here), and git (git archive: a clean copy of HEAD).
+DEB="dpkg-dev debhelper lintian autopkgtest git"
+
 want=${1:-all}
 case "$want" in
 build) pkgs=$BUILD ;;
-*) pkgs="$BUILD $TEST" ;;
+*) pkgs="$BUILD $TEST $DEB" ;;
 esac
 
 missing=""

@@ -119,6 +119,27 @@ else
 	skipped=$((skipped + 1))
 fi
 
+step "Debian packages: build, lintian, apt install, pam-auth-update, purge (tests/deb, as root)"
+# Builds the .debs from a clean copy of HEAD (nocheck: make check ran
+# above), installs them with apt, logs in through common-auth, purges them
+# and checks common-auth is as it was.
+if [ "$(id -u)" -eq 0 ]; then
+	deb_out=$top/_build/deb.out
+	"$top/tests/deb/run.sh" | tee "$deb_out" || status=1
+	deb_p=$(sed -n 's/^deb: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$deb_out" | tail -n 1)
+	deb_f=$(sed -n 's/^deb: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$deb_out" | tail -n 1)
+	if [ -z "$deb_p" ]; then
+		echo "deb: no summary line"
+		deb_f=1
+		status=1
+	fi
+	passed=$((passed + ${deb_p:-0}))
+	failed=$((failed + ${deb_f:-0}))
+else
+	echo "not root: the Debian package tests are skipped (they need root)"
+	skipped=$((skipped + 1))
+fi
+
 step "make distcheck"
 (cd "$top/_build" && make -s distcheck >distcheck.log 2>&1) && echo "distcheck: passed" || {
 	tail -n 40 "$top/_build/distcheck.log"
