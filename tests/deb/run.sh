@@ -107,7 +107,8 @@ at_exit "cmp -s '$T/common-auth.before' '$CA' || cp -a '$T/common-auth.before' '
 vlt_before=no
 [ -e "$VLT" ] && vlt_before=yes
 if [ "$vlt_before" = no ]; then
-	at_exit "[ ! -d '$VLT' ] || rm -rf '$VLT'"
+	# only what this test puts there (the realm sudo's store), then the folder if empty
+	at_exit "rm -f '$VLT'/sudo.db '$VLT'/sudo.db.lock '$VLT'/sudo.db.new; rmdir '$VLT' 2>/dev/null"
 fi
 # A run that stopped half way purges what it installed.
 purge_left() {
@@ -288,18 +289,21 @@ grep -q 'pam_totp\.so' "$CA" && ok "the test left the profile on (it was on befo
 for p in $PKGS; do installed "$p" || not_ok "$p is no longer installed after autopkgtest"; done
 
 # ---- 6. a system store, then purge ---------------------------------------------------
-SU=totpdebsys$$
-useradd -M -s /usr/sbin/nologin "$SU" >/dev/null 2>&1 && at_exit "userdel '$SU' 2>/dev/null" ||
-	not_ok "useradd $SU"
-if totp-enroll --realm sudo --user "$SU" --json </dev/null >"$T/sys.json" 2>&1 && [ -f "$VLT/sudo.db" ]; then
-	ok "root enrolls $SU into the system store $VLT/sudo.db"
-else
-	not_ok "system store: $(cat "$T/sys.json")"
-fi
+# Only in a /var/lib/totp this test made: stores that were here before are
+# never touched.
 if [ "$vlt_before" = no ]; then
-	at_exit "rm -f '$VLT/sudo.db' '$VLT/sudo.db.lock'"
+	SU=totpdebsys$$
+	useradd -M -s /usr/sbin/nologin "$SU" >/dev/null 2>&1 && at_exit "userdel '$SU' 2>/dev/null" ||
+		not_ok "useradd $SU"
+	if totp-enroll --realm sudo --user "$SU" --json </dev/null >"$T/sys.json" 2>&1 && [ -f "$VLT/sudo.db" ]; then
+		ok "root enrolls $SU into the system store $VLT/sudo.db (realm sudo of the shipped conffile)"
+	else
+		not_ok "system store: $(cat "$T/sys.json")"
+	fi
+	sum_store=$(md5sum <"$VLT/sudo.db" 2>&1)
+else
+	echo "# deb: $VLT was here before: its stores are left alone (no system-store check)"
 fi
-sum_store=$(md5sum <"$VLT/sudo.db" 2>&1)
 
 if apt purge $PKGS >"$T/purge.log" 2>&1; then
 	ok "apt-get purge -y $PKGS"
@@ -333,12 +337,17 @@ for f in /etc/security/pam_totp.conf /usr/share/doc/libpam-totp /usr/share/doc/t
 done
 echo "# files of the packages (dpkg -L, $(wc -l <"$T/installed.list") paths) still on disk outside $VLT:${left:- none}"
 [ -z "$left" ] && ok "no file of the packages is left outside $VLT" || not_ok "left after purge:$left"
-[ "$(md5sum <"$VLT/sudo.db" 2>&1)" = "$sum_store" ] && echo "# $VLT after the purge: $(ls -A "$VLT" | tr '\n' ' ')" &&
-	ok "purge keeps $VLT and the system store in it, unchanged" || not_ok "purge touched $VLT: $(ls -la "$VLT" 2>&1)"
+echo "# $VLT after the purge: $(ls -ld "$VLT" 2>&1); holds: $(ls -A "$VLT" 2>&1 | tr '\n' ' ')"
+if [ "$vlt_before" = no ]; then
+	[ "$(md5sum <"$VLT/sudo.db" 2>&1)" = "$sum_store" ] &&
+		ok "purge keeps $VLT and the system store in it, unchanged" || not_ok "purge touched $VLT"
+else
+	[ -d "$VLT" ] && ok "purge keeps $VLT, which was here before" || not_ok "purge removed $VLT"
+fi
 
 # Without stores, purge takes /var/lib/totp away (only if this test made it).
 if [ "$vlt_before" = no ]; then
-	rm -f "$VLT/sudo.db" "$VLT/sudo.db.lock"
+	rm -f "$VLT"/sudo.db "$VLT"/sudo.db.lock "$VLT"/sudo.db.new
 	if (cd "$T" && apt install --no-install-recommends "./$(basename "$deb_mod")") >"$T/install2.log" 2>&1 &&
 		apt purge libpam-totp >"$T/purge2.log" 2>&1; then
 		[ ! -e "$VLT" ] && ok "installed and purged again with $VLT empty: $VLT is gone" ||
