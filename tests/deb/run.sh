@@ -9,7 +9,8 @@
 #    from a clean copy of HEAD (git archive) in a temp folder, with
 #    DEB_BUILD_OPTIONS=nocheck (make check runs in the other stages), and
 #    checks the tree it was run from is left untouched;
-# 2. runs lintian on the .changes: an error or a warning fails;
+# 2. runs lintian on the .changes and on the source package (.dsc, made
+#    by dpkg-source -b from the same copy): an error or a warning fails;
 # 3. checks the .debs (dpkg -c): the module in the multiarch PAM folder,
 #    exporting pam_sm_* only, hardened; the conffile; the profile;
 # 4. saves /etc/pam.d/common-auth, apt-get installs the two .debs, runs
@@ -134,6 +135,14 @@ else
 fi
 [ -z "$(git -C "$top" status --porcelain --untracked-files=no)" ] ||
 	echo "# deb: the work tree has uncommitted changes: they are not in this build (HEAD is)"
+# The source package too, from the same pristine copy, for lintian's
+# source checks (debian/control, debian/copyright, debian/tests).
+if (cd "$T/build" && dpkg-source -b pam-totp) >"$T/source.log" 2>&1; then
+	ok "dpkg-source -b: the source package"
+else
+	cat "$T/source.log"
+	not_ok "dpkg-source -b"
+fi
 t0=$(date +%s)
 if (cd "$src" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" \
 	dpkg-buildpackage -us -uc -b -Pnocheck) >"$T/build.log" 2>&1; then
@@ -158,7 +167,7 @@ arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 changes=$T/build/pam-totp_${ver}_$arch.changes
 deb_mod=$T/build/libpam-totp_${ver}_$arch.deb
 deb_cli=$T/build/totp-enroll_${ver}_$arch.deb
-for f in "$changes" "$deb_mod" "$deb_cli"; do
+for f in "$changes" "$deb_mod" "$deb_cli" "$T/build/pam-totp_$ver.dsc"; do
 	[ -f "$f" ] || {
 		not_ok "not built: $f"
 		summary
@@ -166,8 +175,9 @@ for f in "$changes" "$deb_mod" "$deb_cli"; do
 done
 
 # ---- 2. lintian ---------------------------------------------------------------------
-echo "# ---- lintian -I $(basename "$changes")"
-lintian -I "$changes" >"$T/lintian.out" 2>"$T/lintian.err"
+dsc=$T/build/pam-totp_$ver.dsc
+echo "# ---- lintian -I $(basename "$changes") $(basename "$dsc")"
+lintian -I "$changes" "$dsc" >"$T/lintian.out" 2>"$T/lintian.err"
 lrc=$?
 sed 's/^/# lintian: /' "$T/lintian.out"
 grep -q . "$T/lintian.out" || echo "# lintian: (no tags)"
