@@ -298,6 +298,16 @@ grep -q 'pam_totp\.so' "$CA" && ok "the test left the profile on (it was on befo
 	not_ok "the autopkgtest turned the profile off"
 for p in $PKGS; do installed "$p" || not_ok "$p is no longer installed after autopkgtest"; done
 
+# An upgrade (here a reinstall: prerm upgrade, postinst configure) keeps
+# the admin's choice: the profile stays on.
+if (cd "$T" && apt install --reinstall "./$(basename "$deb_mod")") >"$T/reinstall.log" 2>&1; then
+	grep -q 'pam_totp\.so' "$CA" && ok "a reinstall (upgrade path) keeps the profile on" ||
+		not_ok "a reinstall turned the profile off"
+else
+	cat "$T/reinstall.log"
+	not_ok "apt-get install --reinstall"
+fi
+
 # ---- 6. a system store, then purge ---------------------------------------------------
 # Only in a /var/lib/totp this test made: stores that were here before are
 # never touched.
