@@ -62,7 +62,7 @@ for c in git dpkg-buildpackage dpkg-architecture lintian autopkgtest apt-get pam
 	}
 done
 
-PKGS="libpam-totp totp-enroll"
+PKGS=(libpam-totp totp-enroll)
 CA=/etc/pam.d/common-auth
 VLT=/var/lib/totp
 MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
@@ -80,13 +80,15 @@ on_disk() {
 T=$(mktemp -d /tmp/pam_totp_deb.XXXXXX)
 chmod 755 "$T"
 # CLEANUP is shell code, run with eval, newest step first.
+# shellcheck disable=SC2089,SC2090
 CLEANUP="rm -rf '$T'"
 at_exit() { CLEANUP="$1; $CLEANUP"; }
+# shellcheck disable=SC2090
 trap 'eval "$CLEANUP"' EXIT
 trap 'exit 130' INT TERM HUP
 
 # ---- what is here before -------------------------------------------------------
-for p in $PKGS; do
+for p in "${PKGS[@]}"; do
 	if on_disk "$p"; then
 		not_ok "$p is installed already: this test would purge it; remove it first"
 		summary
@@ -112,11 +114,12 @@ if [ "$vlt_before" = no ]; then
 	at_exit "rm -f '$VLT'/sudo.db '$VLT'/sudo.db.lock '$VLT'/sudo.db.new; rmdir '$VLT' 2>/dev/null"
 fi
 # A run that stopped half way purges what it installed.
+# shellcheck disable=SC2317 # called from CLEANUP
 purge_left() {
 	local p
-	for p in $PKGS; do
+	for p in "${PKGS[@]}"; do
 		if on_disk "$p"; then
-			apt purge $PKGS >/dev/null 2>&1
+			apt purge "${PKGS[@]}" >/dev/null 2>&1
 			return
 		fi
 	done
@@ -248,8 +251,8 @@ else
 	not_ok "apt-get install of the .debs"
 	summary
 fi
-for p in $PKGS; do installed "$p" && ok "$p is installed" || not_ok "$p is not installed"; done
-dpkg -L $PKGS | sort -u >"$T/installed.list"
+for p in "${PKGS[@]}"; do installed "$p" && ok "$p is installed" || not_ok "$p is not installed"; done
+dpkg -L "${PKGS[@]}" | sort -u >"$T/installed.list"
 [ -f "$PAMDIR/pam_totp.so" ] && ok "$PAMDIR/pam_totp.so is on disk" || not_ok "no $PAMDIR/pam_totp.so"
 if [ "$vlt_before" = no ]; then
 	expect=$(stat -c '%U:%G %a %F' "$VLT" 2>&1)
@@ -296,7 +299,7 @@ else
 fi
 grep -q 'pam_totp\.so' "$CA" && ok "the test left the profile on (it was on before it ran)" ||
 	not_ok "the autopkgtest turned the profile off"
-for p in $PKGS; do installed "$p" || not_ok "$p is no longer installed after autopkgtest"; done
+for p in "${PKGS[@]}"; do installed "$p" || not_ok "$p is no longer installed after autopkgtest"; done
 
 # An upgrade (here a reinstall: prerm upgrade, postinst configure) keeps
 # the admin's choice: the profile stays on.
@@ -325,13 +328,13 @@ else
 	echo "# deb: $VLT was here before: its stores are left alone (no system-store check)"
 fi
 
-if apt purge $PKGS >"$T/purge.log" 2>&1; then
-	ok "apt-get purge -y $PKGS"
+if apt purge "${PKGS[@]}" >"$T/purge.log" 2>&1; then
+	ok "apt-get purge -y ${PKGS[*]}"
 else
 	cat "$T/purge.log"
 	not_ok "apt-get purge"
 fi
-for p in $PKGS; do
+for p in "${PKGS[@]}"; do
 	on_disk "$p" && not_ok "$p is still known to dpkg: $(dpkg-query -W -f='${db:Status-Status}' "$p")" ||
 		ok "$p is gone from dpkg (purged, not just removed)"
 done
@@ -357,7 +360,7 @@ for f in /etc/security/pam_totp.conf /usr/share/doc/libpam-totp /usr/share/doc/t
 done
 echo "# files of the packages (dpkg -L, $(wc -l <"$T/installed.list") paths) still on disk outside $VLT:${left:- none}"
 [ -z "$left" ] && ok "no file of the packages is left outside $VLT" || not_ok "left after purge:$left"
-echo "# $VLT after the purge: $(ls -ld "$VLT" 2>&1); holds: $(ls -A "$VLT" 2>&1 | tr '\n' ' ')"
+echo "# $VLT after the purge: $(ls -ld "$VLT" 2>&1); holds: $(cd "$VLT" 2>/dev/null && echo *)"
 if [ "$vlt_before" = no ]; then
 	[ "$(md5sum <"$VLT/sudo.db" 2>&1)" = "$sum_store" ] &&
 		ok "purge keeps $VLT and the system store in it, unchanged" || not_ok "purge touched $VLT"
