@@ -23,6 +23,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 jobs=$(nproc 2>/dev/null || echo 2)
+export E2E_TIMEOUT=900 # per scenario: a hang guard, not a speed check
 logs=$top/_logs
 rm -rf "$logs"
 mkdir -p "$logs"
@@ -113,51 +114,41 @@ stage_distcheck() {
 	}
 }
 
-# Installs into the system paths, drives pamtester, oathtool, pyotp,
-# zbarimg, sshd and su, and undoes it all; its own build, in _build-e2e.
-# One at a time on a machine (flock): two trees tested at once would
-# install over each other.
-stage_e2e() {
-	local out=$logs/e2e.out p f s rc=0
+# system_stage NAME WHAT SCRIPT: a stage that installs into the system:
+# as root only, one at a time on a machine (flock: two trees tested at
+# once would install over each other), SCRIPT's own "NAME: N passed, N
+# failed" (and "# NAME: N skipped") lines counted.
+system_stage() {
+	local name=$1 what=$2 script=$3 out=$logs/$1.out p f s rc=0
 	if [ "$(id -u)" -ne 0 ]; then
-		echo "not root: the end-to-end tests are skipped (they need root)"
-		echo "0 0 1" >"$logs/e2e.counts"
+		echo "not root: $what are skipped (they need root)"
+		echo "0 0 1" >"$logs/$name.counts"
 		return 0
 	fi
-	E2E_TIMEOUT=900 flock /tmp/pam_totp-system.lock "$top/tests/e2e/run.sh" >"$out" 2>&1 || rc=1
+	flock /tmp/pam_totp-system.lock "$script" >"$out" 2>&1 || rc=1
 	cat "$out"
-	p=$(sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$out" | tail -n 1)
-	f=$(sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$out" | tail -n 1)
-	s=$(sed -n 's/^# e2e: \([0-9]*\) skipped$/\1/p' "$out" | tail -n 1)
+	p=$(sed -n "s/^$name: \([0-9]*\) passed, \([0-9]*\) failed\$/\1/p" "$out" | tail -n 1)
+	f=$(sed -n "s/^$name: \([0-9]*\) passed, \([0-9]*\) failed\$/\2/p" "$out" | tail -n 1)
+	s=$(sed -n "s/^# $name: \([0-9]*\) skipped\$/\1/p" "$out" | tail -n 1)
 	if [ -z "$p" ]; then
-		echo "e2e: no summary line"
+		echo "$name: no summary line"
 		f=1 rc=1
 	fi
-	echo "${p:-0} ${f:-0} ${s:-0}" >"$logs/e2e.counts"
+	echo "${p:-0} ${f:-0} ${s:-0}" >"$logs/$name.counts"
 	return $rc
+}
+
+# Installs into the system paths, drives pamtester, oathtool, pyotp,
+# zbarimg, sshd and su, and undoes it all; its own build, in _build-e2e.
+stage_e2e() {
+	system_stage e2e "the end-to-end tests" "$top/tests/e2e/run.sh"
 }
 
 # Builds the .debs from a clean copy of HEAD (nocheck: make check ran in
 # the other stages), installs them with apt, logs in through common-auth,
-# purges them and checks common-auth is as it was.  After e2e (both
-# install into the system), under the same lock.
+# purges them and checks common-auth is as it was.  After e2e.
 stage_deb() {
-	local out=$logs/deb.out p f rc=0
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "not root: the Debian package tests are skipped (they need root)"
-		echo "0 0 1" >"$logs/deb.counts"
-		return 0
-	fi
-	flock /tmp/pam_totp-system.lock "$top/tests/deb/run.sh" >"$out" 2>&1 || rc=1
-	cat "$out"
-	p=$(sed -n 's/^deb: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$out" | tail -n 1)
-	f=$(sed -n 's/^deb: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$out" | tail -n 1)
-	if [ -z "$p" ]; then
-		echo "deb: no summary line"
-		f=1 rc=1
-	fi
-	echo "${p:-0} ${f:-0} 0" >"$logs/deb.counts"
-	return $rc
+	system_stage deb "the Debian package tests" "$top/tests/deb/run.sh"
 }
 
 # start NAME...: runs stage_NAME (several: one after the other) in the
