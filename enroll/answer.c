@@ -44,21 +44,26 @@ void answer_event(struct json *j, const char *key, const struct record_event *e)
 	json_object_close(j);
 }
 
+void answer_error_open(struct json *j, const struct totp_err *e)
+{
+	json_object_open(j);
+	json_kv_uint(j, "code", (uint64_t)totp_reason_grpc(e->reason));
+	json_kv_string(j, "message", e->msg);
+	json_key(j, "details");
+	json_array_open(j);
+	json_object_open(j);
+	json_kv_string(j, "@type", "type.googleapis.com/google.rpc.ErrorInfo");
+	json_kv_string(j, "reason", totp_reason_name(e->reason));
+	json_kv_string(j, "domain", "pam_totp");
+	json_object_close(j);
+}
+
 int answer_error(FILE *f, const struct totp_err *e)
 {
 	struct json j;
 
 	json_begin(&j, f);
-	json_object_open(&j);
-	json_kv_uint(&j, "code", (uint64_t)totp_reason_grpc(e->reason));
-	json_kv_string(&j, "message", e->msg);
-	json_key(&j, "details");
-	json_array_open(&j);
-	json_object_open(&j);
-	json_kv_string(&j, "@type", "type.googleapis.com/google.rpc.ErrorInfo");
-	json_kv_string(&j, "reason", totp_reason_name(e->reason));
-	json_kv_string(&j, "domain", "pam_totp");
-	json_object_close(&j);
+	answer_error_open(&j, e);
 	json_array_close(&j);
 	json_object_close(&j);
 	return json_end(&j);

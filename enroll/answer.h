@@ -37,6 +37,11 @@ void answer_time_or_null(struct json *j, const char *key, int64_t seconds);
 void answer_event(struct json *j, const char *key, const struct record_event *e);
 
 int answer_error(FILE *f, const struct totp_err *e);
+
+/* Opens the error object answer_error writes: code, message and a
+ * "details" array holding the ErrorInfo, both left open for the caller
+ * to add details to and close (array, then object). */
+void answer_error_open(struct json *j, const struct totp_err *e);
 int answer_register(FILE *f, const struct registration *r, const char *realm);
 int answer_details(FILE *f, const struct record *r, const char *realm);
 int answer_status(FILE *f, const char *user, const struct record *r, const char *realm);

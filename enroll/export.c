@@ -7,6 +7,7 @@
 
 #include "answer.h"
 #include "emergency.h"
+#include "clock.h"
 #include "export.h"
 #include "json.h"
 #include "lifecycle.h"
@@ -65,11 +66,7 @@ static int export_json(FILE *f, const char *user, const struct record *r,
 /* UTC, so that an audit reads the same wherever it is run. */
 static const char *utc(int64_t seconds, char *buf, size_t sz)
 {
-	time_t t = (time_t)seconds;
-	struct tm tm;
-
-	if (seconds == 0 || !gmtime_r(&t, &tm) ||
-	    strftime(buf, sz, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (seconds == 0 || clock_format(seconds * 1000, CLOCK_UTC, buf, sz)[0] == '\0')
 		snprintf(buf, sz, "never");
 	return buf;
 }

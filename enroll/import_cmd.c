@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "answer.h"
 #include "import_cmd.h"
 #include "import_ga.h"
@@ -99,7 +100,7 @@ static int store_them(const struct opts *o, const struct context *x,
 		free(found);
 		return -1;
 	}
-	rc = import_store(&x->cfg, &x->loc, entries, n, o->dry_run, report_now_ms(),
+	rc = import_store(&x->cfg, &x->loc, entries, n, o->dry_run, clock_now_ms(),
 			  before, found, &nf, err);
 	priv_restore(&p);
 	for (size_t i = 0; i < nf && rc < 0; i++)

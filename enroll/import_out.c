@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include "answer.h"
 #include "import_out.h"
 #include "json.h"
 #include "otp.h"
@@ -119,16 +120,7 @@ int import_out_problems_json(FILE *f, const struct totp_err *summary, const char
 	char field[64];
 
 	json_begin(&j, f);
-	json_object_open(&j);
-	json_kv_uint(&j, "code", (uint64_t)totp_reason_grpc(summary->reason));
-	json_kv_string(&j, "message", summary->msg);
-	json_key(&j, "details");
-	json_array_open(&j);
-	json_object_open(&j);
-	json_kv_string(&j, "@type", "type.googleapis.com/google.rpc.ErrorInfo");
-	json_kv_string(&j, "reason", totp_reason_name(summary->reason));
-	json_kv_string(&j, "domain", "pam_totp");
-	json_object_close(&j);
+	answer_error_open(&j, summary);
 	json_object_open(&j);
 	json_kv_string(&j, "@type", "type.googleapis.com/google.rpc.BadRequest");
 	json_key(&j, "fieldViolations");

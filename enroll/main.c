@@ -13,6 +13,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "answer.h"
 #include "context.h"
 #include "export.h"
@@ -41,14 +42,14 @@ static int store_op(const struct context *x, enum op op, const char *code,
 	switch (op) {
 	case OP_VERIFY:
 		rc = lifecycle_verify(&x->cfg, &x->loc, x->target.name, code,
-				      report_now_ms(), out, err);
+				      clock_now_ms(), out, err);
 		break;
 	case OP_REMOVE:
-		rc = lifecycle_remove(&x->cfg, &x->loc, x->target.name, report_now_ms(),
+		rc = lifecycle_remove(&x->cfg, &x->loc, x->target.name, clock_now_ms(),
 				      out, err);
 		break;
 	case OP_UNLOCK:
-		rc = lifecycle_unlock(&x->cfg, &x->loc, x->target.name, report_now_ms(),
+		rc = lifecycle_unlock(&x->cfg, &x->loc, x->target.name, clock_now_ms(),
 				      out, err);
 		break;
 	default:
@@ -67,7 +68,7 @@ static int do_register(const struct context *x, struct registration *r,
 	if (priv_become(&x->target, &x->loc, &p, err) < 0)
 		return -1;
 	rc = lifecycle_register(&x->cfg, &x->loc, x->target.name, &x->params, x->issuer,
-				x->label, report_now_ms(), r, err);
+				x->label, clock_now_ms(), r, err);
 	priv_restore(&p);
 	return rc;
 }

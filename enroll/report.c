@@ -1,21 +1,12 @@
-/* report: errors, exit codes and the clock for every command (report.h). */
+/* report: errors and exit codes for every command (report.h). */
 #include "config.h"
 
 #include <stdio.h>
 #include <sysexits.h>
-#include <time.h>
 
 #include "answer.h"
 #include "report.h"
 #include "text.h"
-
-int64_t report_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int report_failure(const struct opts *o, const struct totp_err *err)
 {

@@ -2,18 +2,13 @@
  * report: what every totp-enroll command does with its outcome.  An error
  * goes out as JSON on stdout (--json) or as text on stderr, and the exit
  * code follows its reason (errors.h); an answer counts as given only once
- * stdout took all of it.  Events are stamped with report_now_ms().
+ * stdout took all of it.
  */
 #ifndef ENROLL_REPORT_H
 #define ENROLL_REPORT_H
 
-#include <stdint.h>
-
 #include "errors.h"
 #include "opts.h"
-
-/* The wall clock in unix milliseconds. */
-int64_t report_now_ms(void);
 
 /* Prints err as --json asks; returns the exit code of its reason. */
 int report_failure(const struct opts *o, const struct totp_err *err);

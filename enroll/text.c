@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "emergency.h"
+#include "clock.h"
 #include "text.h"
 
 void text_error(FILE *f, const struct totp_err *e)
@@ -139,11 +140,7 @@ void text_done(FILE *f, enum command cmd, const struct context *x, const struct 
 /* Local time for a person; "never" for 0. */
 static const char *when(int64_t seconds, char *buf, size_t sz)
 {
-	time_t t = (time_t)seconds;
-	struct tm tm;
-
-	if (seconds == 0 || localtime_r(&t, &tm) == NULL ||
-	    strftime(buf, sz, "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+	if (seconds == 0 || clock_format(seconds * 1000, CLOCK_LOCAL, buf, sz)[0] == '\0')
 		snprintf(buf, sz, "never");
 	return buf;
 }

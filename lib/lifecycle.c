@@ -192,8 +192,6 @@ struct verify_arg {
 static int apply_verify(struct record *r, int found, void *varg, struct totp_err *err)
 {
 	struct verify_arg *a = varg;
-	const struct otp_params *p = &r->params;
-	uint64_t center, floor, matched;
 	unsigned window;
 	int ok;
 
@@ -204,10 +202,8 @@ static int apply_verify(struct record *r, int found, void *varg, struct totp_err
 				    "%s's generator is already verified and in use",
 				    a->user);
 	window = r->window ? r->window : a->c->window;
-	center = p->type == OTP_TOTP ? otp_step_at(p, a->now_ms / 1000) : r->counter;
-	floor = p->type == OTP_TOTP ? r->counter + 1 : r->counter;
-	ok = otp_verify_window(r->secret, r->secret_len, p, center, window, floor,
-			       a->code, &matched, err);
+	ok = otp_accept(r->secret, r->secret_len, &r->params, window, a->now_ms / 1000,
+			a->code, &r->counter, err);
 	if (ok < 0)
 		return -1;
 	if (ok == 0)
@@ -216,7 +212,6 @@ static int apply_verify(struct record *r, int found, void *varg, struct totp_err
 		    "that code is not the one the app shows now; the registration "
 		    "stays pending: try again with a fresh code");
 	r->state = RECORD_READY;
-	r->counter = p->type == OTP_TOTP ? matched : matched + 1;
 	record_add_event(r, a->now_ms);
 	return 1;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chars.h"
 #include "emergency.h"
 #include "login.h"
 #include "otp.h"
@@ -20,12 +21,7 @@ static bool maybe_emergency(const char *code)
 {
 	size_t n = strlen(code);
 
-	if (n != EMERGENCY_DIGITS)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (code[i] < '0' || code[i] > '9')
-			return false;
-	return true;
+	return n == EMERGENCY_DIGITS && chars_all_digits(code, n);
 }
 
 static bool is_locked(const struct record *r, int64_t now)
@@ -90,23 +86,13 @@ int login_precheck(const struct cfg *c, const struct store_location *loc,
 }
 
 /* 1 if `code` is the generator's next code (the step or counter moves on),
- * 0 if not, -1 on error. */
+ * else 0: a malformed code is a wrong code like any other. */
 static int check_otp(struct record *r, const struct cfg *c, const char *code, int64_t now)
 {
-	const struct otp_params *p = &r->params;
 	unsigned window = r->window ? r->window : c->window;
-	uint64_t center, floor, matched;
-	int ok;
 
-	if (strlen(code) != p->digits)
-		return 0;
-	center = p->type == OTP_TOTP ? otp_step_at(p, now) : r->counter;
-	floor = p->type == OTP_TOTP ? r->counter + 1 : r->counter;
-	ok = otp_verify_window(r->secret, r->secret_len, p, center, window, floor, code,
-			       &matched, NULL);
-	if (ok == 1)
-		r->counter = p->type == OTP_TOTP ? matched : matched + 1;
-	return ok < 0 ? 0 : ok;
+	return otp_accept(r->secret, r->secret_len, &r->params, window, now, code,
+			  &r->counter, NULL) == 1;
 }
 
 static void set_event(struct record_event *e, const struct login_event *ev)

@@ -25,6 +25,8 @@
 #include <security/pam_modules.h>
 #include <security/pam_modutil.h>
 
+#include "chars.h"
+#include "clock.h"
 #include "account.h"
 #include "cfg.h"
 #include "emergency.h"
@@ -147,14 +149,6 @@ static void tell_user(const struct ctx *x, const char *msg)
 		(void)pam_error(x->pamh, "%s", msg);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static const char *item_string(pam_handle_t *pamh, int item)
 {
 	const void *v = NULL;
@@ -209,7 +203,7 @@ static int precheck_as_user(struct ctx *x, struct login_result *res, struct totp
 
 	if (drop(x, &privs, err) < 0)
 		return -1;
-	rc = login_precheck(&x->cfg, &x->loc, x->acct.name, now_ms(), res, err);
+	rc = login_precheck(&x->cfg, &x->loc, x->acct.name, clock_now_ms(), res, err);
 	if (regain(x, &privs, err) < 0)
 		rc = -1;
 	return rc;
@@ -225,7 +219,7 @@ static int check_as_user(struct ctx *x, const char *code, bool retry,
 
 	if (drop(x, &privs, err) < 0)
 		return -1;
-	ev.now_ms = now_ms();
+	ev.now_ms = clock_now_ms();
 	rc = login_check(&x->cfg, &x->loc, x->acct.name, code, &ev, res, err);
 	if (regain(x, &privs, err) < 0)
 		rc = -1;
@@ -238,12 +232,7 @@ static bool is_code_shaped(const char *s, unsigned digits)
 {
 	size_t n = strlen(s);
 
-	if (n != digits && n != EMERGENCY_DIGITS)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
+	return (n == digits || n == EMERGENCY_DIGITS) && chars_all_digits(s, n);
 }
 
 /* Copies s into out; an answer too long to be anything becomes "", which
@@ -367,7 +356,7 @@ static int ask_anyway(struct ctx *x, unsigned digits, bool equal_work)
 static int locked_out(const struct ctx *x, const struct login_result *res)
 {
 	note(x, LOG_NOTICE, "refused: locked out for %lld more seconds",
-	     (long long)(res->locked_until - now_ms() / 1000));
+	     (long long)(res->locked_until - clock_now_ms() / 1000));
 	tell_user(x, LOCKED_MESSAGE);
 	return PAM_MAXTRIES;
 }

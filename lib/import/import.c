@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chars.h"
 #include "import.h"
 
 void import_entry_wipe(struct import_entry *e)
@@ -193,7 +194,7 @@ static int hash_codes(const struct import_entry *e, struct record *r,
 		    IMPORT_CODES_MAX);
 	for (unsigned i = 0; i < e->n_codes; i++) {
 		if (strlen(e->codes[i]) != EMERGENCY_DIGITS ||
-		    strspn(e->codes[i], "0123456789") != EMERGENCY_DIGITS)
+		    !chars_all_digits(e->codes[i], EMERGENCY_DIGITS))
 			return totp_err_set(err, TOTP_R_INVALID,
 					    "scratch code %u is not %d digits", i + 1,
 					    EMERGENCY_DIGITS);

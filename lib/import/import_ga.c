@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "chars.h"
 #include "import.h"
 #include "import_ga.h"
 #include "secret.h"
@@ -163,12 +164,7 @@ static int option_line(struct span l, unsigned line, struct ga_opts *o,
 /* Eight digits, not starting with 0, as the module accepts them. */
 static bool is_scratch_code(struct span l)
 {
-	if (l.n != EMERGENCY_DIGITS || l.p[0] == '0')
-		return false;
-	for (size_t i = 0; i < l.n; i++)
-		if (l.p[i] < '0' || l.p[i] > '9')
-			return false;
-	return true;
+	return l.n == EMERGENCY_DIGITS && l.p[0] != '0' && chars_all_digits(l.p, l.n);
 }
 
 static int scratch_line(struct span l, unsigned line, struct import_entry *out,

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "chars.h"
 #include "import.h"
 #include "import_oath.h"
 
@@ -141,33 +142,6 @@ static const struct type_row *find_type(struct span s)
 	return NULL;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static bool parse_hex(struct span s, uint8_t *out, size_t outsz, size_t *len)
-{
-	if (s.n == 0 || s.n % 2 != 0 || s.n / 2 > outsz)
-		return false;
-	for (size_t i = 0; i < s.n; i += 2) {
-		int hi = hex_value(s.p[i]), lo = hex_value(s.p[i + 1]);
-		if (hi < 0 || lo < 0) {
-			explicit_bzero(out, outsz);
-			return false;
-		}
-		out[i / 2] = (uint8_t)(hi << 4 | lo);
-	}
-	*len = s.n / 2;
-	return true;
-}
-
 static bool parse_u64(struct span s, uint64_t *out)
 {
 	return import_parse_u64(s.p, s.n, UINT64_MAX, out);
@@ -290,7 +264,8 @@ static int take_line(struct parse_state *st, unsigned line, const struct fields 
 	e->params =
 	    (struct otp_params){t->type, OTP_SHA1, t->digits, t->period ? t->period : 30};
 	rc = take_user(st, line, fs->f[1], e);
-	if (rc == 1 && !parse_hex(fs->f[3], e->secret, sizeof(e->secret), &e->secret_len))
+	if (rc == 1 && !chars_hex_decode(fs->f[3].p, fs->f[3].n, e->secret,
+					 sizeof(e->secret), &e->secret_len))
 		rc = report(st, line,
 			    "the secret is not an even number of hex digits, at "
 			    "most %d bytes",

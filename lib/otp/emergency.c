@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "chars.h"
 #include "emergency.h"
 
 /* Every hash computation gets its own heap struct crypt_data: it is ~32 KiB,
@@ -33,10 +34,8 @@ static void crypt_data_free(struct crypt_data *cd)
 
 static bool code_wellformed(const char *code)
 {
-	for (size_t i = 0; i < EMERGENCY_DIGITS; i++)
-		if (code[i] < '0' || code[i] > '9')
-			return false;
-	return code[EMERGENCY_DIGITS] == '\0';
+	return strnlen(code, EMERGENCY_DIGITS + 1) == EMERGENCY_DIGITS &&
+	       chars_all_digits(code, EMERGENCY_DIGITS);
 }
 
 static int random_fill(uint8_t *buf, size_t len, struct totp_err *err)

@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "chars.h"
 #include "otp.h"
 
 /* liboath's SHA256/SHA512 path takes the moving factor as a time_t. */
@@ -143,13 +144,8 @@ int otp_ct_equal(const void *a, const void *b, size_t n)
 
 static int code_well_formed(const char *code, unsigned digits)
 {
-	if (code == NULL || strnlen(code, OTP_CODE_BUF) != digits)
-		return 0;
-	for (unsigned i = 0; i < digits; i++) {
-		if (code[i] < '0' || code[i] > '9')
-			return 0;
-	}
-	return 1;
+	return code != NULL && strnlen(code, OTP_CODE_BUF) == digits &&
+	       chars_all_digits(code, digits);
 }
 
 /* The window's first and last factor, saturating at 0 and at the largest
@@ -208,4 +204,20 @@ int otp_verify_window(const uint8_t *key, size_t keylen, const struct otp_params
 	if (found && matched != NULL)
 		*matched = match;
 	return found ? 1 : 0;
+}
+
+int otp_accept(const uint8_t *key, size_t keylen, const struct otp_params *p,
+	       unsigned window, int64_t now, const char *code, uint64_t *last,
+	       struct totp_err *err)
+{
+	bool totp = p->type == OTP_TOTP;
+	uint64_t center = totp ? otp_step_at(p, now) : *last;
+	uint64_t floor = totp ? *last + 1 : *last;
+	uint64_t matched = 0;
+	int ok =
+	    otp_verify_window(key, keylen, p, center, window, floor, code, &matched, err);
+
+	if (ok == 1)
+		*last = totp ? matched : matched + 1;
+	return ok;
 }

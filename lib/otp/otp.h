@@ -63,6 +63,21 @@ int otp_verify_window(const uint8_t *key, size_t keylen, const struct otp_params
 		      uint64_t center, unsigned window, uint64_t floor, const char *code,
 		      uint64_t *matched, struct totp_err *err);
 
+/*
+ * The replay and window rule, the one both a login and a verification
+ * apply.  `*last` is the generator's moving state as a record keeps it:
+ * for TOTP the last accepted time step (0: none), for HOTP the next
+ * expected counter.  The code must match a step newer than *last within
+ * `window` of now (TOTP), or a counter from *last to *last + window
+ * (HOTP look-ahead).  Returns 1 and moves *last on (TOTP: to the step
+ * matched; HOTP: past the counter matched), 0 when it does not match (a
+ * replay included), -1 on error (a code that is not p->digits digits is
+ * TOTP_R_INVALID); *last is only changed on 1.
+ */
+int otp_accept(const uint8_t *key, size_t keylen, const struct otp_params *p,
+	       unsigned window, int64_t now, const char *code, uint64_t *last,
+	       struct totp_err *err);
+
 /* Constant-time equality of two buffers of length n: 1 equal, 0 not. */
 int otp_ct_equal(const void *a, const void *b, size_t n);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "chars.h"
 #include "uri.h"
 
 #define URI_SCHEME "otpauth://"
@@ -167,17 +168,6 @@ struct span {
 	size_t len;
 };
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Percent-decodes sp into out (NUL-terminated, at most outsz - 1 bytes).
  * A bad escape, %00, a control character or too long a result is -1. */
 static int pct_decode(struct span sp, char *out, size_t outsz)
@@ -192,8 +182,8 @@ static int pct_decode(struct span sp, char *out, size_t outsz)
 
 			if (sp.len - i < 3)
 				return -1;
-			hi = hexval(sp.s[i + 1]);
-			lo = hexval(sp.s[i + 2]);
+			hi = chars_hex_value(sp.s[i + 1]);
+			lo = chars_hex_value(sp.s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = hi * 16 + lo;
