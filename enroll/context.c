@@ -1,6 +1,8 @@
 /* context: resolves caller, target, realm, store and parameters. */
 #include "config.h"
 
+#include "location.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -120,7 +122,7 @@ int context_setup(const struct opts *o, struct context *x, struct totp_err *err)
 	if (root_only(o, x, err) < 0 || find_target(o, x, err) < 0 ||
 	    load_config(o, x, err) < 0)
 		return -1;
-	if (account_store_location(&x->cfg, &x->target, &x->loc, err) < 0 ||
+	if (location_for(&x->cfg, &x->target, &x->loc, err) < 0 ||
 	    lifecycle_authorize(x->caller.uid, &x->target, &x->loc, x->cfg.realm, err) <
 		0)
 		return -1;

@@ -86,7 +86,7 @@ static void event_text(FILE *f, const char *key, const struct record_event *e)
 static void export_text(FILE *f, const char *user, const struct record *r,
 			const char *realm)
 {
-	char buf[64], name[TEXT_SAFE_MAX(STORE_USER_MAX)];
+	char buf[64], name[TEXT_SAFE_MAX(USER_NAME_MAX)];
 
 	fprintf(f, "%-16s %s\n%-16s %s\n", "user", text_safe(user, name, sizeof(name)),
 		"realm", realm);

@@ -58,7 +58,7 @@ const char *text_safe(const char *s, char *out, size_t outsz)
 /* " for alice" when root acts on someone else, else "". */
 static const char *for_whom(const struct context *x, char *buf, size_t sz)
 {
-	char name[TEXT_SAFE_MAX(STORE_USER_MAX)];
+	char name[TEXT_SAFE_MAX(USER_NAME_MAX)];
 
 	if (x->target.uid == x->caller.uid)
 		return "";
@@ -79,7 +79,7 @@ static void params_line(FILE *f, const struct otp_params *p)
 void text_register(FILE *f, const struct context *x, const struct registration *r,
 		   enum qr_mode qr)
 {
-	char who[TEXT_SAFE_MAX(STORE_USER_MAX) + 8], grouped[TEXT_GROUPED_MAX];
+	char who[TEXT_SAFE_MAX(USER_NAME_MAX) + 8], grouped[TEXT_GROUPED_MAX];
 	struct totp_err err;
 
 	totp_err_clear(&err);
@@ -130,7 +130,7 @@ void text_done(FILE *f, enum command cmd, const struct context *x, const struct 
 	const char *what = cmd == CMD_VERIFY   ? "Verified: logins now ask for its codes"
 			   : cmd == CMD_REMOVE ? "Removed: logins no longer ask for codes"
 					       : "Unlocked: failures cleared";
-	char name[TEXT_SAFE_MAX(STORE_USER_MAX)];
+	char name[TEXT_SAFE_MAX(USER_NAME_MAX)];
 
 	fprintf(f, "%s (%s, realm %s, sequence %llu).\n", what,
 		text_safe(x->target.name, name, sizeof(name)), x->cfg.realm,
@@ -160,7 +160,7 @@ static void event_line(FILE *f, const char *label, const struct record_event *e)
 
 void text_status(FILE *f, const struct context *x, const struct record *r)
 {
-	char buf[64], name[TEXT_SAFE_MAX(STORE_USER_MAX)];
+	char buf[64], name[TEXT_SAFE_MAX(USER_NAME_MAX)];
 
 	fprintf(f, "%-15s %s\n", "user", text_safe(x->target.name, name, sizeof(name)));
 	fprintf(f, "%-15s %s\n", "realm", x->cfg.realm);
@@ -183,7 +183,7 @@ void text_status(FILE *f, const struct context *x, const struct record *r)
 
 void text_list(FILE *f, const char *realm, const struct list_entry *v, size_t n)
 {
-	char buf[64], name[TEXT_SAFE_MAX(STORE_USER_MAX)];
+	char buf[64], name[TEXT_SAFE_MAX(USER_NAME_MAX)];
 
 	fprintf(f, "%zu user%s in realm %s\n", n, n == 1 ? "" : "s", realm);
 	for (size_t i = 0; i < n; i++)

@@ -19,6 +19,7 @@
 #include "fuzz.h"
 #include "login.h"
 #include "otp.h"
+#include "gdbm_store.h"
 #include "store.h"
 
 #define NOW_MS 1700000000123LL
@@ -47,7 +48,7 @@ static struct store *open_store(enum store_mode mode)
 	struct store *s = NULL;
 	struct totp_err err;
 
-	if (store_open_locked(loc.db_path, mode, &o, &s, &err) != 0) {
+	if (gdbm_store_open(loc.db_path, mode, &o, &s, &err) != 0) {
 		fprintf(stderr, "fuzz_login: %s\n", err.msg);
 		abort();
 	}

@@ -8,6 +8,7 @@
 #include "lifecycle.h"
 #include "otp.h"
 #include "secret.h"
+#include "location.h"
 #include "store.h"
 #include "uri.h"
 
@@ -38,17 +39,14 @@ static int with_record(const struct cfg *c, const struct store_location *loc,
 		       const char *user, enum store_mode mode, apply_fn fn, void *arg,
 		       struct record *out, struct totp_err *err)
 {
-	struct store_opts opts = {.owner = loc->owner,
-				  .lock_timeout_ms = c->lock_timeout_ms,
-				  .sync = true,
-				  .max_bytes = loc->per_user ? STORE_USER_BYTES_MAX : 0};
+	struct store_opts opts = location_store_opts(c, loc, true, false);
 	struct store *s = NULL;
 	struct record r;
 	int found, rc = -1;
 
-	if (store_user_name_check(user, err) < 0)
+	if (user_name_check(user, err) < 0)
 		return -1;
-	if (store_open_locked(loc->db_path, mode, &opts, &s, err) < 0) {
+	if (store_open(loc, mode, &opts, &s, err) < 0) {
 		/* No store yet: nobody is registered in it. */
 		if (err != NULL && err->reason == TOTP_R_NOT_FOUND)
 			return not_found(user, err);
@@ -60,7 +58,7 @@ static int with_record(const struct cfg *c, const struct store_location *loc,
 	if (!found)
 		memset(&r, 0, sizeof(r));
 	rc = fn(&r, found, arg, err);
-	if (rc == 1 && (store_put(s, user, &r, err) < 0 || store_sync(s, err) < 0))
+	if (rc == 1 && (store_put(s, user, &r, err) < 0 || store_commit(s, err) < 0))
 		rc = -1;
 	if (rc >= 0) {
 		copy_out(out, &r);

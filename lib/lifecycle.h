@@ -24,6 +24,7 @@
 #include <sys/types.h>
 
 #include "account.h"
+#include "location.h"
 #include "cfg.h"
 #include "emergency.h"
 #include "errors.h"

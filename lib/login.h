@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "account.h"
+#include "location.h"
 #include "cfg.h"
 #include "errors.h"
 

@@ -11,6 +11,8 @@
  */
 #include "config.h"
 
+#include "location.h"
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -111,7 +113,7 @@ static const char *user_for_log(const struct ctx *x, char *out, size_t outsz)
 {
 	if (x->known)
 		return log_value(x->acct.name, out, outsz);
-	if (x->user != NULL && store_user_name_check(x->user, NULL) == 0)
+	if (x->user != NULL && user_name_check(x->user, NULL) == 0)
 		return "(unknown)";
 	return "(invalid name)";
 }
@@ -490,7 +492,7 @@ static int resolve_user(struct ctx *x, struct totp_err *err)
 		*err = e;
 		return -1;
 	}
-	if (account_store_location(&x->cfg, &x->acct, &x->loc, err) < 0)
+	if (location_for(&x->cfg, &x->acct, &x->loc, err) < 0)
 		return -1;
 	x->known = true;
 	note(x, LOG_DEBUG, "store %s (%s)", x->loc.db_path,

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "import_store.h"
+#include "gdbm_store.h"
 #include "store.h"
 
 struct fixture {
@@ -74,7 +75,7 @@ static int get(const struct fixture *f, const char *user, struct record *r)
 	struct totp_err err;
 	int found;
 
-	if (store_open_locked(f->loc.db_path, STORE_READ, &o, &s, &err) < 0) {
+	if (gdbm_store_open(f->loc.db_path, STORE_READ, &o, &s, &err) < 0) {
 		assert_int_equal(err.reason, TOTP_R_NOT_FOUND);
 		return 0;
 	}
@@ -99,8 +100,7 @@ static void put(const struct fixture *f, const char *user, enum record_state st,
 	memcpy(r.secret, "abcdefghijabcdefghij", 20);
 	r.secret_len = st == RECORD_REMOVED ? 0 : 20;
 	r.sequence = sequence;
-	assert_int_equal(store_open_locked(f->loc.db_path, STORE_CREATE, &o, &s, &err),
-			 0);
+	assert_int_equal(gdbm_store_open(f->loc.db_path, STORE_CREATE, &o, &s, &err), 0);
 	assert_int_equal(store_put(s, user, &r, &err), 0);
 	store_close(s);
 }
@@ -252,7 +252,7 @@ static void test_refusals_leave_the_store(void **state)
 
 	/* someone holds the store: the lock's deadline passes */
 	e[1] = entry("ben", 2, 0);
-	assert_int_equal(store_open_locked(f->loc.db_path, STORE_CREATE, &o, &held, &err),
+	assert_int_equal(gdbm_store_open(f->loc.db_path, STORE_CREATE, &o, &held, &err),
 			 0);
 	assert_int_equal(
 	    import_store(&f->c, &f->loc, e, 2, false, 5000, before, problems, &np, &err),

@@ -16,6 +16,7 @@
 #include "lifecycle.h"
 #include "otp.h"
 #include "secret.h"
+#include "gdbm_store.h"
 #include "store.h"
 
 #define USER "alice"
@@ -413,7 +414,7 @@ static void set_failures(struct fixture *f, uint32_t failures, int64_t locked_un
 	struct record rec;
 	struct totp_err err;
 
-	assert_int_equal(store_open_locked(f->loc.db_path, STORE_WRITE, &opts, &s, &err),
+	assert_int_equal(gdbm_store_open(f->loc.db_path, STORE_WRITE, &opts, &s, &err),
 			 0);
 	assert_int_equal(store_get(s, USER, &rec, &err), 1);
 	rec.failures = failures;

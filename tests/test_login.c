@@ -18,6 +18,7 @@
 #include "login.h"
 #include "otp.h"
 #include "record.h"
+#include "gdbm_store.h"
 #include "store.h"
 
 #define USER "alice"
@@ -47,7 +48,7 @@ static void put(const struct record *r)
 	struct store *s = NULL;
 	struct totp_err e;
 
-	assert_int_equal(store_open_locked(g_loc.db_path, STORE_CREATE, &o, &s, &e), 0);
+	assert_int_equal(gdbm_store_open(g_loc.db_path, STORE_CREATE, &o, &s, &e), 0);
 	assert_int_equal(store_put(s, USER, r, &e), 0);
 	store_close(s);
 }
@@ -58,7 +59,7 @@ static void get(struct record *r)
 	struct store *s = NULL;
 	struct totp_err e;
 
-	assert_int_equal(store_open_locked(g_loc.db_path, STORE_READ, &o, &s, &e), 0);
+	assert_int_equal(gdbm_store_open(g_loc.db_path, STORE_READ, &o, &s, &e), 0);
 	assert_int_equal(store_get(s, USER, r, &e), 1);
 	store_close(s);
 }
@@ -102,8 +103,8 @@ static void test_precheck_states(void **state)
 		struct store_opts o = {.owner = g_loc.owner, .lock_timeout_ms = 1000};
 		struct store *s = NULL;
 
-		assert_int_equal(
-		    store_open_locked(g_loc.db_path, STORE_CREATE, &o, &s, &e), 0);
+		assert_int_equal(gdbm_store_open(g_loc.db_path, STORE_CREATE, &o, &s, &e),
+				 0);
 		assert_int_equal(store_put(s, "bob", &r, &e), 0);
 		store_close(s);
 	}
@@ -452,7 +453,7 @@ static void test_check_lock_timeout(void **state)
 	put(&r);
 	o.owner = g_loc.owner;
 	/* our own exclusive hold: a second open (another descriptor) waits */
-	assert_int_equal(store_open_locked(g_loc.db_path, STORE_WRITE, &o, &s, &e), 0);
+	assert_int_equal(gdbm_store_open(g_loc.db_path, STORE_WRITE, &o, &s, &e), 0);
 	g_cfg.lock_timeout_ms = 100;
 	assert_int_equal(check_at(59, "94287082", &res), -1);
 	assert_int_equal(res.outcome, LOGIN_NOT_ENROLLED);

@@ -22,6 +22,8 @@
  */
 #include "config.h"
 
+#include "gdbm_store.h"
+
 #include <crypt.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -218,7 +220,7 @@ static void shared_get(const char *user, struct record *r)
 	struct store *s = NULL;
 	struct totp_err e;
 
-	assert_int_equal(store_open_locked(g_shared.db_path, STORE_READ, &o, &s, &e), 0);
+	assert_int_equal(gdbm_store_open(g_shared.db_path, STORE_READ, &o, &s, &e), 0);
 	assert_int_equal(store_get(s, user, r, &e), 1);
 	store_close(s);
 }

@@ -1,4 +1,4 @@
-/* account: passwd look-ups and the store a user's record lives in. */
+/* account: passwd look-ups (account.h). */
 #include "config.h"
 
 #include <errno.h>
@@ -33,7 +33,7 @@ static int fill_account(const struct passwd *pw, struct account *out,
 	struct totp_err why;
 	size_t home = strlen(pw->pw_dir);
 
-	if (store_user_name_check(pw->pw_name, &why) < 0)
+	if (user_name_check(pw->pw_name, &why) < 0)
 		return totp_err_set(err, TOTP_R_CONFIG,
 				    "the passwd database answered with a user name that "
 				    "pam_totp cannot take (%s)",
@@ -111,7 +111,7 @@ static int lookup(const char *name, account_getpwnam_fn fn, uid_t uid,
 int account_lookup_with(const char *name, account_getpwnam_fn getpwnam_fn,
 			struct account *out, struct totp_err *err)
 {
-	if (store_user_name_check(name, err) < 0)
+	if (user_name_check(name, err) < 0)
 		return -1;
 	return lookup(name, getpwnam_fn, 0, out, err);
 }
@@ -124,17 +124,4 @@ int account_lookup(const char *name, struct account *out, struct totp_err *err)
 int account_lookup_uid(uid_t uid, struct account *out, struct totp_err *err)
 {
 	return lookup(NULL, NULL, uid, out, err);
-}
-
-int account_store_location(const struct cfg *c, const struct account *a,
-			   struct store_location *out, struct totp_err *err)
-{
-	if (cfg_store_db_path(c, a->name, a->home, out->db_path, sizeof(out->db_path),
-			      err) < 0)
-		return -1;
-	out->per_user =
-	    c->store == CFG_STORE_USER ||
-	    (c->store == CFG_STORE_PATH && strstr(c->store_path, "%h") != NULL);
-	out->owner = out->per_user ? a->uid : 0;
-	return 0;
 }

@@ -1,10 +1,6 @@
 /*
- * account: who a user is, and where that user's record lives.
- *
- * A user store (store = user, or a path template with %h) lives in the
- * user's home and is owned by the user: the module reads it after dropping
- * to the user, the CLI writes it as the user.  Any other store is a system
- * store, owned by root: only root writes it.
+ * account: who a user is (the passwd look-up); where that user's record
+ * lives is location.h's.
  */
 #ifndef TOTP_ACCOUNT_H
 #define TOTP_ACCOUNT_H
@@ -15,19 +11,13 @@
 
 #include "cfg.h"
 #include "errors.h"
-#include "store.h"
+#include "user_name.h"
 
 struct account {
-	char name[STORE_USER_MAX + 1];
+	char name[USER_NAME_MAX + 1];
 	uid_t uid;
 	gid_t gid;
 	char home[CFG_PATH_MAX];
-};
-
-struct store_location {
-	char db_path[CFG_PATH_MAX];
-	uid_t owner;   /* who must own the database */
-	bool per_user; /* a user store: open it as the user */
 };
 
 /* Looks the user up (getpwnam_r, its buffer grown on ERANGE up to 1 MiB);
@@ -47,9 +37,5 @@ int account_lookup_with(const char *name, account_getpwnam_fn getpwnam_fn,
 
 /* The same, by uid. */
 int account_lookup_uid(uid_t uid, struct account *out, struct totp_err *err);
-
-/* Where `a`'s record lives in the realm of `c`, and who owns it. */
-int account_store_location(const struct cfg *c, const struct account *a,
-			   struct store_location *out, struct totp_err *err);
 
 #endif

@@ -130,13 +130,6 @@ int cfg_apply_args(struct cfg *c, int argc, const char **argv, struct totp_err *
  * missing ok), arguments. */
 int cfg_load_module(struct cfg *c, int argc, const char **argv, struct totp_err *err);
 
-/* Expands the store template for a user: the database path.  Refuses a
- * result that is not absolute or does not fit, a %u user name that is
- * empty, holds '/' or starts with '.' or '-', and a %h home that is not
- * absolute (TOTP_R_INVALID); `out` is "" on failure. */
-int cfg_store_db_path(const struct cfg *c, const char *user, const char *home, char *out,
-		      size_t outsz, struct totp_err *err);
-
 /* Whether the realm lets an enrolling user choose these (the period only
  * matters for TOTP). */
 bool cfg_allows(const struct cfg *c, const struct otp_params *p);

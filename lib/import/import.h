@@ -28,8 +28,8 @@
 
 /* One generator taken from a source file. */
 struct import_entry {
-	char user[STORE_USER_MAX + 1]; /* pam_oath: the user column; GA: "" */
-	unsigned line;		       /* the source line it came from */
+	char user[USER_NAME_MAX + 1]; /* pam_oath: the user column; GA: "" */
+	unsigned line;		      /* the source line it came from */
 	struct otp_params params;
 	unsigned window; /* ours (see each parser); 0: the realm's */
 	uint8_t secret[SECRET_MAX];

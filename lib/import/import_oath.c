@@ -195,12 +195,12 @@ static int take_user(struct parse_state *st, unsigned line, struct span u,
 {
 	struct totp_err e2;
 
-	if (u.n > STORE_USER_MAX)
+	if (u.n > USER_NAME_MAX)
 		return report(st, line, "the user name is longer than %d characters",
-			      STORE_USER_MAX);
+			      USER_NAME_MAX);
 	memcpy(e->user, u.p, u.n);
 	e->user[u.n] = '\0';
-	if (strlen(e->user) != u.n || store_user_name_check(e->user, &e2) < 0)
+	if (strlen(e->user) != u.n || user_name_check(e->user, &e2) < 0)
 		return report(st, line, "the user name cannot be a key: %s", e2.msg);
 	return 1;
 }

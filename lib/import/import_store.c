@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "import_store.h"
+#include "location.h"
 #include "store.h"
 
 /* Records with secrets: wiped before they are freed. */
@@ -83,22 +84,17 @@ static int put_all(struct store *s, const struct import_entry *entries, size_t n
 		if (store_put(s, entries[i].user, &recs[i], err) < 0)
 			return -1;
 	}
-	return store_sync(s, err);
+	return store_commit(s, err);
 }
 
-static int open_store(const struct cfg *c, const struct store_location *loc, bool dry_run,
-		      struct store **s, struct totp_err *err)
+static int open_for_import(const struct cfg *c, const struct store_location *loc,
+			   bool dry_run, struct store **s, struct totp_err *err)
 {
 	/* batch: all or nothing, one copy of the store for the whole import */
-	struct store_opts opts = {.owner = loc->owner,
-				  .lock_timeout_ms = c->lock_timeout_ms,
-				  .sync = true,
-				  .batch = true,
-				  .max_bytes = loc->per_user ? STORE_USER_BYTES_MAX : 0};
+	struct store_opts opts = location_store_opts(c, loc, true, true);
 
 	*s = NULL;
-	if (store_open_locked(loc->db_path, dry_run ? STORE_READ : STORE_CREATE, &opts, s,
-			      err) == 0)
+	if (store_open(loc, dry_run ? STORE_READ : STORE_CREATE, &opts, s, err) == 0)
 		return 0;
 	/* a dry run against no store yet: everyone would be new */
 	if (dry_run && err && err->reason == TOTP_R_NOT_FOUND) {
@@ -120,11 +116,11 @@ int import_store(const struct cfg *c, const struct store_location *loc,
 
 	*n_problems = 0;
 	for (size_t i = 0; i < n; i++)
-		if (store_user_name_check(entries[i].user, err) < 0)
+		if (user_name_check(entries[i].user, err) < 0)
 			return -1;
 	if (!dry_run && make_records(entries, n, now_ms, &recs, err) < 0)
 		return -1;
-	if (open_store(c, loc, dry_run, &s, err) < 0)
+	if (open_for_import(c, loc, dry_run, &s, err) < 0)
 		goto done;
 	if (look(s, entries, n, before, problems, n_problems, err) < 0)
 		goto done;
