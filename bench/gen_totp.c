@@ -1,7 +1,7 @@
 /*
  * gen_totp: a pam_totp system store of N ready users, written the fast
  * way: one exclusive open (creating the database), N store_put with sync
- * off, one store_sync before the close.  Every record is what a verified
+ * off, one store_commit before the close.  Every record is what a verified
  * registration leaves: ready, TOTP SHA1/6/30, the user's derived secret,
  * sequence 2 (registered, verified).
  *

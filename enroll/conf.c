@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "safe_read.h"
 
 #define CONF_SIZE_MAX (1024 * 1024)
 
@@ -36,48 +37,6 @@ static int check_owner(const char *path, const struct stat *st, uid_t caller,
 	return 0;
 }
 
-/* Reads the whole file from an already checked descriptor, so the file
- * checked is the file parsed. */
-static int read_all(int fd, const char *path, char **out, size_t *len,
-		    struct totp_err *err)
-{
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-
-	if (buf == NULL)
-		return totp_err_set(err, TOTP_R_NOMEM, "out of memory reading %s", path);
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			char *nb = cap >= CONF_SIZE_MAX ? NULL : realloc(buf, cap * 2);
-
-			if (nb == NULL) {
-				free(buf);
-				return totp_err_set(err, TOTP_R_CONFIG, "%s is too large",
-						    path);
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-
-			free(buf);
-			return totp_err_errno(err, e, "cannot read %s", path);
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
 /* A user's own --conf: root's or the user's file. */
 static int load_user_file(struct cfg *c, const char *path, uid_t caller,
 			  struct totp_err *err)
@@ -93,7 +52,8 @@ static int load_user_file(struct cfg *c, const char *path, uid_t caller,
 	rc = fstat(fd, &st) < 0 ? totp_err_errno(err, errno, "cannot stat %s", path)
 				: check_owner(path, &st, caller, err);
 	if (rc == 0)
-		rc = read_all(fd, path, &text, &len, err);
+		rc = safe_read_all(fd, CONF_SIZE_MAX, TOTP_R_CONFIG, path, &text, &len,
+				   err);
 	close(fd);
 	if (rc == 0)
 		rc = cfg_load_buffer(c, text, len, path, err);

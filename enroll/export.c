@@ -5,14 +5,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "answer.h"
+#include "json_answer.h"
 #include "emergency.h"
 #include "clock.h"
 #include "export.h"
 #include "json.h"
 #include "lifecycle.h"
 #include "priv.h"
-#include "report.h"
+#include "exit_code.h"
 #include "text.h"
 
 static void record_json(struct json *j, const struct record *r)
@@ -125,11 +125,11 @@ int export_command(const struct opts *o, const struct context *x)
 
 	totp_err_clear(&err);
 	if (priv_become(&x->target, &x->loc, &p, &err) < 0)
-		return report_failure(o, &err);
+		return exit_code_failure(o, &err);
 	rc = lifecycle_status(&x->cfg, &x->loc, x->target.name, &r, &err);
 	priv_restore(&p);
 	if (rc < 0)
-		return report_failure(o, &err);
+		return exit_code_failure(o, &err);
 	/* lifecycle_status wiped the secret; the hashes are counted, never shown */
 	explicit_bzero(r.secret, sizeof(r.secret));
 	if (o->json)
@@ -137,5 +137,5 @@ int export_command(const struct opts *o, const struct context *x)
 	else
 		export_text(stdout, x->target.name, &r, x->cfg.realm), rc = 0;
 	record_wipe(&r);
-	return report_written(rc);
+	return exit_code_written(rc);
 }

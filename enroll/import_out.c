@@ -3,7 +3,7 @@
 
 #include <stdio.h>
 
-#include "answer.h"
+#include "json_answer.h"
 #include "import_out.h"
 #include "json.h"
 #include "otp.h"

@@ -1,8 +1,10 @@
 /*
- * totp-enroll: register, verify, show and remove one user's TOTP/HOTP
- * generator.  This file runs the commands: it resolves the context, calls
- * lib/lifecycle.c (where every rule is) as the store's owner, and hands
- * the result to answer.c (JSON) or text.c.  Never installed setuid.
+ * totp-enroll: register (enroll), verify, status and remove one user's
+ * TOTP/HOTP generator; root also unlocks, lists, imports and exports.
+ * This file dispatches the commands: it resolves the context (context.c),
+ * calls lib/lifecycle.c (where every rule is) as the store's owner (or
+ * list.c, import_cmd.c, export.c), and hands the result to json_answer.c
+ * (--json) or text.c.  Never installed setuid.
  */
 #include "config.h"
 
@@ -14,7 +16,7 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "answer.h"
+#include "json_answer.h"
 #include "context.h"
 #include "export.h"
 #include "import_cmd.h"
@@ -22,7 +24,7 @@
 #include "list.h"
 #include "opts.h"
 #include "priv.h"
-#include "report.h"
+#include "exit_code.h"
 #include "prompt.h"
 #include "qr.h"
 #include "text.h"
@@ -104,7 +106,7 @@ static int confirm(const struct opts *o, const struct context *x)
 		text_verify_hint(stdout, x);
 		return totp_reason_exit(err.reason);
 	default:
-		report_failure(o, &err);
+		exit_code_failure(o, &err);
 		text_verify_hint(stdout, x);
 		return totp_reason_exit(err.reason);
 	}
@@ -118,17 +120,17 @@ static int cmd_register(const struct opts *o, const struct context *x)
 
 	totp_err_clear(&err);
 	if (do_register(x, &r, &err) < 0)
-		return report_failure(o, &err);
+		return exit_code_failure(o, &err);
 	/* The file is the caller's, written after root took its ids back. */
 	if (o->qr_file != NULL && qr_write_file(o->qr_file, r.uri, &err) < 0) {
 		lifecycle_registration_wipe(&r);
-		return report_failure(o, &err);
+		return exit_code_failure(o, &err);
 	}
 	if (o->json) {
-		rc = report_written(answer_register(stdout, &r, x->cfg.realm));
+		rc = exit_code_written(answer_register(stdout, &r, x->cfg.realm));
 	} else {
 		text_register(stdout, x, &r, o->qr);
-		rc = report_written(0);
+		rc = exit_code_written(0);
 	}
 	lifecycle_registration_wipe(&r);
 	if (rc != EX_OK || o->json)
@@ -136,7 +138,7 @@ static int cmd_register(const struct opts *o, const struct context *x)
 	if (o->cmd == CMD_ENROLL && isatty(STDIN_FILENO))
 		return confirm(o, x);
 	text_verify_hint(stdout, x);
-	return report_written(0);
+	return exit_code_written(0);
 }
 
 static int cmd_record(const struct opts *o, const struct context *x)
@@ -151,7 +153,7 @@ static int cmd_record(const struct opts *o, const struct context *x)
 
 	totp_err_clear(&err);
 	if (store_op(x, ops[o->cmd], o->code, &rec, &err) < 0)
-		return report_failure(o, &err);
+		return exit_code_failure(o, &err);
 	if (o->json && o->cmd == CMD_STATUS)
 		rc = answer_status(stdout, x->target.name, &rec, x->cfg.realm);
 	else if (o->json)
@@ -161,7 +163,7 @@ static int cmd_record(const struct opts *o, const struct context *x)
 	else
 		text_done(stdout, o->cmd, x, &rec), rc = 0;
 	record_wipe(&rec);
-	return report_written(rc);
+	return exit_code_written(rc);
 }
 
 static int cmd_list(const struct opts *o, const struct context *x)
@@ -173,13 +175,13 @@ static int cmd_list(const struct opts *o, const struct context *x)
 
 	totp_err_clear(&err);
 	if (list_realm(&x->cfg, &x->loc, &v, &n, &err) < 0)
-		return report_failure(o, &err);
+		return exit_code_failure(o, &err);
 	if (o->json)
 		rc = answer_list(stdout, x->cfg.realm, v, n);
 	else
 		text_list(stdout, x->cfg.realm, v, n), rc = 0;
 	free(v);
-	return report_written(rc);
+	return exit_code_written(rc);
 }
 
 static int run(const struct opts *o)
@@ -189,7 +191,7 @@ static int run(const struct opts *o)
 
 	totp_err_clear(&err);
 	if (otp_init(&err) < 0 || context_setup(o, &x, &err) < 0)
-		return report_failure(o, &err);
+		return exit_code_failure(o, &err);
 	switch (o->cmd) {
 	case CMD_ENROLL:
 	case CMD_REGISTER:
@@ -215,16 +217,16 @@ int main(int argc, char **argv)
 	setlocale(LC_ALL, "");
 	totp_err_clear(&err);
 	if (opts_parse(argc, argv, &o, &err) < 0) {
-		report_failure(&o, &err);
+		exit_code_failure(&o, &err);
 		return EX_USAGE;
 	}
 	if (o.cmd == CMD_HELP) {
 		opts_usage(stdout);
-		return report_written(0);
+		return exit_code_written(0);
 	}
 	if (o.cmd == CMD_VERSION) {
 		printf("totp-enroll (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
-		return report_written(0);
+		return exit_code_written(0);
 	}
 	return run(&o);
 }

@@ -1,7 +1,7 @@
 /*
  * lifecycle: register, verify, remove, status and unlock one user's
  * generator, as DESIGN.md's table (after ZITADEL's RegisterTOTP,
- * VerifyTOTPRegistration, RemoveTOTP):
+ * VerifyTOTPRegistration, RemoveTOTP), plus status and root's unlock:
  *
  *   register  none, pending, removed -> new secret, pending
  *             ready                   -> TOTP_R_EXISTS (gRPC 6)
@@ -11,6 +11,10 @@
  *             ready                   -> TOTP_R_PRECONDITION (9)
  *   remove    pending or ready        -> removed (a tombstone keeping the
  *                                        sequence; the secret is wiped)
+ *             none, removed           -> TOTP_R_NOT_FOUND (5)
+ *   status    pending or ready        -> the record, unchanged (shared lock)
+ *             none, removed           -> TOTP_R_NOT_FOUND (5)
+ *   unlock    pending or ready        -> failures and lockout cleared
  *             none, removed           -> TOTP_R_NOT_FOUND (5)
  *
  * Each call takes the store's lock once (exclusive to write), applies the

@@ -77,7 +77,7 @@ int login_precheck(const struct cfg *c, const struct store_location *loc,
 		else if (is_locked(&r, now_ms / 1000))
 			res->outcome = LOGIN_LOCKED_OUT;
 		else
-			res->outcome = LOGIN_SUCCESS;
+			res->outcome = LOGIN_READY;
 	}
 	record_wipe(&r);
 	return rc;

@@ -513,7 +513,7 @@ static int authenticate(struct ctx *x)
 	if (precheck_as_user(x, &pre, &err) < 0)
 		return store_trouble(x, &err);
 	switch (pre.outcome) {
-	case LOGIN_SUCCESS:
+	case LOGIN_READY:
 		return check(x, pre.digits);
 	case LOGIN_LOCKED_OUT:
 		/* asked first, as everyone: the refusal comes after the prompt */
@@ -521,6 +521,7 @@ static int authenticate(struct ctx *x)
 		return rc != PAM_SUCCESS ? rc : locked_out(x, &pre);
 	case LOGIN_NOT_ENROLLED:
 	case LOGIN_WRONG_CODE:
+	case LOGIN_SUCCESS:
 	default:
 		return not_enrolled(x, x->cfg.params.digits);
 	}

@@ -323,7 +323,7 @@ void put_record_at(const char *path, uid_t owner, const char *user,
 	struct totp_err e;
 
 	if (gdbm_store_open(path, STORE_CREATE, &o, &s, &e) < 0)
-		fail_msg("store_open_locked %s: %s", path, e.msg);
+		fail_msg("gdbm_store_open %s: %s", path, e.msg);
 	assert_int_equal(store_put(s, user, r, &e), 0);
 	store_close(s);
 }
@@ -345,7 +345,7 @@ void get_record(const char *realm, struct record *r)
 
 	db_path(realm, path, sizeof(path));
 	if (gdbm_store_open(path, STORE_READ, &o, &s, &e) < 0)
-		fail_msg("store_open_locked %s: %s", path, e.msg);
+		fail_msg("gdbm_store_open %s: %s", path, e.msg);
 	assert_int_equal(store_get(s, g_user, r, &e), 1);
 	store_close(s);
 }

@@ -123,7 +123,7 @@ static void test_precheck_states(void **state)
 	base_record(&r, OTP_TOTP, 8);
 	put(&r);
 	assert_int_equal(login_precheck(&g_cfg, &g_loc, USER, 0, &res, &e), 0);
-	assert_int_equal(res.outcome, LOGIN_SUCCESS);
+	assert_int_equal(res.outcome, LOGIN_READY);
 	assert_int_equal(res.digits, 8);
 	/* locked until 1000 s */
 	r.locked_until = 1000;
@@ -134,7 +134,7 @@ static void test_precheck_states(void **state)
 	assert_int_equal(res.locked_until, 1000);
 	assert_int_equal(res.failures, 5);
 	assert_int_equal(login_precheck(&g_cfg, &g_loc, USER, 1000000, &res, &e), 0);
-	assert_int_equal(res.outcome, LOGIN_SUCCESS);
+	assert_int_equal(res.outcome, LOGIN_READY);
 }
 
 static void test_precheck_store_trouble(void **state)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "safe_read.h"
 
 #define DEFAULT_PROMPT "Verification code: "
 #define USER_STORE "%h/.config/totp/%r.db"
@@ -765,40 +766,8 @@ int cfg_load_buffer(struct cfg *c, const char *text, size_t len, const char *nam
 	return rc;
 }
 
-/* Reads the whole (regular, capped) file at fd into a new buffer. */
-static int read_all(int fd, const char *path, char **out, size_t *outlen,
-		    struct totp_err *err)
-{
-	char *buf = malloc(FILE_MAX_BYTES + 1);
-	size_t len = 0;
-
-	if (buf == NULL)
-		return totp_err_set(err, TOTP_R_NOMEM, "out of memory reading %s", path);
-	for (;;) {
-		ssize_t n = read(fd, buf + len, FILE_MAX_BYTES + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			free(buf);
-			return totp_err_errno(err, e, "reading %s", path);
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > FILE_MAX_BYTES) {
-			free(buf);
-			return totp_err_set(err, TOTP_R_CONFIG,
-					    "%s is larger than %d bytes", path,
-					    FILE_MAX_BYTES);
-		}
-	}
-	*out = buf;
-	*outlen = len;
-	return 0;
-}
-
-static int file_check(int fd, const char *path, bool must_be_root, struct totp_err *err)
+static int conf_file_check(int fd, const char *path, bool must_be_root,
+			   struct totp_err *err)
 {
 	struct stat st;
 
@@ -842,9 +811,10 @@ int cfg_load_file(struct cfg *c, bool must_be_root, bool missing_ok, struct totp
 		    c->conf_path);
 	if (fd < 0)
 		return totp_err_errno(err, errno, "opening %s", c->conf_path);
-	rc = file_check(fd, c->conf_path, must_be_root, err);
+	rc = conf_file_check(fd, c->conf_path, must_be_root, err);
 	if (rc == 0)
-		rc = read_all(fd, c->conf_path, &text, &len, err);
+		rc = safe_read_all(fd, FILE_MAX_BYTES, TOTP_R_CONFIG, c->conf_path, &text,
+				   &len, err);
 	close(fd);
 	if (rc == 0)
 		rc = cfg_load_buffer(c, text, len, c->conf_path, err);

@@ -114,8 +114,9 @@ int cfg_set(struct cfg *c, const char *key, const char *value, const char *where
 int cfg_load_file(struct cfg *c, bool must_be_root, bool missing_ok,
 		  struct totp_err *err);
 
-/* Parses text as a file would be (for tests and fuzzing); `name` labels
- * messages. */
+/* Parses text as a file would be; `name` labels messages.  The file
+ * readers call it on what they read (cfg_load_file here, totp-enroll's
+ * --conf in enroll/conf.c), and so do the tests and fuzz_cfg. */
 int cfg_load_buffer(struct cfg *c, const char *text, size_t len, const char *name,
 		    struct totp_err *err);
 

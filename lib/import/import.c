@@ -12,6 +12,7 @@
 
 #include "chars.h"
 #include "import.h"
+#include "safe_read.h"
 
 void import_entry_wipe(struct import_entry *e)
 {
@@ -25,26 +26,6 @@ void import_buf_free(char *buf, size_t len)
 		return;
 	explicit_bzero(buf, len);
 	free(buf);
-}
-
-/* Reads exactly `size` bytes (the file may shrink under us: then less). */
-static int read_all(int fd, char *buf, size_t size, size_t *got, const char *path,
-		    struct totp_err *err)
-{
-	size_t n = 0;
-
-	while (n < size) {
-		ssize_t r = read(fd, buf + n, size - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return totp_err_errno(err, errno, "cannot read %s", path);
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	*got = n;
-	return 0;
 }
 
 static int check_opened(int fd, size_t max, const char *path, size_t *size,
@@ -70,30 +51,14 @@ static int check_opened(int fd, size_t max, const char *path, size_t *size,
 static int read_opened(int fd, size_t max, const char *path, char **buf, size_t *len,
 		       struct totp_err *err)
 {
-	size_t size = 0, got = 0;
-	char *b;
+	size_t size = 0;
+	int rc = check_opened(fd, max, path, &size, err);
 
-	if (check_opened(fd, max, path, &size, err) < 0) {
-		close(fd);
-		return -1;
-	}
-	b = malloc(size + 1);
-	if (!b) {
-		close(fd);
-		return totp_err_set(err, TOTP_R_NOMEM, "out of memory reading %s", path);
-	}
-	if (read_all(fd, b, size, &got, path, err) < 0) {
-		close(fd);
-		import_buf_free(b, size + 1);
-		return -1;
-	}
+	if (rc == 0)
+		rc = safe_read_all(fd, max, TOTP_R_INVALID, path, buf, len, err);
 	close(fd);
-	b[got] = '\0';
-	*buf = b;
-	*len = got;
-	return 0;
+	return rc;
 }
-
 static int open_failed(const char *path, struct totp_err *err)
 {
 	if (errno == ELOOP || errno == ENOTDIR)

@@ -1,6 +1,6 @@
 /*
  * import: what the google-authenticator and pam_oath parsers produce
- * (lib/import_ga.h, lib/import_oath.h), read safely from a file and turned
+ * (lib/import/import_ga.h, lib/import/import_oath.h), read safely from a file and turned
  * into a ready record.
  *
  * An import keeps the phone already enrolled working: same secret, type,

@@ -71,7 +71,7 @@ static int look(struct store *s, const struct import_entry *entries, size_t n,
 	return 0;
 }
 
-/* Every put goes to the batch's copy of the store, which store_sync
+/* Every put goes to the batch's copy of the store, which store_commit
  * publishes; a failure before that leaves the copy to store_close, which
  * drops it: all or nothing (store.h). */
 static int put_all(struct store *s, const struct import_entry *entries, size_t n,

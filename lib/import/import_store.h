@@ -7,7 +7,7 @@
  * a ready generator is reported and then nothing is written (remove it
  * first: an import never replaces a phone that works).  A pending or
  * removed record is replaced, its sequence carried on.  Then every record
- * is put into a batch (store.h), which only the final store_sync
+ * is put into a batch (store.h), which only the final store_commit
  * publishes; a failure before that drops the batch, so the store is left
  * as it was.  A dry run opens the store shared, writes nothing, and reports the
  * same.

@@ -31,7 +31,7 @@ struct gdbm_store {
 	int dir_fd; /* the database's folder (O_PATH), for a copy renamed in */
 	bool writable;
 	bool sync;
-	bool batch;   /* every write on a copy, published by store_sync only */
+	bool batch;   /* every write on a copy, published by store_commit only */
 	bool copying; /* writing a copy of the database, not yet renamed in */
 	struct db_path p;
 	char path[PATH_MAX]; /* for messages */
@@ -205,8 +205,8 @@ static int walk_dir(const char *dir, bool create, const struct store_opts *o,
 /* ---- files --------------------------------------------------------------- */
 
 /* The database and its lock file: ours alone, and nothing else. */
-static int file_check(int fd, const struct store_opts *o, const char *kind,
-		      const char *shown, struct totp_err *err)
+static int store_file_check(int fd, const struct store_opts *o, const char *kind,
+			    const char *shown, struct totp_err *err)
 {
 	struct stat st;
 
@@ -245,7 +245,7 @@ static int file_open(int dirfd, const char *name, int flags, const struct store_
 			return OPEN_MISSING;
 		return open_refused(dirfd, name, errno, kind, shown, err);
 	}
-	if (file_check(fd, o, kind, shown, err) != 0) {
+	if (store_file_check(fd, o, kind, shown, err) != 0) {
 		close(fd);
 		return -1;
 	}
@@ -682,7 +682,7 @@ static int publish(struct gdbm_store *s, struct totp_err *err);
  * then every update is already written to the file (gdbm_store and
  * gdbm_delete end in _gdbm_end_update, which writes the buckets, the
  * directory and the header), and what must be durable was synced by
- * store_put or store_sync.  So the descriptor is pointed at /dev/null for
+ * store_put or store_commit.  So the descriptor is pointed at /dev/null for
  * the close: GDBM's fsync there becomes a no-op, and no write is lost.
  */
 static void close_without_fsync(GDBM_FILE db)
@@ -779,7 +779,7 @@ static int gdbm_get(struct gdbm_store *s, const char *user, struct record *r,
 	return 1;
 }
 
-/* A batch's copy is published by store_sync, not by each put. */
+/* A batch's copy is published by store_commit, not by each put. */
 static int maybe_sync(struct gdbm_store *s, struct totp_err *err)
 {
 	return s->sync && !s->copying ? gdbm_commit(s, err) : 0;
@@ -912,7 +912,7 @@ static int publish(struct gdbm_store *s, struct totp_err *err)
 }
 
 /* A structural change: on a copy, published at once unless the store was
- * opened for a batch (then by store_sync). */
+ * opened for a batch (then by store_commit). */
 static int change_on_copy(struct gdbm_store *s, const char *user, const uint8_t *value,
 			  struct totp_err *err)
 {

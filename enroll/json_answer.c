@@ -1,7 +1,7 @@
-/* answer: the JSON shapes of answer.h, over the json writer. */
+/* json_answer: the JSON shapes of json_answer.h, over the json writer. */
 #include "config.h"
 
-#include "answer.h"
+#include "json_answer.h"
 #include "emergency.h"
 #include "json.h"
 #include "otp.h"

@@ -1,5 +1,5 @@
 /*
- * answer: totp-enroll's JSON answers, one object on stdout each, in the
+ * json_answer: totp-enroll's JSON answers, one object on stdout each, in the
  * shapes of ZITADEL's user service:
  *
  *   details   {"sequence":"N","changeDate":"RFC 3339 ms","resourceOwner":REALM}
