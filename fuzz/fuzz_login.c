@@ -72,6 +72,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	cfg_defaults(&conf);
 	conf.sync_login = false;
 	conf.emergency_codes = 1; /* no dummy hashes beyond the one live code */
+	/* the input picks 6, 7 or 8 digits: the realm allows all three (a
+	 * record the realm does not allow is refused before its code is read) */
+	conf.allow_digits |= 1u << 6 | 1u << 7 | 1u << 8;
 
 	base.state = RECORD_READY;
 	base.params = (struct otp_params){OTP_TOTP, OTP_SHA1, 6, 30};

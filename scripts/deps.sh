@@ -19,6 +19,12 @@ TEST="pamtester oathtool python3 python3-pyotp zbar-tools librsvg2-bin passwd
 	binutils mandoc valgrind clang-format rsyslog clang libclang-rt-14-dev
 	libpam-oath libpam-google-authenticator gnuplot-nox util-linux linux-perf"
 
+# The Debian packages (tests/deb/run.sh): dpkg-buildpackage (dpkg-dev)
+# with debhelper, lintian, autopkgtest (its null runner runs
+# debian/tests/ here), git (git archive: a clean copy of HEAD) and apt
+# (apt-get installs the built .debs; always there, named for deps_check).
+DEB="dpkg-dev debhelper lintian autopkgtest git apt"
+
 # deps.sh [build|all|list]: list prints the packages (tests/deps_check.sh
 # holds every program the tests run against it) and installs nothing.
 want=${1:-all}
@@ -26,10 +32,11 @@ case "$want" in
 build) pkgs=$BUILD ;;
 list)
 	# shellcheck disable=SC2086
-	printf '%s\n' $BUILD $TEST
+	printf '%s
+' $BUILD $TEST $DEB
 	exit 0
 	;;
-*) pkgs="$BUILD $TEST" ;;
+*) pkgs="$BUILD $TEST $DEB" ;;
 esac
 
 missing=""

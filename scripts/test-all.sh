@@ -11,6 +11,9 @@
 #   distcheck `make distcheck` (the suite once more, from the tarball)
 #   e2e       as root: installs into the system, drives real clients
 #             (tests/e2e/run.sh), undoes it all
+#   deb       as root, after e2e: builds the Debian packages, lintian,
+#             installs them with apt, pam-auth-update, logs in through
+#             common-auth, purges them (tests/deb/run.sh)
 # Each stage's output is printed whole when it ends, in this order, with
 # how long it took; the run ends with `summary: N passed, N failed, N
 # skipped`.  Tests that need root say so and are skipped without it.
@@ -134,12 +137,39 @@ stage_e2e() {
 	return $rc
 }
 
-# start NAME: runs stage_NAME in the background, its output to a log.
+# Builds the .debs from a clean copy of HEAD (nocheck: make check ran in
+# the other stages), installs them with apt, logs in through common-auth,
+# purges them and checks common-auth is as it was.  After e2e (both
+# install into the system), under the same lock.
+stage_deb() {
+	local out=$logs/deb.out p f rc=0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "not root: the Debian package tests are skipped (they need root)"
+		echo "0 0 1" >"$logs/deb.counts"
+		return 0
+	fi
+	flock /tmp/pam_totp-system.lock "$top/tests/deb/run.sh" >"$out" 2>&1 || rc=1
+	cat "$out"
+	p=$(sed -n 's/^deb: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$out" | tail -n 1)
+	f=$(sed -n 's/^deb: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$out" | tail -n 1)
+	if [ -z "$p" ]; then
+		echo "deb: no summary line"
+		f=1 rc=1
+	fi
+	echo "${p:-0} ${f:-0} 0" >"$logs/deb.counts"
+	return $rc
+}
+
+# start NAME...: runs stage_NAME (several: one after the other) in the
+# background, each one's output to its log.
 start() {
-	local t0=$SECONDS
 	{
-		"stage_$1" >"$logs/$1.log" 2>&1 && echo 0 >"$logs/$1.rc" || echo 1 >"$logs/$1.rc"
-		echo "$((SECONDS - t0))" >"$logs/$1.secs"
+		local n t0
+		for n in "$@"; do
+			t0=$SECONDS
+			"stage_$n" >"$logs/$n.log" 2>&1 && echo 0 >"$logs/$n.rc" || echo 1 >"$logs/$n.rc"
+			echo "$((SECONDS - t0))" >"$logs/$n.secs"
+		done
 	} &
 }
 
@@ -171,8 +201,8 @@ finish werror asan
 
 start fuzz
 start distcheck
-start e2e
-finish fuzz distcheck e2e
+start e2e deb
+finish fuzz distcheck e2e deb
 
 passed=0 failed=0 skipped=0
 for c in "$logs"/*.counts; do

@@ -39,7 +39,7 @@ allowed=$(printf '%s\n' "$allowed" | sort -u)
 # declared: "PROGRAM<TAB>FILE" for every declaration in the tree.
 declared() {
 	local f
-	for f in "$src"/tests/*.sh "$src"/tests/e2e/*.sh "$src"/tests/*.c \
+	for f in "$src"/tests/*.sh "$src"/tests/*/*.sh "$src"/tests/*.c \
 		"$src"/scripts/test-all.sh "$src"/fuzz/run.sh "$src"/Makefile.am; do
 		[ -f "$f" ] && [ "$f" != "$src/tests/deps_check.sh" ] || continue
 		case $f in
