@@ -132,7 +132,7 @@ static void get(struct fixture *f, const char *user, struct record *r, int want)
 	struct store *s = NULL;
 	struct totp_err e;
 
-	assert_int_equal(store_open_locked(f->loc.db_path, STORE_READ, &o, &s, &e), 0);
+	assert_int_equal(store_open(&f->loc, STORE_READ, &o, &s, &e), 0);
 	assert_int_equal(store_get(s, user, r, &e), want);
 	store_close(s);
 }
