@@ -1,16 +1,14 @@
 /* context: resolves caller, target, realm, store and parameters. */
 #include "config.h"
 
-#include "location.h"
-
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
 #include "context.h"
 #include "lifecycle.h"
+#include "location.h"
 
 /* totp-enroll is never setuid: refuse to run as if it were. */
 static int check_not_setuid(struct totp_err *err)
@@ -23,15 +21,11 @@ static int check_not_setuid(struct totp_err *err)
 	return 0;
 }
 
+/* The realm's settings, under cfg_load's ownership rule: root's file, or
+ * a user's own --conf. */
 static int load_config(const struct opts *o, struct context *x, struct totp_err *err)
 {
-	const char *realm = o->realm != NULL ? o->realm : "default";
-
-	cfg_defaults(&x->cfg);
-	if (cfg_realm_check(realm, err) < 0)
-		return -1;
-	strcpy(x->cfg.realm, realm);
-	return conf_load(&x->cfg, o->conf, x->caller.uid, err);
+	return cfg_load(&x->cfg, o->conf, o->realm, 0, NULL, x->caller.uid, err);
 }
 
 /* Root may name anyone; anyone else only themselves.  A user naming

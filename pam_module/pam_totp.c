@@ -468,12 +468,6 @@ static int load_settings(struct ctx *x, int argc, const char **argv)
 		note(x, LOG_ERR, "configuration refused, failing closed: %s", err.msg);
 		return PAM_SERVICE_ERR;
 	}
-	if (x->cfg.forward_pass && (x->cfg.use_first_pass || x->cfg.try_first_pass)) {
-		note(x, LOG_ERR,
-		     "configuration refused, failing closed: forward_pass "
-		     "prompts itself; drop use_first_pass/try_first_pass");
-		return PAM_SERVICE_ERR;
-	}
 	if (otp_init(&err) < 0) {
 		note(x, LOG_ERR, "cannot start: %s", err.msg);
 		return PAM_AUTHINFO_UNAVAIL;

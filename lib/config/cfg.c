@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "location.h"
+#include "safe_open.h"
 #include "safe_read.h"
 
 #define DEFAULT_PROMPT "Verification code: "
@@ -305,33 +307,6 @@ static int set_prompt(struct cfg *c, const struct key *k, const char *v,
 	return 0;
 }
 
-/* A template starts with '/' or "%h" and knows only %h %u %r %%. */
-static int template_check(const struct key *k, const char *v, const char *where,
-			  struct totp_err *err)
-{
-	char s[48];
-
-	if (v[0] != '/' && strncmp(v, "%h", 2) != 0)
-		return bad(err, where, k->name,
-			   "\"%s\" is not user, system, or a path starting with / or %%h",
-			   shown(v, s));
-	if (strlen(v) >= CFG_PATH_MAX)
-		return bad(err, where, k->name, "is longer than %d bytes",
-			   CFG_PATH_MAX - 1);
-	for (const char *p = v; *p != '\0'; p++) {
-		if (*p <= 0x20 || *p == 0x7f)
-			return bad(err, where, k->name,
-				   "has a space or control character");
-		if (*p != '%')
-			continue;
-		p++;
-		if (*p != 'h' && *p != 'u' && *p != 'r' && *p != '%')
-			return bad(err, where, k->name,
-				   "only %%h, %%u, %%r and %%%% may follow a %%");
-	}
-	return 0;
-}
-
 static int set_store(struct cfg *c, const struct key *k, const char *v, const char *where,
 		     struct totp_err *err)
 {
@@ -344,8 +319,11 @@ static int set_store(struct cfg *c, const struct key *k, const char *v, const ch
 		c->store = CFG_STORE_SYSTEM;
 		tmpl = SYSTEM_STORE;
 	} else {
-		if (template_check(k, v, where, err) != 0)
-			return -1;
+		struct totp_err e;
+		char sh[48];
+
+		if (location_template_check(v, &e) != 0)
+			return bad(err, where, k->name, "\"%s\" %s", shown(v, sh), e.msg);
 		c->store = CFG_STORE_PATH;
 	}
 	snprintf(c->store_path, sizeof(c->store_path), "%s", tmpl);
@@ -766,60 +744,48 @@ int cfg_load_buffer(struct cfg *c, const char *text, size_t len, const char *nam
 	return rc;
 }
 
-static int conf_file_check(int fd, const char *path, bool must_be_root,
-			   struct totp_err *err)
+/* Who may own the file: root, and `also` when not root (0: root only);
+ * `checked` false takes any regular file (tests and fuzzing). */
+static struct safe_rule file_rule(bool checked, uid_t also)
 {
-	struct stat st;
+	struct safe_rule r = {also, SAFE_OWNER_OR_ROOT | SAFE_NOT_SHARED};
 
-	if (fstat(fd, &st) != 0)
-		return totp_err_errno(err, errno, "fstat %s", path);
-	if (!S_ISREG(st.st_mode))
-		return totp_err_set(err, TOTP_R_NOT_REGULAR, "%s is not a regular file",
-				    path);
-	if (st.st_size > FILE_MAX_BYTES)
-		return totp_err_set(err, TOTP_R_CONFIG, "%s is larger than %d bytes",
-				    path, FILE_MAX_BYTES);
-	if (!must_be_root)
-		return 0;
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-		return totp_err_set(err, TOTP_R_BAD_MODE,
-				    "%s is writable by group or others: chmod go-w it",
-				    path);
-	if (st.st_uid != 0)
-		return totp_err_set(err, TOTP_R_BAD_OWNER,
-				    "%s is owned by uid %u, not root: chown root it",
-				    path, (unsigned)st.st_uid);
-	return 0;
+	if (!checked)
+		r.checks = 0;
+	return r;
 }
 
-int cfg_load_file(struct cfg *c, bool must_be_root, bool missing_ok, struct totp_err *err)
+/* Reads and applies the file at c->conf_path, walked from "/" without
+ * following a link (safe_open.h): its folders are not checked, so the
+ * walk adds only the refusal of a linked folder on the way. */
+static int load_file(struct cfg *c, const struct safe_rule *rule, bool missing_ok,
+		     struct totp_err *err)
 {
-	/* O_NONBLOCK: a FIFO planted here must not hang the login; it is
-	 * refused by the fstat check, and a regular file ignores the flag. */
-	int fd =
-	    open(c->conf_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	const char *path = c->conf_path;
+	int fd = safe_open_path(path, O_RDONLY, NULL, rule, "file", err);
 	char *text = NULL;
 	size_t len = 0;
 	int rc;
 
-	if (fd < 0 && errno == ENOENT && missing_ok)
-		return realm_defined(c, false, c->conf_path, err);
-	if (fd < 0 && errno == ELOOP)
-		return totp_err_set(
-		    err, TOTP_R_SYMLINK,
-		    "%s is a symbolic link: point conf= at the file itself",
-		    c->conf_path);
+	if (fd == SAFE_MISSING && missing_ok)
+		return realm_defined(c, false, path, err);
+	if (fd == SAFE_MISSING)
+		return totp_err_errno(err, ENOENT, "opening %s", path);
 	if (fd < 0)
-		return totp_err_errno(err, errno, "opening %s", c->conf_path);
-	rc = conf_file_check(fd, c->conf_path, must_be_root, err);
-	if (rc == 0)
-		rc = safe_read_all(fd, FILE_MAX_BYTES, TOTP_R_CONFIG, c->conf_path, &text,
-				   &len, err);
+		return -1;
+	rc = safe_read_all(fd, FILE_MAX_BYTES, TOTP_R_CONFIG, path, &text, &len, err);
 	close(fd);
 	if (rc == 0)
-		rc = cfg_load_buffer(c, text, len, c->conf_path, err);
-	free(text);
+		rc = cfg_load_buffer(c, text, len, path, err);
+	safe_read_free(text, len);
 	return rc;
+}
+
+int cfg_load_file(struct cfg *c, bool must_be_root, bool missing_ok, struct totp_err *err)
+{
+	struct safe_rule rule = file_rule(must_be_root, 0);
+
+	return load_file(c, &rule, missing_ok, err);
 }
 
 /* ---- pam.d arguments --------------------------------------------------------- */
@@ -872,14 +838,63 @@ int cfg_apply_args(struct cfg *c, int argc, const char **argv, struct totp_err *
 	return args_walk(c, argc, argv, false, err);
 }
 
-int cfg_load_module(struct cfg *c, int argc, const char **argv, struct totp_err *err)
+/* Settings that are each fine but not together. */
+static int consistent(const struct cfg *c, struct totp_err *err)
 {
-	cfg_defaults(c);
+	if (c->forward_pass && (c->use_first_pass || c->try_first_pass))
+		return totp_err_set(err, TOTP_R_CONFIG,
+				    "forward_pass prompts itself; drop "
+				    "use_first_pass/try_first_pass");
+	return 0;
+}
+
+/* The realm given by the caller, else realm= among the arguments. */
+static int choose_realm(struct cfg *c, const char *realm, int argc, const char **argv,
+			struct totp_err *err)
+{
 	if (cfg_prescan_args(c, argc, argv, err) != 0)
 		return -1;
-	if (cfg_load_file(c, true, true, err) != 0)
+	if (realm == NULL)
+		return 0;
+	if (cfg_realm_check(realm, err) != 0)
 		return -1;
-	return cfg_apply_args(c, argc, argv, err);
+	memcpy(c->realm, realm, strlen(realm) + 1);
+	return 0;
+}
+
+/* The file given by the caller (it must be there), else conf= or the
+ * default (missing: the defaults). */
+static int choose_file(struct cfg *c, const char *path, bool *missing_ok,
+		       struct totp_err *err)
+{
+	*missing_ok = path == NULL;
+	if (path == NULL)
+		return 0;
+	if (strlen(path) >= sizeof(c->conf_path))
+		return totp_err_set(err, TOTP_R_INVALID, "--conf: the path is too long");
+	memcpy(c->conf_path, path, strlen(path) + 1);
+	return 0;
+}
+
+int cfg_load(struct cfg *c, const char *path, const char *realm, int argc,
+	     const char **argv, uid_t caller, struct totp_err *err)
+{
+	struct safe_rule rule = file_rule(true, path != NULL ? caller : 0);
+	bool missing_ok = false;
+
+	cfg_defaults(c);
+	if (choose_realm(c, realm, argc, argv, err) != 0 ||
+	    choose_file(c, path, &missing_ok, err) != 0)
+		return -1;
+	if (load_file(c, &rule, missing_ok, err) != 0 ||
+	    cfg_apply_args(c, argc, argv, err) != 0)
+		return -1;
+	return consistent(c, err);
+}
+
+int cfg_load_module(struct cfg *c, int argc, const char **argv, struct totp_err *err)
+{
+	return cfg_load(c, NULL, NULL, argc, argv, 0, err);
 }
 
 /* ---- policy ------------------------------------------------------------------ */

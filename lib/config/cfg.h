@@ -1,8 +1,9 @@
 /*
  * cfg: settings, from pam_totp.conf and then from pam.d arguments.
  *
- * One struct holds everything; cfg_defaults() fills it, cfg_load_file()
- * applies the file, cfg_apply_args() the arguments, which win.  The file:
+ * One struct holds everything, and one call fills it for the module and
+ * for totp-enroll alike: cfg_load() takes the defaults, the realm, the
+ * file, then the arguments, which win, and checks the whole.  The file:
  *
  *     # comment
  *     key = value          (before any section: for every realm)
@@ -50,6 +51,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "errors.h"
 #include "otp.h"
@@ -106,30 +108,45 @@ int cfg_realm_check(const char *realm, struct totp_err *err);
 int cfg_set(struct cfg *c, const char *key, const char *value, const char *where,
 	    struct totp_err *err);
 
-/* Reads the file at c->conf_path for realm c->realm.  When `must_be_root`,
- * the file (opened O_NOFOLLOW) must be owned by root and writable by no
- * one else, else TOTP_R_BAD_OWNER / TOTP_R_BAD_MODE.  A missing file is
- * fine (defaults stay) when `missing_ok`, for the "default" realm (a
- * named realm needs its section, see above). */
+/*
+ * The one loader.  Fills c with the defaults; the realm `realm` (NULL:
+ * realm= among the arguments, else "default"); the file at `path` (NULL:
+ * conf= among the arguments, else cfg_default_path(); a missing one then
+ * means the defaults, see the realm rule above); and the pam.d arguments
+ * (argc 0 for none), which win.  The file is walked from "/" without
+ * following a link (safe_open.h) and must be a regular file writable by
+ * no one but its owner, root; a file the caller named with `path` may be
+ * `caller`'s too (totp-enroll: a user's own --conf, which can only change
+ * the user's own generator).  Last, the settings are checked together:
+ * forward_pass with use_first_pass or try_first_pass is TOTP_R_CONFIG.
+ */
+int cfg_load(struct cfg *c, const char *path, const char *realm, int argc,
+	     const char **argv, uid_t caller, struct totp_err *err);
+
+/* The module's call: cfg_load with no path, no realm, root's file. */
+int cfg_load_module(struct cfg *c, int argc, const char **argv, struct totp_err *err);
+
+/* One step of cfg_load, for tests: reads the file at c->conf_path for
+ * realm c->realm.  When `must_be_root`, the file must be root's and
+ * writable by no one else (TOTP_R_BAD_OWNER, TOTP_R_BAD_MODE); else any
+ * regular file will do.  A missing file is fine (defaults stay) when
+ * `missing_ok`, for the "default" realm (a named realm needs its
+ * section, see above). */
 int cfg_load_file(struct cfg *c, bool must_be_root, bool missing_ok,
 		  struct totp_err *err);
 
-/* Parses text as a file would be; `name` labels messages.  The file
- * readers call it on what they read (cfg_load_file here, totp-enroll's
- * --conf in enroll/conf.c), and so do the tests and fuzz_cfg. */
+/* Parses text as a file would be; `name` labels messages.  cfg_load
+ * calls it on what it read, and so do the tests and fuzz_cfg. */
 int cfg_load_buffer(struct cfg *c, const char *text, size_t len, const char *name,
 		    struct totp_err *err);
 
 /* From pam.d arguments, takes only realm= and conf= (to know which file
- * and section to read); rejects malformed ones. */
+ * and section to read); rejects malformed ones.  A step of cfg_load. */
 int cfg_prescan_args(struct cfg *c, int argc, const char **argv, struct totp_err *err);
 
-/* Applies every pam.d argument over the file's settings. */
+/* Applies every pam.d argument over the file's settings.  A step of
+ * cfg_load. */
 int cfg_apply_args(struct cfg *c, int argc, const char **argv, struct totp_err *err);
-
-/* The whole sequence for the module: defaults, prescan, file (root-owned,
- * missing ok), arguments. */
-int cfg_load_module(struct cfg *c, int argc, const char **argv, struct totp_err *err);
 
 /* Whether the realm lets an enrolling user choose these (the period only
  * matters for TOTP). */

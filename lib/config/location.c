@@ -8,6 +8,30 @@
 
 /* ---- the %h/%u/%r template -------------------------------------------------- */
 
+int location_template_check(const char *tmpl, struct totp_err *err)
+{
+	if (tmpl[0] != '/' && strncmp(tmpl, "%h", 2) != 0)
+		return totp_err_set(
+		    err, TOTP_R_CONFIG,
+		    "is not user, system, or a path starting with / or %%h");
+	if (strlen(tmpl) >= CFG_PATH_MAX)
+		return totp_err_set(err, TOTP_R_CONFIG, "is longer than %d bytes",
+				    CFG_PATH_MAX - 1);
+	for (const char *p = tmpl; *p != '\0'; p++) {
+		if (*p <= 0x20 || *p == 0x7f)
+			return totp_err_set(err, TOTP_R_CONFIG,
+					    "has a space or control character");
+		if (*p != '%')
+			continue;
+		p++;
+		if (*p != 'h' && *p != 'u' && *p != 'r' && *p != '%')
+			return totp_err_set(
+			    err, TOTP_R_CONFIG,
+			    "may have only %%h, %%u, %%r or %%%% after a %%");
+	}
+	return 0;
+}
+
 static int append(char *out, size_t outsz, size_t *len, const char *s,
 		  struct totp_err *err)
 {

@@ -3,10 +3,10 @@
  *
  * A realm's `store` (cfg.h) is `user` (~/.config/totp/%r.db), `system`
  * (/var/lib/totp/%r.db) or a template with %h (home), %u (user), %r
- * (realm) and %% (cfg.c checks its syntax).  A store whose template holds
- * %h is a user store: owned by the user, opened as the user.  Any other
- * is a system store, owned by root.  Only a store shared by every user of
- * the realm (no %h, no %u) can be listed.
+ * (realm) and %% (location_template_check checks its syntax).  A store whose template
+ * holds %h is a user store: owned by the user, opened as the user.  Any other is a system
+ * store, owned by root.  Only a store shared by every user of the realm (no %h, no %u)
+ * can be listed.
  */
 #ifndef TOTP_LOCATION_H
 #define TOTP_LOCATION_H
@@ -18,6 +18,11 @@
 #include "cfg.h"
 #include "errors.h"
 #include "store.h"
+
+/* A store template's syntax: it starts with '/' or "%h", fits
+ * CFG_PATH_MAX, has no blank or control character, and knows %h %u %r %%
+ * only.  TOTP_R_CONFIG, the message saying what is wrong. */
+int location_template_check(const char *tmpl, struct totp_err *err);
 
 /* Expands the store template for a user: the database path.  Refuses a
  * result that is not absolute or does not fit, a %u user name that

@@ -12,6 +12,7 @@
 
 #include "chars.h"
 #include "import.h"
+#include "safe_open.h"
 #include "safe_read.h"
 
 void import_entry_wipe(struct import_entry *e)
@@ -28,50 +29,20 @@ void import_buf_free(char *buf, size_t len)
 	free(buf);
 }
 
-static int check_opened(int fd, size_t max, const char *path, size_t *size,
-			struct totp_err *err)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return totp_err_errno(err, errno, "cannot stat %s", path);
-	if (!S_ISREG(st.st_mode))
-		return totp_err_set(err, TOTP_R_NOT_REGULAR,
-				    "%s is not a regular file: give the file itself",
-				    path);
-	if (st.st_size < 0 || (unsigned long long)st.st_size > max)
-		return totp_err_set(
-		    err, TOTP_R_INVALID,
-		    "%s is larger than %zu bytes: it is not a file to import", path, max);
-	*size = (size_t)st.st_size;
-	return 0;
-}
+/* The source is only read: a regular file, owned by anyone. */
+static const struct safe_rule any_file = {0, 0};
+/* Walked, it must also have one hard link (a link made elsewhere). */
+static const struct safe_rule one_link_file = {0, SAFE_ONE_LINK};
 
 /* Reads the opened fd (closed here) into a fresh buffer. */
 static int read_opened(int fd, size_t max, const char *path, char **buf, size_t *len,
 		       struct totp_err *err)
 {
-	size_t size = 0;
-	int rc = check_opened(fd, max, path, &size, err);
+	int rc = safe_read_all(fd, max, TOTP_R_INVALID, path, buf, len, err);
 
-	if (rc == 0)
-		rc = safe_read_all(fd, max, TOTP_R_INVALID, path, buf, len, err);
 	close(fd);
 	return rc;
 }
-static int open_failed(const char *path, struct totp_err *err)
-{
-	if (errno == ELOOP || errno == ENOTDIR)
-		return totp_err_set(err, TOTP_R_SYMLINK,
-				    "%s is, or is reached through, a symbolic link: give "
-				    "the real path of the file",
-				    path);
-	return totp_err_errno(err, errno, "cannot open %s", path);
-}
-
-/* O_NONBLOCK: a FIFO put in the file's place must not hang us. */
-#define IMPORT_OPEN_FLAGS (O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
-#define IMPORT_DIR_FLAGS (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
 int import_read_file(const char *path, size_t max, char **buf, size_t *len,
 		     struct totp_err *err)
@@ -80,68 +51,26 @@ int import_read_file(const char *path, size_t max, char **buf, size_t *len,
 
 	*buf = NULL;
 	*len = 0;
-	fd = open(path, IMPORT_OPEN_FLAGS);
-	if (fd < 0) {
-		if (errno == ELOOP)
-			return totp_err_set(
-			    err, TOTP_R_SYMLINK,
-			    "%s is a symbolic link: give the file it points to", path);
-		return totp_err_errno(err, errno, "cannot open %s", path);
-	}
+	fd = safe_open_at(AT_FDCWD, path, O_RDONLY, &any_file, "file", path, err);
+	if (fd == SAFE_MISSING)
+		return totp_err_errno(err, ENOENT, "cannot open %s", path);
+	if (fd < 0)
+		return -1;
 	return read_opened(fd, max, path, buf, len, err);
 }
 
 int import_read_file_nofollow(const char *path, size_t max, char **buf, size_t *len,
 			      struct totp_err *err)
 {
-	char copy[PATH_MAX];
-	char *save = NULL, *comp, *next;
-	struct stat st;
-	int dirfd, fd;
+	int fd;
 
 	*buf = NULL;
 	*len = 0;
-	if ((size_t)snprintf(copy, sizeof(copy), "%s", path) >= sizeof(copy))
-		return totp_err_set(err, TOTP_R_INVALID, "%.64s...: too long a path",
-				    path);
-	dirfd = open(path[0] == '/' ? "/" : ".", IMPORT_DIR_FLAGS);
-	if (dirfd < 0)
-		return totp_err_errno(err, errno, "cannot open the folder above %s",
-				      path);
-	comp = strtok_r(copy, "/", &save);
-	while (comp != NULL) {
-		next = strtok_r(NULL, "/", &save);
-		if (strcmp(comp, "..") == 0) {
-			close(dirfd);
-			return totp_err_set(err, TOTP_R_INVALID,
-					    "%s holds \"..\": give a plain path", path);
-		}
-		if (next == NULL)
-			break; /* comp is the file */
-		fd = openat(dirfd, comp, IMPORT_DIR_FLAGS);
-		close(dirfd);
-		if (fd < 0)
-			return open_failed(path, err);
-		dirfd = fd;
-		comp = next;
-	}
-	if (comp == NULL) {
-		close(dirfd);
-		return totp_err_set(err, TOTP_R_NOT_REGULAR,
-				    "%s is not a regular file: give the file itself",
-				    path);
-	}
-	fd = openat(dirfd, comp, IMPORT_OPEN_FLAGS);
-	close(dirfd);
+	fd = safe_open_path(path, O_RDONLY, NULL, &one_link_file, "file", err);
+	if (fd == SAFE_MISSING)
+		return totp_err_errno(err, ENOENT, "cannot open %s", path);
 	if (fd < 0)
-		return open_failed(path, err);
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink != 1) {
-		close(fd);
-		return totp_err_set(err, TOTP_R_HARDLINK,
-				    "%s has %lu hard links: copy it to a new file and "
-				    "give that",
-				    path, (unsigned long)st.st_nlink);
-	}
+		return -1;
 	return read_opened(fd, max, path, buf, len, err);
 }
 

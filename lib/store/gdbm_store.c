@@ -14,8 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "slot.h"
 #include "gdbm_store.h"
+#include "safe_open.h"
+#include "slot.h"
 #include "store_backend.h"
 
 struct db_path {
@@ -56,13 +57,6 @@ struct gdbm_store {
 #define LOCK_SLEEP_MIN_US 50
 #define LOCK_SLEEP_MAX_US 2000
 
-/* O_PATH: a folder on the way needs search permission only, as for any
- * path lookup (/home may be 0711); O_DIRECTORY|O_NOFOLLOW fail on a link. */
-#define DIR_OPEN_FLAGS (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-/* O_NONBLOCK: a FIFO planted at the path must not hang the open. */
-#define FILE_OPEN_FLAGS (O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
-#define OPEN_MISSING (-2)
-
 /* ---- the path ------------------------------------------------------------ */
 
 static int path_split(const char *path, struct db_path *p, struct totp_err *err)
@@ -90,167 +84,28 @@ static int path_split(const char *path, struct db_path *p, struct totp_err *err)
 	return 0;
 }
 
-/* ---- the walk ------------------------------------------------------------ */
+/* ---- the walk and the files (safe_open.h) ------------------------------- */
 
-/* Says why `name` in dirfd could not be opened as a `kind`: a symbolic
- * link and a wrong type get their own reasons, the rest follows errno. */
-static int open_refused(int dirfd, const char *name, int errnum, const char *kind,
-			const char *shown, struct totp_err *err)
-{
-	struct stat st;
-
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (S_ISLNK(st.st_mode))
-			return totp_err_set(
-			    err, TOTP_R_SYMLINK,
-			    "%s %s is a symbolic link, which pam_totp never "
-			    "follows: replace it with the real %s",
-			    kind, shown, kind);
-		if (errnum == ENOTDIR || errnum == EISDIR || errnum == ELOOP)
-			return totp_err_set(err, TOTP_R_NOT_REGULAR,
-					    "%s is not a %s: move it away", shown, kind);
-	}
-	return totp_err_errno(err, errnum, "cannot open %s %s", kind, shown);
-}
-
-/* Owner and mode of a folder on the way: root's system folders are fine,
- * a folder others can write is only fine with the sticky bit (as /tmp). */
-static int dir_check(int fd, const struct store_opts *o, bool last, const char *shown,
-		     struct totp_err *err)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) != 0)
-		return totp_err_errno(err, errno, "cannot stat folder %s", shown);
-	if (st.st_uid != o->owner && st.st_uid != 0)
-		return totp_err_set(err, TOTP_R_BAD_OWNER,
-				    "folder %s belongs to uid %u, not to uid %u or root: "
-				    "chown it",
-				    shown, (unsigned)st.st_uid, (unsigned)o->owner);
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (last || !(st.st_mode & S_ISVTX)))
-		return totp_err_set(err, TOTP_R_BAD_MODE,
-				    "folder %s is writable by group or others: "
-				    "chmod go-w it",
-				    shown);
-	return 0;
-}
-
-/* Opens one folder below fd, making it (0700) when asked and missing. */
-static int walk_step(int fd, const char *comp, bool create, const char *shown,
-		     struct totp_err *err)
-{
-	int next = openat(fd, comp, DIR_OPEN_FLAGS);
-
-	if (next < 0 && errno == ENOENT && create) {
-		if (mkdirat(fd, comp, 0700) != 0 && errno != EEXIST)
-			return totp_err_errno(err, errno, "cannot make folder %s", shown);
-		next = openat(fd, comp, DIR_OPEN_FLAGS);
-	}
-	if (next < 0) {
-		if (errno == ENOENT)
-			return totp_err_set(err, TOTP_R_NOT_FOUND,
-					    "folder %s does not exist: no database there",
-					    shown);
-		return open_refused(fd, comp, errno, "folder", shown, err);
-	}
-	return next;
-}
-
-/* Walks `dir` from "/" (or the working folder) one component at a time
- * with O_NOFOLLOW, so no symbolic link anywhere is followed; returns the
- * descriptor of the last folder, checked strictly. */
+/* A folder on the way is the owner's or root's; the database and its
+ * lock file are the owner's alone, and nothing else. */
 static int walk_dir(const char *dir, bool create, const struct store_opts *o,
 		    struct totp_err *err)
 {
-	char copy[PATH_MAX], shown[PATH_MAX];
-	char *save = NULL, *comp;
-	int fd = open(dir[0] == '/' ? "/" : ".", DIR_OPEN_FLAGS);
+	struct safe_rule dirs = {o->owner, SAFE_OWNER_OR_ROOT | SAFE_NOT_SHARED};
+	int fd = -1;
 
-	if (fd < 0)
-		return totp_err_errno(err, errno, "cannot open the folder above %s", dir);
-	snprintf(copy, sizeof(copy), "%s", dir);
-	snprintf(shown, sizeof(shown), "%s", dir[0] == '/' ? "" : ".");
-	for (comp = strtok_r(copy, "/", &save); comp != NULL;
-	     comp = strtok_r(NULL, "/", &save)) {
-		int next;
-
-		if (strcmp(comp, ".") == 0)
-			continue;
-		if (strcmp(comp, "..") == 0) {
-			close(fd);
-			return totp_err_set(
-			    err, TOTP_R_INVALID,
-			    "database folder %s holds \"..\": give a plain path", dir);
-		}
-		/* shown is a prefix of dir: it always fits */
-		snprintf(shown + strlen(shown), sizeof(shown) - strlen(shown), "/%s",
-			 comp);
-		next = walk_step(fd, comp, create, shown, err);
-		if (next >= 0 && dir_check(next, o, false, shown, err) != 0) {
-			close(next);
-			next = -1;
-		}
-		close(fd);
-		if (next < 0)
-			return -1;
-		fd = next;
-	}
-	if (dir_check(fd, o, true, dir, err) != 0) {
-		close(fd);
+	if (safe_walk_dir(dir, &dirs, create, &fd, err) != 0)
 		return -1;
-	}
 	return fd;
 }
 
-/* ---- files --------------------------------------------------------------- */
-
-/* The database and its lock file: ours alone, and nothing else. */
-static int store_file_check(int fd, const struct store_opts *o, const char *kind,
-			    const char *shown, struct totp_err *err)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) != 0)
-		return totp_err_errno(err, errno, "cannot stat %s %s", kind, shown);
-	if (!S_ISREG(st.st_mode))
-		return totp_err_set(err, TOTP_R_NOT_REGULAR,
-				    "%s %s is not a regular file: move it away", kind,
-				    shown);
-	if (st.st_uid != o->owner)
-		return totp_err_set(
-		    err, TOTP_R_BAD_OWNER,
-		    "%s %s belongs to uid %u, not uid %u: chown it or remove it", kind,
-		    shown, (unsigned)st.st_uid, (unsigned)o->owner);
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-		return totp_err_set(err, TOTP_R_BAD_MODE,
-				    "%s %s is writable by group or others: chmod 600 it",
-				    kind, shown);
-	if (st.st_nlink != 1)
-		return totp_err_set(err, TOTP_R_HARDLINK,
-				    "%s %s has %lu hard links: it must have one; copy it "
-				    "to a new file",
-				    kind, shown, (unsigned long)st.st_nlink);
-	return 0;
-}
-
-/* Opens `name` in dirfd without following a link, then checks it.  A
- * missing file is OPEN_MISSING, with err left alone. */
+/* A file of the store in dirfd: its descriptor, SAFE_MISSING, or -1. */
 static int file_open(int dirfd, const char *name, int flags, const struct store_opts *o,
 		     const char *kind, const char *shown, struct totp_err *err)
 {
-	int fd = openat(dirfd, name, flags | FILE_OPEN_FLAGS, 0600);
+	struct safe_rule file = {o->owner, SAFE_OWNER | SAFE_NOT_SHARED | SAFE_ONE_LINK};
 
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return OPEN_MISSING;
-		return open_refused(dirfd, name, errno, kind, shown, err);
-	}
-	if (store_file_check(fd, o, kind, shown, err) != 0) {
-		close(fd);
-		return -1;
-	}
-	/* O_NONBLOCK stays: it has no effect on a regular file (open(2)) */
-	return fd;
+	return safe_open_at(dirfd, name, flags, &file, kind, shown, err);
 }
 
 /* ---- the lock ------------------------------------------------------------ */
@@ -307,7 +162,7 @@ static int lock_open(int dirfd, const struct db_path *p, enum store_mode mode,
 		struct stat st;
 
 		fd = file_open(dirfd, p->lock, O_RDONLY, o, "lock file", shown, err);
-		if (fd != OPEN_MISSING)
+		if (fd != SAFE_MISSING)
 			return fd;
 		if (fstatat(dirfd, p->name, &st, AT_SYMLINK_NOFOLLOW) != 0 &&
 		    errno == ENOENT)
@@ -316,7 +171,7 @@ static int lock_open(int dirfd, const struct db_path *p, enum store_mode mode,
 					    p->name);
 	}
 	fd = file_open(dirfd, p->lock, O_RDWR | O_CREAT, o, "lock file", shown, err);
-	if (fd == OPEN_MISSING) /* the folder vanished under us */
+	if (fd == SAFE_MISSING) /* the folder vanished under us */
 		return totp_err_errno(err, ENOENT, "cannot make lock file %s", shown);
 	return fd;
 }
@@ -596,12 +451,12 @@ static int db_open(int dirfd, const struct db_path *p, enum store_mode mode,
 	int flags = mode == STORE_READ ? O_RDONLY : O_RDWR;
 	int fd = file_open(dirfd, p->name, flags, o, "database", shown, err);
 
-	if (fd == OPEN_MISSING && mode == STORE_CREATE) {
+	if (fd == SAFE_MISSING && mode == STORE_CREATE) {
 		if (db_create(dirfd, p, shown, err) != 0)
 			return -1;
 		fd = file_open(dirfd, p->name, flags, o, "database", shown, err);
 	}
-	if (fd == OPEN_MISSING)
+	if (fd == SAFE_MISSING)
 		return totp_err_set(err, TOTP_R_NOT_FOUND,
 				    "no database at %s: enroll first", shown);
 	if (fd < 0)
