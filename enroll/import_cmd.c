@@ -114,7 +114,7 @@ static int answer(const struct opts *o, const struct context *x, const char *sou
 		  const struct import_entry *entries, size_t n,
 		  const struct import_before *before)
 {
-	struct import_view v = {x->cfg.realm, x->loc.db_path, source, entries, before, n,
+	struct import_view v = {x->cfg.realm, x->loc.where, source, entries, before, n,
 				o->dry_run};
 
 	if (o->json)

@@ -41,7 +41,7 @@ void import_out_text(FILE *f, const struct import_view *v)
 {
 	fprintf(f, "%s %zu generator%s from %s into realm %s (%s):\n",
 		v->dry_run ? "Would import" : "Imported", v->n, v->n == 1 ? "" : "s",
-		v->source, v->realm, v->db_path);
+		v->source, v->realm, v->where);
 	for (size_t i = 0; i < v->n; i++)
 		entry_text(f, &v->entries[i], &v->before[i]);
 	if (v->dry_run)

@@ -86,7 +86,7 @@ int lifecycle_authorize(uid_t caller, const struct account *target,
 		    "realm %s keeps its generators in a system store (%s) that only root "
 		    "may read or write; ask an administrator to run totp-enroll --user "
 		    "%s",
-		    realm, loc->db_path, target->name);
+		    realm, loc->where, target->name);
 	return 0;
 }
 

@@ -489,7 +489,7 @@ static int resolve_user(struct ctx *x, struct totp_err *err)
 	if (location_for(&x->cfg, &x->acct, &x->loc, err) < 0)
 		return -1;
 	x->known = true;
-	note(x, LOG_DEBUG, "store %s (%s)", x->loc.db_path,
+	note(x, LOG_DEBUG, "store %s (%s)", x->loc.where,
 	     x->loc.per_user ? "user store" : "system store");
 	return 1;
 }

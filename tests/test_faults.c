@@ -63,7 +63,7 @@ static void lib_cfg(struct cfg *c, int lock_timeout_ms)
 static void lib_loc(struct store_location *loc, const char *db)
 {
 	memset(loc, 0, sizeof(*loc));
-	sfmt(loc->db_path, sizeof(loc->db_path), "%s", db);
+	sfmt(loc->where, sizeof(loc->where), "%s", db);
 	loc->owner = g_uid;
 	loc->per_user = true;
 }

@@ -72,7 +72,7 @@ static int setup(struct fixture *f, const char *name, bool per_user)
 	if (mkdtemp(f->dir) == NULL)
 		return -1;
 	memset(&f->loc, 0, sizeof(f->loc));
-	copy_data(name, f->dir, f->loc.db_path, sizeof(f->loc.db_path));
+	copy_data(name, f->dir, f->loc.where, sizeof(f->loc.where));
 	f->loc.owner = geteuid();
 	f->loc.per_user = per_user;
 	cfg_defaults(&f->c);

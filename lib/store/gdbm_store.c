@@ -916,7 +916,7 @@ static int be_open(const struct store_location *loc, enum store_mode mode,
 {
 	struct gdbm_store *s = NULL;
 
-	if (gdbm_open_path(loc->db_path, mode, opts, &s, err) != 0)
+	if (gdbm_open_path(loc->where, mode, opts, &s, err) != 0)
 		return -1;
 	*h = s;
 	return 0;

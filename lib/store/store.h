@@ -53,9 +53,9 @@ enum store_kind {
 /* Where a store lives and whose it is (config/location.h makes one). */
 struct store_location {
 	enum store_kind kind;
-	char db_path[STORE_WHERE_MAX]; /* the backend's address: for GDBM a path */
-	uid_t owner;		       /* who must own it */
-	bool per_user;		       /* a user store: open it as the user */
+	char where[STORE_WHERE_MAX]; /* the backend's address: for GDBM a path */
+	uid_t owner;		     /* who must own it */
+	bool per_user;		     /* a user store: open it as the user */
 };
 
 enum store_mode {
