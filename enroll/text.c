@@ -7,6 +7,7 @@
 
 #include "emergency.h"
 #include "clock.h"
+#include "chars.h"
 #include "text.h"
 
 void text_error(FILE *f, const struct totp_err *e)
@@ -28,31 +29,17 @@ void text_group4(const char *s, char *out, size_t outsz)
 	out[o] = '\0';
 }
 
+/* For a terminal: printable ASCII, a backslash doubled, the rest \xHH. */
+static enum chars_form terminal_form(unsigned char c)
+{
+	if (c == '\\')
+		return CHARS_BACKSLASHED;
+	return c >= 0x20 && c < 0x7f ? CHARS_AS_IS : CHARS_HEX;
+}
+
 const char *text_safe(const char *s, char *out, size_t outsz)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		size_t need = c >= 0x20 && c < 0x7f ? (c == '\\' ? 2 : 1) : 4;
-
-		if (o + need >= outsz)
-			break;
-		if (need == 1) {
-			out[o++] = (char)c;
-		} else if (need == 2) {
-			out[o++] = '\\';
-			out[o++] = '\\';
-		} else {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 0xf];
-		}
-	}
-	out[o] = '\0';
-	return out;
+	return chars_escape(s, terminal_form, out, outsz);
 }
 
 /* " for alice" when root acts on someone else, else "". */

@@ -11,8 +11,6 @@
  */
 #include "config.h"
 
-#include "location.h"
-
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -32,6 +30,7 @@
 #include "account.h"
 #include "cfg.h"
 #include "emergency.h"
+#include "location.h"
 #include "login.h"
 #include "otp.h"
 
@@ -62,47 +61,34 @@ struct ctx {
  * "rhost=..." for a log reader (fail2ban), nor put a line break in
  * (issue 18).  Cut to fit out. */
 #define LOG_VALUE_MAX (4 * 256 + 1)
+static enum chars_form field_form(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	    (c != '\0' && strchr("._-@:/+,~", c) != NULL))
+		return CHARS_AS_IS;
+	return CHARS_HEX;
+}
+
 static const char *log_value(const char *s, char *out, size_t outsz)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
 	if (s == NULL || *s == '\0')
 		return "-";
-	for (; *s != '\0' && o + 5 <= outsz; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || strchr("._-@:/+,~", c) != NULL) {
-			out[o++] = (char)c;
-			continue;
-		}
-		out[o++] = '\\';
-		out[o++] = 'x';
-		out[o++] = hex[c >> 4];
-		out[o++] = hex[c & 0xf];
-	}
-	out[o] = '\0';
-	return out;
+	return chars_escape(s, field_form, out, outsz);
 }
 
 /* The message itself: printable ASCII as it is, any other byte as \xHH,
  * so that nothing it quotes (an error naming a path) breaks the line. */
+static enum chars_form message_form(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f ? CHARS_AS_IS : CHARS_HEX;
+}
+
 static void log_text(char *s)
 {
 	char tmp[TOTP_ERR_MSG_MAX + 128];
-	size_t o = 0;
 
-	for (const char *c = s; *c != '\0' && o + 5 <= sizeof(tmp); c++) {
-		unsigned char b = (unsigned char)*c;
-
-		if (b >= 0x20 && b < 0x7f)
-			tmp[o++] = (char)b;
-		else
-			o += (size_t)snprintf(tmp + o, sizeof(tmp) - o, "\\x%02x", b);
-	}
-	tmp[o] = '\0';
-	memcpy(s, tmp, o + 1);
+	chars_escape(s, message_form, tmp, sizeof(tmp));
+	memcpy(s, tmp, strlen(tmp) + 1);
 }
 
 /* Who, for the log.  A known user by name (escaped as any field).  A name

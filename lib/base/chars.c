@@ -1,4 +1,4 @@
-/* chars: digits and hex, once (chars.h). */
+/* chars: digits, hex and escaping, once (chars.h). */
 #include "config.h"
 
 #include <string.h>
@@ -41,4 +41,35 @@ bool chars_hex_decode(const char *s, size_t n, uint8_t *out, size_t outsz, size_
 	}
 	*len = n / 2;
 	return true;
+}
+
+static size_t form_width(enum chars_form f)
+{
+	return f == CHARS_AS_IS ? 1 : f == CHARS_BACKSLASHED ? 2 : 4;
+}
+
+const char *chars_escape(const char *s, chars_form_fn form, char *out, size_t outsz)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		enum chars_form f = form(c);
+
+		if (o + form_width(f) >= outsz)
+			break;
+		if (f == CHARS_HEX) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 0xf];
+			continue;
+		}
+		if (f == CHARS_BACKSLASHED)
+			out[o++] = '\\';
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return out;
 }
