@@ -39,26 +39,26 @@ static void put_u8(struct wbuf *w, uint8_t v)
 	put_bytes(w, &v, 1);
 }
 
-static void put_u32(struct wbuf *w, uint32_t v)
+/* v as n big-endian bytes (n <= 8). */
+static void put_be(struct wbuf *w, uint64_t v, size_t n)
 {
-	uint8_t b[4];
+	uint8_t b[8];
 
-	for (int i = 3; i >= 0; i--) {
-		b[i] = (uint8_t)(v & 0xff);
+	for (size_t i = n; i > 0; i--) {
+		b[i - 1] = (uint8_t)(v & 0xff);
 		v >>= 8;
 	}
-	put_bytes(w, b, sizeof(b));
+	put_bytes(w, b, n);
+}
+
+static void put_u32(struct wbuf *w, uint32_t v)
+{
+	put_be(w, v, 4);
 }
 
 static void put_u64(struct wbuf *w, uint64_t v)
 {
-	uint8_t b[8];
-
-	for (int i = 7; i >= 0; i--) {
-		b[i] = (uint8_t)(v & 0xff);
-		v >>= 8;
-	}
-	put_bytes(w, b, sizeof(b));
+	put_be(w, v, 8);
 }
 
 /* A string field as u8 length + bytes; the caller has checked its length. */
