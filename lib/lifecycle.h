@@ -64,6 +64,10 @@ int lifecycle_verify(const struct cfg *c, const struct store_location *loc,
 		     const char *user, const char *code, int64_t now_ms,
 		     struct record *out, struct totp_err *err);
 
+/* Removes the generator: the record becomes a tombstone (secret and
+ * codes wiped; sequence and creation time kept, one "removed" event) so
+ * that a later import or enrollment counts on.  None or removed already:
+ * TOTP_R_NOT_FOUND.  Exclusive lock. */
 int lifecycle_remove(const struct cfg *c, const struct store_location *loc,
 		     const char *user, int64_t now_ms, struct record *out,
 		     struct totp_err *err);

@@ -81,6 +81,8 @@ int totp_err_errno(struct totp_err *e, int errnum, const char *fmt, ...)
 /* Clears `e` to "no error". */
 void totp_err_clear(struct totp_err *e);
 
+/* The reason's gRPC code, sysexits(3) code and JSON name, from the one
+ * table in errors.c; an unknown reason maps as TOTP_R_INTERNAL. */
 enum grpc_code totp_reason_grpc(enum totp_reason reason);
 int totp_reason_exit(enum totp_reason reason);	       /* sysexits.h */
 const char *totp_reason_name(enum totp_reason reason); /* "symlink", ... */

@@ -22,7 +22,7 @@ struct account {
 
 /* Looks the user up (getpwnam_r, its buffer grown on ERANGE up to 1 MiB);
  * an unknown user is TOTP_R_NOT_FOUND, a name that cannot be a key
- * (store_user_name_check) TOTP_R_INVALID.  A user that exists but whose
+ * (user_name_check) TOTP_R_INVALID.  A user that exists but whose
  * entry cannot be taken (a home of CFG_PATH_MAX bytes or more) is
  * TOTP_R_CONFIG: never "unknown", which nullok would let in. */
 int account_lookup(const char *name, struct account *out, struct totp_err *err);

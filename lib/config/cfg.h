@@ -98,6 +98,8 @@ struct cfg {
 /* The default configuration file, $sysconfdir/security/pam_totp.conf. */
 const char *cfg_default_path(void);
 
+/* Fills c with the built-in defaults listed above: realm "default", the
+ * default file, a user store.  cfg_load starts here. */
 void cfg_defaults(struct cfg *c);
 
 /* A valid realm name: [A-Za-z0-9][A-Za-z0-9._-]{0,63}. 0 or -1. */

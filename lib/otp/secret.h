@@ -18,6 +18,8 @@
 /* base32 of SECRET_MAX bytes, and a NUL */
 #define SECRET_B32_MAX 104
 
+/* The secret length RFC 4226/6238 advise for alg (the hash's output):
+ * 20, 32 or 64 bytes. */
 size_t secret_len_for(enum otp_alg alg);
 
 /* Fills buf[0..len) with random bytes from getrandom(). */
