@@ -238,8 +238,7 @@ static void realm_in(const struct dir *d, struct realm *rm)
 {
 	cfg_defaults(&rm->c);
 	memset(&rm->loc, 0, sizeof(rm->loc));
-	snprintf(rm->loc.where, sizeof(rm->loc.where), "%s/store/default.db",
-		 d->path);
+	snprintf(rm->loc.where, sizeof(rm->loc.where), "%s/store/default.db", d->path);
 	rm->loc.owner = geteuid();
 }
 

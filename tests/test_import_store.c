@@ -252,8 +252,7 @@ static void test_refusals_leave_the_store(void **state)
 
 	/* someone holds the store: the lock's deadline passes */
 	e[1] = entry("ben", 2, 0);
-	assert_int_equal(gdbm_store_open(f->loc.where, STORE_CREATE, &o, &held, &err),
-			 0);
+	assert_int_equal(gdbm_store_open(f->loc.where, STORE_CREATE, &o, &held, &err), 0);
 	assert_int_equal(
 	    import_store(&f->c, &f->loc, e, 2, false, 5000, before, problems, &np, &err),
 	    -1);

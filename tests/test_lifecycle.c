@@ -414,8 +414,7 @@ static void set_failures(struct fixture *f, uint32_t failures, int64_t locked_un
 	struct record rec;
 	struct totp_err err;
 
-	assert_int_equal(gdbm_store_open(f->loc.where, STORE_WRITE, &opts, &s, &err),
-			 0);
+	assert_int_equal(gdbm_store_open(f->loc.where, STORE_WRITE, &opts, &s, &err), 0);
 	assert_int_equal(store_get(s, USER, &rec, &err), 1);
 	rec.failures = failures;
 	rec.locked_until = locked_until;

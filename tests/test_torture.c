@@ -407,8 +407,8 @@ static struct user *user_of(struct world *w, const char *key, size_t len)
 static int raw_scan(struct world *w, const struct user *victim, uint8_t **raw,
 		    size_t *raw_len)
 {
-	GDBM_FILE db = gdbm_open(w->loc.where, 0,
-				 GDBM_READER | GDBM_NOLOCK | GDBM_NOMMAP, 0, NULL);
+	GDBM_FILE db =
+	    gdbm_open(w->loc.where, 0, GDBM_READER | GDBM_NOLOCK | GDBM_NOMMAP, 0, NULL);
 	unsigned others = 0, want = 0, bad = 0;
 	datum key;
 
@@ -456,8 +456,8 @@ static int raw_scan(struct world *w, const struct user *victim, uint8_t **raw,
 /* Takes the raw values of every user present, after the setup. */
 static void raw_snapshot(struct world *w)
 {
-	GDBM_FILE db = gdbm_open(w->loc.where, 0,
-				 GDBM_READER | GDBM_NOLOCK | GDBM_NOMMAP, 0, NULL);
+	GDBM_FILE db =
+	    gdbm_open(w->loc.where, 0, GDBM_READER | GDBM_NOLOCK | GDBM_NOMMAP, 0, NULL);
 	unsigned n = 0;
 	datum key;
 

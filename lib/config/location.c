@@ -120,8 +120,8 @@ int location_for(const struct cfg *c, const struct account *a, struct store_loca
 {
 	memset(out, 0, sizeof(*out));
 	out->kind = STORE_KIND_GDBM;
-	if (location_db_path(c, a->name, a->home, out->where, sizeof(out->where),
-			     err) < 0)
+	if (location_db_path(c, a->name, a->home, out->where, sizeof(out->where), err) <
+	    0)
 		return -1;
 	out->per_user = location_per_user(c);
 	out->owner = out->per_user ? a->uid : 0;
