@@ -5,7 +5,7 @@
  *   bench_gen ga DIR N       pam_google_authenticator: DIR/<user>, one
  *                            root-owned 0400 file per user
  *   bench_gen totp DB N      pam_totp: a system-store GDBM database, through
- *                            lib/store.h (one locked open, N puts, unsynced,
+ *                            lib/store/store.h (one locked open, N puts, unsynced,
  *                            one sync at the end)
  *   bench_gen totp-add DB I  one more user, number I, added to DB the way a
  *                            registration does (its own open, synced)

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-/* pam_totp's system store at `db`, through lib/store.h: 0 or -1. */
+/* pam_totp's system store at `db`, through lib/store/store.h: 0 or -1. */
 int gen_totp(const char *db, uint32_t n);
 /* One more user, number i, registered on its own (synced): 0 or -1. */
 int gen_totp_add(const char *db, uint32_t i);

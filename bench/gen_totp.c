@@ -1,7 +1,7 @@
 /*
  * gen_totp: a pam_totp system store of N ready users, written the fast
  * way: one exclusive open (creating the database), N store_put with sync
- * off, one store_sync before the close.  Every record is what a verified
+ * off, one store_commit before the close.  Every record is what a verified
  * registration leaves: ready, TOTP SHA1/6/30, the user's derived secret,
  * sequence 2 (registered, verified).
  *
@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "bench_gen.h"
+#include "gdbm_store.h"
 #include "store.h"
 #include "synth.h"
 
@@ -43,7 +44,7 @@ int gen_totp(const char *db, uint32_t n)
 	int rc = 0;
 
 	memset(&r, 0, sizeof(r));
-	if (store_open_locked(db, STORE_CREATE, &opts, &s, &err) < 0) {
+	if (gdbm_store_open(db, STORE_CREATE, &opts, &s, &err) < 0) {
 		fprintf(stderr, "bench_gen: %s: %s\n", db, err.msg);
 		return -1;
 	}
@@ -53,7 +54,7 @@ int gen_totp(const char *db, uint32_t n)
 		rc = store_put(s, name, &r, &err);
 	}
 	if (rc == 0)
-		rc = store_sync(s, &err);
+		rc = store_commit(s, &err);
 	if (rc < 0)
 		fprintf(stderr, "bench_gen: %s: %s\n", db, err.msg);
 	record_wipe(&r);
@@ -70,7 +71,7 @@ int gen_totp_add(const char *db, uint32_t i)
 	char name[SYNTH_NAME_BUF];
 	int rc;
 
-	if (store_open_locked(db, STORE_WRITE, &opts, &s, &err) < 0) {
+	if (gdbm_store_open(db, STORE_WRITE, &opts, &s, &err) < 0) {
 		fprintf(stderr, "bench_gen: %s: %s\n", db, err.msg);
 		return -1;
 	}

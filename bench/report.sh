@@ -96,7 +96,7 @@ label() {
 		echo "## Registering one more user"
 		echo
 		echo "A new user in a pam_totp store is written to a copy of the store, synced"
-		echo "and renamed over it (crash safety, lib/store.h), so it costs time and"
+		echo "and renamed over it (crash safety, lib/store/store.h), so it costs time and"
 		echo "free space in proportion to the store. Median of each registration"
 		echo "(\`bench_gen totp-add\`: its own locked, synced open). For scale: pam_oath"
 		echo "rewrites its whole users file at every login."

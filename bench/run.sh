@@ -130,7 +130,7 @@ generate() { # module n
 }
 
 # What one more registration costs in a pam_totp store of n users: a new
-# user is made on a copy of the store (lib/store.h).  Adds users n, n+1,
+# user is made on a copy of the store (lib/store/store.h).  Adds users n, n+1,
 # ... (outside the logins' range), each in its own synced open.
 register_cost() { # n
 	# once a size: the pam_totp rows may make a store of one size twice

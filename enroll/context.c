@@ -6,9 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
 #include "context.h"
 #include "lifecycle.h"
+#include "location.h"
 
 /* totp-enroll is never setuid: refuse to run as if it were. */
 static int check_not_setuid(struct totp_err *err)
@@ -21,15 +21,11 @@ static int check_not_setuid(struct totp_err *err)
 	return 0;
 }
 
+/* The realm's settings, under cfg_load's ownership rule: root's file, or
+ * a user's own --conf. */
 static int load_config(const struct opts *o, struct context *x, struct totp_err *err)
 {
-	const char *realm = o->realm != NULL ? o->realm : "default";
-
-	cfg_defaults(&x->cfg);
-	if (cfg_realm_check(realm, err) < 0)
-		return -1;
-	strcpy(x->cfg.realm, realm);
-	return conf_load(&x->cfg, o->conf, x->caller.uid, err);
+	return cfg_load(&x->cfg, o->conf, o->realm, 0, NULL, x->caller.uid, err);
 }
 
 /* Root may name anyone; anyone else only themselves.  A user naming
@@ -120,7 +116,7 @@ int context_setup(const struct opts *o, struct context *x, struct totp_err *err)
 	if (root_only(o, x, err) < 0 || find_target(o, x, err) < 0 ||
 	    load_config(o, x, err) < 0)
 		return -1;
-	if (account_store_location(&x->cfg, &x->target, &x->loc, err) < 0 ||
+	if (location_for(&x->cfg, &x->target, &x->loc, err) < 0 ||
 	    lifecycle_authorize(x->caller.uid, &x->target, &x->loc, x->cfg.realm, err) <
 		0)
 		return -1;

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "account.h"
+#include "location.h"
 #include "cfg.h"
 #include "errors.h"
 #include "opts.h"
@@ -24,7 +25,7 @@ struct context {
 	struct otp_params params;
 	char host[CONTEXT_HOST_MAX];
 	char issuer[CFG_ISSUER_MAX];
-	char label[STORE_USER_MAX + CONTEXT_HOST_MAX + 2]; /* user@host */
+	char label[USER_NAME_MAX + CONTEXT_HOST_MAX + 2]; /* user@host */
 };
 
 int context_setup(const struct opts *o, struct context *x, struct totp_err *err);

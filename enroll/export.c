@@ -5,13 +5,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "answer.h"
+#include "json_answer.h"
 #include "emergency.h"
+#include "clock.h"
 #include "export.h"
 #include "json.h"
 #include "lifecycle.h"
 #include "priv.h"
-#include "report.h"
+#include "exit_code.h"
 #include "text.h"
 
 static void record_json(struct json *j, const struct record *r)
@@ -65,11 +66,7 @@ static int export_json(FILE *f, const char *user, const struct record *r,
 /* UTC, so that an audit reads the same wherever it is run. */
 static const char *utc(int64_t seconds, char *buf, size_t sz)
 {
-	time_t t = (time_t)seconds;
-	struct tm tm;
-
-	if (seconds == 0 || !gmtime_r(&t, &tm) ||
-	    strftime(buf, sz, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (seconds == 0 || clock_format(seconds * 1000, CLOCK_UTC, buf, sz)[0] == '\0')
 		snprintf(buf, sz, "never");
 	return buf;
 }
@@ -89,7 +86,7 @@ static void event_text(FILE *f, const char *key, const struct record_event *e)
 static void export_text(FILE *f, const char *user, const struct record *r,
 			const char *realm)
 {
-	char buf[64], name[TEXT_SAFE_MAX(STORE_USER_MAX)];
+	char buf[64], name[TEXT_SAFE_MAX(USER_NAME_MAX)];
 
 	fprintf(f, "%-16s %s\n%-16s %s\n", "user", text_safe(user, name, sizeof(name)),
 		"realm", realm);
@@ -128,11 +125,11 @@ int export_command(const struct opts *o, const struct context *x)
 
 	totp_err_clear(&err);
 	if (priv_become(&x->target, &x->loc, &p, &err) < 0)
-		return report_failure(o, &err);
+		return exit_code_failure(o, &err);
 	rc = lifecycle_status(&x->cfg, &x->loc, x->target.name, &r, &err);
 	priv_restore(&p);
 	if (rc < 0)
-		return report_failure(o, &err);
+		return exit_code_failure(o, &err);
 	/* lifecycle_status wiped the secret; the hashes are counted, never shown */
 	explicit_bzero(r.secret, sizeof(r.secret));
 	if (o->json)
@@ -140,5 +137,5 @@ int export_command(const struct opts *o, const struct context *x)
 	else
 		export_text(stdout, x->target.name, &r, x->cfg.realm), rc = 0;
 	record_wipe(&r);
-	return report_written(rc);
+	return exit_code_written(rc);
 }

@@ -6,14 +6,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "answer.h"
+#include "clock.h"
+#include "json_answer.h"
 #include "import_cmd.h"
 #include "import_ga.h"
 #include "import_oath.h"
 #include "import_out.h"
 #include "import_store.h"
 #include "priv.h"
-#include "report.h"
+#include "exit_code.h"
 #include "text.h"
 
 /* The problems of one import, in line order at the end. */
@@ -99,7 +100,7 @@ static int store_them(const struct opts *o, const struct context *x,
 		free(found);
 		return -1;
 	}
-	rc = import_store(&x->cfg, &x->loc, entries, n, o->dry_run, report_now_ms(),
+	rc = import_store(&x->cfg, &x->loc, entries, n, o->dry_run, clock_now_ms(),
 			  before, found, &nf, err);
 	priv_restore(&p);
 	for (size_t i = 0; i < nf && rc < 0; i++)
@@ -113,13 +114,13 @@ static int answer(const struct opts *o, const struct context *x, const char *sou
 		  const struct import_entry *entries, size_t n,
 		  const struct import_before *before)
 {
-	struct import_view v = {x->cfg.realm, x->loc.db_path, source, entries, before, n,
+	struct import_view v = {x->cfg.realm, x->loc.where, source, entries, before, n,
 				o->dry_run};
 
 	if (o->json)
-		return report_written(import_out_json(stdout, &v));
+		return exit_code_written(import_out_json(stdout, &v));
 	import_out_text(stdout, &v);
-	return report_written(0);
+	return exit_code_written(0);
 }
 
 /* ---- google-authenticator ------------------------------------------------- */
@@ -171,24 +172,24 @@ static int import_ga(const struct opts *o, const struct context *x)
 
 	totp_err_clear(&err);
 	if (read_ga(o, x, path, sizeof(path), &buf, &len, &err) < 0)
-		return report_failure(o, &err);
+		return exit_code_failure(o, &err);
 	rc = import_ga_parse(buf, len, &e, &e2);
 	import_buf_free(buf, len);
 	if (rc < 0) {
 		totp_err_set(&err, e2.reason, "%s: %s", path, e2.msg);
-		return report_failure(o, &err);
+		return exit_code_failure(o, &err);
 	}
 	snprintf(e.user, sizeof(e.user), "%s", x->target.name);
 	if (!allowed(x, &e, why, sizeof(why))) {
 		import_entry_wipe(&e);
 		totp_err_set(&err, TOTP_R_INVALID, "%s: %s", path, why);
-		return report_failure(o, &err);
+		return exit_code_failure(o, &err);
 	}
 	rc = store_them(o, x, &e, 1, &before, &ps, &err);
 	if (rc < 0 && ps.n > 0)
 		totp_err_set(&err, err.reason, "%s", ps.v[0].msg);
 	free(ps.v);
-	rc = rc < 0 ? report_failure(o, &err) : answer(o, x, path, &e, 1, &before);
+	rc = rc < 0 ? exit_code_failure(o, &err) : answer(o, x, path, &e, 1, &before);
 	import_entry_wipe(&e);
 	return rc;
 }
@@ -260,14 +261,14 @@ static int import_oath_run(const struct opts *o, const struct context *x,
 		goto failed;
 	}
 	if (store_them(o, x, r->entries, r->n_entries, before, &ps, &err) < 0) {
-		rc =
-		    ps.n > 0 ? refuse(o, path, &ps, err.reason) : report_failure(o, &err);
+		rc = ps.n > 0 ? refuse(o, path, &ps, err.reason)
+			      : exit_code_failure(o, &err);
 		goto out;
 	}
 	rc = answer(o, x, path, r->entries, r->n_entries, before);
 	goto out;
 failed:
-	rc = report_failure(o, &err);
+	rc = exit_code_failure(o, &err);
 out:
 	free(before);
 	free(ps.v);
@@ -285,11 +286,11 @@ static int import_oath(const struct opts *o, const struct context *x)
 	totp_err_clear(&err);
 	if (one_database(x, &err) < 0 ||
 	    read_given(o->file, IMPORT_OATH_MAX, &buf, &len, &err) < 0)
-		return report_failure(o, &err);
+		return exit_code_failure(o, &err);
 	rc = import_oath_parse(buf, len, &r, &err);
 	import_buf_free(buf, len);
 	if (rc < 0)
-		return report_failure(o, &err);
+		return exit_code_failure(o, &err);
 	rc = import_oath_run(o, x, o->file, &r);
 	import_oath_result_free(&r);
 	return rc;

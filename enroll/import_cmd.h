@@ -11,7 +11,7 @@
  *   import --from oath FILE            (root only)
  *       every token of a pam_oath users file, into a realm that keeps all
  *       its users in one system database.  Any line that cannot be taken
- *       (lib/import_oath.h), any user unknown to this system or outside
+ *       (lib/import/import_oath.h), any user unknown to this system or outside
  *       the realm's allow_* settings, any user who already has a ready
  *       generator: all are listed with their line numbers, and nothing at
  *       all is written.

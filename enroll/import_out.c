@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include "json_answer.h"
 #include "import_out.h"
 #include "json.h"
 #include "otp.h"
@@ -40,7 +41,7 @@ void import_out_text(FILE *f, const struct import_view *v)
 {
 	fprintf(f, "%s %zu generator%s from %s into realm %s (%s):\n",
 		v->dry_run ? "Would import" : "Imported", v->n, v->n == 1 ? "" : "s",
-		v->source, v->realm, v->db_path);
+		v->source, v->realm, v->where);
 	for (size_t i = 0; i < v->n; i++)
 		entry_text(f, &v->entries[i], &v->before[i]);
 	if (v->dry_run)
@@ -119,16 +120,7 @@ int import_out_problems_json(FILE *f, const struct totp_err *summary, const char
 	char field[64];
 
 	json_begin(&j, f);
-	json_object_open(&j);
-	json_kv_uint(&j, "code", (uint64_t)totp_reason_grpc(summary->reason));
-	json_kv_string(&j, "message", summary->msg);
-	json_key(&j, "details");
-	json_array_open(&j);
-	json_object_open(&j);
-	json_kv_string(&j, "@type", "type.googleapis.com/google.rpc.ErrorInfo");
-	json_kv_string(&j, "reason", totp_reason_name(summary->reason));
-	json_kv_string(&j, "domain", "pam_totp");
-	json_object_close(&j);
+	answer_error_open(&j, summary);
 	json_object_open(&j);
 	json_kv_string(&j, "@type", "type.googleapis.com/google.rpc.BadRequest");
 	json_key(&j, "fieldViolations");

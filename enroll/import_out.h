@@ -24,7 +24,7 @@
 #include "import_store.h"
 
 struct import_view {
-	const char *realm, *db_path, *source;
+	const char *realm, *where, *source;
 	const struct import_entry *entries;
 	const struct import_before *before;
 	size_t n;

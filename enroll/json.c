@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "json.h"
 
 void json_begin(struct json *j, FILE *f)
@@ -235,16 +236,5 @@ void json_kv_uint(struct json *j, const char *key, uint64_t v)
 
 const char *json_time_ms(int64_t ms, char out[JSON_TIME_BUF])
 {
-	int64_t sec = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-	int milli = (int)(ms - sec * 1000);
-	time_t t = (time_t)sec;
-	struct tm tm;
-
-	out[0] = '\0';
-	if (gmtime_r(&t, &tm) == NULL)
-		return out;
-	snprintf(out, JSON_TIME_BUF, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ",
-		 (long long)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, milli);
-	return out;
+	return clock_format(ms, CLOCK_UTC_MS, out, JSON_TIME_BUF);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "list.h"
+#include "location.h"
 #include "store.h"
 
 struct collect {
@@ -51,22 +52,20 @@ static int by_user(const void *a, const void *b)
 int list_realm(const struct cfg *c, const struct store_location *loc,
 	       struct list_entry **out, size_t *n, struct totp_err *err)
 {
-	struct store_opts opts = {
-	    .owner = loc->owner, .lock_timeout_ms = c->lock_timeout_ms, .sync = false};
+	struct store_opts opts = location_store_opts(c, loc, false, false);
 	struct collect col = {0};
 	struct store *s = NULL;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
-	if (loc->per_user || strstr(c->store_path, "%u") != NULL ||
-	    strstr(c->store_path, "%h") != NULL)
+	if (!location_listable(c))
 		return totp_err_set(
 		    err, TOTP_R_INVALID,
 		    "realm %s keeps one store per user (%s); list works on "
 		    "system stores only: use status --user NAME",
 		    c->realm, c->store_path);
-	if (store_open_locked(loc->db_path, STORE_READ, &opts, &s, err) < 0) {
+	if (store_open(loc, STORE_READ, &opts, &s, err) < 0) {
 		/* No database yet: nobody is registered. */
 		if (err == NULL || err->reason != TOTP_R_NOT_FOUND)
 			return -1;

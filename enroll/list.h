@@ -9,12 +9,13 @@
 #include <stddef.h>
 
 #include "account.h"
+#include "location.h"
 #include "cfg.h"
 #include "errors.h"
 #include "record.h"
 
 struct list_entry {
-	char user[STORE_USER_MAX + 1];
+	char user[USER_NAME_MAX + 1];
 	struct record rec; /* secret and emergency hashes wiped */
 };
 

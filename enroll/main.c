@@ -1,8 +1,10 @@
 /*
- * totp-enroll: register, verify, show and remove one user's TOTP/HOTP
- * generator.  This file runs the commands: it resolves the context, calls
- * lib/lifecycle.c (where every rule is) as the store's owner, and hands
- * the result to answer.c (JSON) or text.c.  Never installed setuid.
+ * totp-enroll: register (enroll), verify, status and remove one user's
+ * TOTP/HOTP generator; root also unlocks, lists, imports and exports.
+ * This file dispatches the commands: it resolves the context (context.c),
+ * calls lib/lifecycle.c (where every rule is) as the store's owner (or
+ * list.c, import_cmd.c, export.c), and hands the result to json_answer.c
+ * (--json) or text.c.  Never installed setuid.
  */
 #include "config.h"
 
@@ -13,7 +15,8 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "answer.h"
+#include "clock.h"
+#include "json_answer.h"
 #include "context.h"
 #include "export.h"
 #include "import_cmd.h"
@@ -21,7 +24,7 @@
 #include "list.h"
 #include "opts.h"
 #include "priv.h"
-#include "report.h"
+#include "exit_code.h"
 #include "prompt.h"
 #include "qr.h"
 #include "text.h"
@@ -41,14 +44,14 @@ static int store_op(const struct context *x, enum op op, const char *code,
 	switch (op) {
 	case OP_VERIFY:
 		rc = lifecycle_verify(&x->cfg, &x->loc, x->target.name, code,
-				      report_now_ms(), out, err);
+				      clock_now_ms(), out, err);
 		break;
 	case OP_REMOVE:
-		rc = lifecycle_remove(&x->cfg, &x->loc, x->target.name, report_now_ms(),
+		rc = lifecycle_remove(&x->cfg, &x->loc, x->target.name, clock_now_ms(),
 				      out, err);
 		break;
 	case OP_UNLOCK:
-		rc = lifecycle_unlock(&x->cfg, &x->loc, x->target.name, report_now_ms(),
+		rc = lifecycle_unlock(&x->cfg, &x->loc, x->target.name, clock_now_ms(),
 				      out, err);
 		break;
 	default:
@@ -67,7 +70,7 @@ static int do_register(const struct context *x, struct registration *r,
 	if (priv_become(&x->target, &x->loc, &p, err) < 0)
 		return -1;
 	rc = lifecycle_register(&x->cfg, &x->loc, x->target.name, &x->params, x->issuer,
-				x->label, report_now_ms(), r, err);
+				x->label, clock_now_ms(), r, err);
 	priv_restore(&p);
 	return rc;
 }
@@ -103,7 +106,7 @@ static int confirm(const struct opts *o, const struct context *x)
 		text_verify_hint(stdout, x);
 		return totp_reason_exit(err.reason);
 	default:
-		report_failure(o, &err);
+		exit_code_failure(o, &err);
 		text_verify_hint(stdout, x);
 		return totp_reason_exit(err.reason);
 	}
@@ -117,17 +120,17 @@ static int cmd_register(const struct opts *o, const struct context *x)
 
 	totp_err_clear(&err);
 	if (do_register(x, &r, &err) < 0)
-		return report_failure(o, &err);
+		return exit_code_failure(o, &err);
 	/* The file is the caller's, written after root took its ids back. */
 	if (o->qr_file != NULL && qr_write_file(o->qr_file, r.uri, &err) < 0) {
 		lifecycle_registration_wipe(&r);
-		return report_failure(o, &err);
+		return exit_code_failure(o, &err);
 	}
 	if (o->json) {
-		rc = report_written(answer_register(stdout, &r, x->cfg.realm));
+		rc = exit_code_written(answer_register(stdout, &r, x->cfg.realm));
 	} else {
 		text_register(stdout, x, &r, o->qr);
-		rc = report_written(0);
+		rc = exit_code_written(0);
 	}
 	lifecycle_registration_wipe(&r);
 	if (rc != EX_OK || o->json)
@@ -135,7 +138,7 @@ static int cmd_register(const struct opts *o, const struct context *x)
 	if (o->cmd == CMD_ENROLL && isatty(STDIN_FILENO))
 		return confirm(o, x);
 	text_verify_hint(stdout, x);
-	return report_written(0);
+	return exit_code_written(0);
 }
 
 static int cmd_record(const struct opts *o, const struct context *x)
@@ -150,7 +153,7 @@ static int cmd_record(const struct opts *o, const struct context *x)
 
 	totp_err_clear(&err);
 	if (store_op(x, ops[o->cmd], o->code, &rec, &err) < 0)
-		return report_failure(o, &err);
+		return exit_code_failure(o, &err);
 	if (o->json && o->cmd == CMD_STATUS)
 		rc = answer_status(stdout, x->target.name, &rec, x->cfg.realm);
 	else if (o->json)
@@ -160,7 +163,7 @@ static int cmd_record(const struct opts *o, const struct context *x)
 	else
 		text_done(stdout, o->cmd, x, &rec), rc = 0;
 	record_wipe(&rec);
-	return report_written(rc);
+	return exit_code_written(rc);
 }
 
 static int cmd_list(const struct opts *o, const struct context *x)
@@ -172,13 +175,13 @@ static int cmd_list(const struct opts *o, const struct context *x)
 
 	totp_err_clear(&err);
 	if (list_realm(&x->cfg, &x->loc, &v, &n, &err) < 0)
-		return report_failure(o, &err);
+		return exit_code_failure(o, &err);
 	if (o->json)
 		rc = answer_list(stdout, x->cfg.realm, v, n);
 	else
 		text_list(stdout, x->cfg.realm, v, n), rc = 0;
 	free(v);
-	return report_written(rc);
+	return exit_code_written(rc);
 }
 
 static int run(const struct opts *o)
@@ -188,7 +191,7 @@ static int run(const struct opts *o)
 
 	totp_err_clear(&err);
 	if (otp_init(&err) < 0 || context_setup(o, &x, &err) < 0)
-		return report_failure(o, &err);
+		return exit_code_failure(o, &err);
 	switch (o->cmd) {
 	case CMD_ENROLL:
 	case CMD_REGISTER:
@@ -214,16 +217,16 @@ int main(int argc, char **argv)
 	setlocale(LC_ALL, "");
 	totp_err_clear(&err);
 	if (opts_parse(argc, argv, &o, &err) < 0) {
-		report_failure(&o, &err);
+		exit_code_failure(&o, &err);
 		return EX_USAGE;
 	}
 	if (o.cmd == CMD_HELP) {
 		opts_usage(stdout);
-		return report_written(0);
+		return exit_code_written(0);
 	}
 	if (o.cmd == CMD_VERSION) {
 		printf("totp-enroll (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
-		return report_written(0);
+		return exit_code_written(0);
 	}
 	return run(&o);
 }

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "account.h"
+#include "location.h"
 #include "errors.h"
 
 #define PRIV_GROUPS_MAX 256

@@ -6,6 +6,8 @@
 #include <time.h>
 
 #include "emergency.h"
+#include "clock.h"
+#include "chars.h"
 #include "text.h"
 
 void text_error(FILE *f, const struct totp_err *e)
@@ -27,37 +29,23 @@ void text_group4(const char *s, char *out, size_t outsz)
 	out[o] = '\0';
 }
 
+/* For a terminal: printable ASCII, a backslash doubled, the rest \xHH. */
+static enum chars_form terminal_form(unsigned char c)
+{
+	if (c == '\\')
+		return CHARS_BACKSLASHED;
+	return c >= 0x20 && c < 0x7f ? CHARS_AS_IS : CHARS_HEX;
+}
+
 const char *text_safe(const char *s, char *out, size_t outsz)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		size_t need = c >= 0x20 && c < 0x7f ? (c == '\\' ? 2 : 1) : 4;
-
-		if (o + need >= outsz)
-			break;
-		if (need == 1) {
-			out[o++] = (char)c;
-		} else if (need == 2) {
-			out[o++] = '\\';
-			out[o++] = '\\';
-		} else {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 0xf];
-		}
-	}
-	out[o] = '\0';
-	return out;
+	return chars_escape(s, terminal_form, out, outsz);
 }
 
 /* " for alice" when root acts on someone else, else "". */
 static const char *for_whom(const struct context *x, char *buf, size_t sz)
 {
-	char name[TEXT_SAFE_MAX(STORE_USER_MAX)];
+	char name[TEXT_SAFE_MAX(USER_NAME_MAX)];
 
 	if (x->target.uid == x->caller.uid)
 		return "";
@@ -78,7 +66,7 @@ static void params_line(FILE *f, const struct otp_params *p)
 void text_register(FILE *f, const struct context *x, const struct registration *r,
 		   enum qr_mode qr)
 {
-	char who[TEXT_SAFE_MAX(STORE_USER_MAX) + 8], grouped[TEXT_GROUPED_MAX];
+	char who[TEXT_SAFE_MAX(USER_NAME_MAX) + 8], grouped[TEXT_GROUPED_MAX];
 	struct totp_err err;
 
 	totp_err_clear(&err);
@@ -129,7 +117,7 @@ void text_done(FILE *f, enum command cmd, const struct context *x, const struct 
 	const char *what = cmd == CMD_VERIFY   ? "Verified: logins now ask for its codes"
 			   : cmd == CMD_REMOVE ? "Removed: logins no longer ask for codes"
 					       : "Unlocked: failures cleared";
-	char name[TEXT_SAFE_MAX(STORE_USER_MAX)];
+	char name[TEXT_SAFE_MAX(USER_NAME_MAX)];
 
 	fprintf(f, "%s (%s, realm %s, sequence %llu).\n", what,
 		text_safe(x->target.name, name, sizeof(name)), x->cfg.realm,
@@ -139,11 +127,7 @@ void text_done(FILE *f, enum command cmd, const struct context *x, const struct 
 /* Local time for a person; "never" for 0. */
 static const char *when(int64_t seconds, char *buf, size_t sz)
 {
-	time_t t = (time_t)seconds;
-	struct tm tm;
-
-	if (seconds == 0 || localtime_r(&t, &tm) == NULL ||
-	    strftime(buf, sz, "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+	if (seconds == 0 || clock_format(seconds * 1000, CLOCK_LOCAL, buf, sz)[0] == '\0')
 		snprintf(buf, sz, "never");
 	return buf;
 }
@@ -163,7 +147,7 @@ static void event_line(FILE *f, const char *label, const struct record_event *e)
 
 void text_status(FILE *f, const struct context *x, const struct record *r)
 {
-	char buf[64], name[TEXT_SAFE_MAX(STORE_USER_MAX)];
+	char buf[64], name[TEXT_SAFE_MAX(USER_NAME_MAX)];
 
 	fprintf(f, "%-15s %s\n", "user", text_safe(x->target.name, name, sizeof(name)));
 	fprintf(f, "%-15s %s\n", "realm", x->cfg.realm);
@@ -186,7 +170,7 @@ void text_status(FILE *f, const struct context *x, const struct record *r)
 
 void text_list(FILE *f, const char *realm, const struct list_entry *v, size_t n)
 {
-	char buf[64], name[TEXT_SAFE_MAX(STORE_USER_MAX)];
+	char buf[64], name[TEXT_SAFE_MAX(USER_NAME_MAX)];
 
 	fprintf(f, "%zu user%s in realm %s\n", n, n == 1 ? "" : "s", realm);
 	for (size_t i = 0; i < n; i++)

@@ -30,7 +30,7 @@ static void entry_sane(const struct import_entry *e, int need_user)
 			FUZZ_CHECK(e->codes[i][k] >= '0' && e->codes[i][k] <= '9');
 	}
 	if (need_user)
-		FUZZ_CHECK(store_user_name_check(e->user, &err) == 0);
+		FUZZ_CHECK(user_name_check(e->user, &err) == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -19,6 +19,7 @@
 #include "fuzz.h"
 #include "login.h"
 #include "otp.h"
+#include "gdbm_store.h"
 #include "store.h"
 
 #define NOW_MS 1700000000123LL
@@ -34,9 +35,9 @@ static void cleanup(void)
 {
 	char p[CFG_PATH_MAX + 16];
 
-	snprintf(p, sizeof(p), "%s.lock", loc.db_path);
+	snprintf(p, sizeof(p), "%s.lock", loc.where);
 	unlink(p);
-	unlink(loc.db_path);
+	unlink(loc.where);
 	rmdir(dir);
 }
 
@@ -47,7 +48,7 @@ static struct store *open_store(enum store_mode mode)
 	struct store *s = NULL;
 	struct totp_err err;
 
-	if (store_open_locked(loc.db_path, mode, &o, &s, &err) != 0) {
+	if (gdbm_store_open(loc.where, mode, &o, &s, &err) != 0) {
 		fprintf(stderr, "fuzz_login: %s\n", err.msg);
 		abort();
 	}
@@ -64,7 +65,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	FUZZ_CHECK(otp_init(&err) == 0);
 	snprintf(dir, sizeof(dir), "%s/totp-fuzz-XXXXXX", tmp ? tmp : "/tmp");
 	FUZZ_CHECK(mkdtemp(dir) != NULL);
-	snprintf(loc.db_path, sizeof(loc.db_path), "%s/fuzz.db", dir);
+	snprintf(loc.where, sizeof(loc.where), "%s/fuzz.db", dir);
 	loc.owner = geteuid();
 	loc.per_user = true;
 	atexit(cleanup);

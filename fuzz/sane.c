@@ -2,6 +2,8 @@
  * share. */
 #include "config.h"
 
+#include "location.h"
+
 #include <string.h>
 
 #include "cfg.h"
@@ -35,8 +37,8 @@ void fuzz_cfg_sane(const struct cfg *c)
 	{
 		char out[CFG_PATH_MAX];
 
-		if (cfg_store_db_path(c, "alice", "/home/alice", out, sizeof(out),
-				      &err) == 0)
+		if (location_db_path(c, "alice", "/home/alice", out, sizeof(out), &err) ==
+		    0)
 			FUZZ_CHECK(out[0] == '/' && strlen(out) < sizeof(out));
 		else
 			FUZZ_CHECK(out[0] == '\0' && err.reason == TOTP_R_INVALID);

@@ -8,6 +8,7 @@
 #include "lifecycle.h"
 #include "otp.h"
 #include "secret.h"
+#include "location.h"
 #include "store.h"
 #include "uri.h"
 
@@ -38,17 +39,14 @@ static int with_record(const struct cfg *c, const struct store_location *loc,
 		       const char *user, enum store_mode mode, apply_fn fn, void *arg,
 		       struct record *out, struct totp_err *err)
 {
-	struct store_opts opts = {.owner = loc->owner,
-				  .lock_timeout_ms = c->lock_timeout_ms,
-				  .sync = true,
-				  .max_bytes = loc->per_user ? STORE_USER_BYTES_MAX : 0};
+	struct store_opts opts = location_store_opts(c, loc, true, false);
 	struct store *s = NULL;
 	struct record r;
 	int found, rc = -1;
 
-	if (store_user_name_check(user, err) < 0)
+	if (user_name_check(user, err) < 0)
 		return -1;
-	if (store_open_locked(loc->db_path, mode, &opts, &s, err) < 0) {
+	if (store_open(loc, mode, &opts, &s, err) < 0) {
 		/* No store yet: nobody is registered in it. */
 		if (err != NULL && err->reason == TOTP_R_NOT_FOUND)
 			return not_found(user, err);
@@ -60,7 +58,7 @@ static int with_record(const struct cfg *c, const struct store_location *loc,
 	if (!found)
 		memset(&r, 0, sizeof(r));
 	rc = fn(&r, found, arg, err);
-	if (rc == 1 && (store_put(s, user, &r, err) < 0 || store_sync(s, err) < 0))
+	if (rc == 1 && (store_put(s, user, &r, err) < 0 || store_commit(s, err) < 0))
 		rc = -1;
 	if (rc >= 0) {
 		copy_out(out, &r);
@@ -88,7 +86,7 @@ int lifecycle_authorize(uid_t caller, const struct account *target,
 		    "realm %s keeps its generators in a system store (%s) that only root "
 		    "may read or write; ask an administrator to run totp-enroll --user "
 		    "%s",
-		    realm, loc->db_path, target->name);
+		    realm, loc->where, target->name);
 	return 0;
 }
 
@@ -192,8 +190,6 @@ struct verify_arg {
 static int apply_verify(struct record *r, int found, void *varg, struct totp_err *err)
 {
 	struct verify_arg *a = varg;
-	const struct otp_params *p = &r->params;
-	uint64_t center, floor, matched;
 	unsigned window;
 	int ok;
 
@@ -204,10 +200,8 @@ static int apply_verify(struct record *r, int found, void *varg, struct totp_err
 				    "%s's generator is already verified and in use",
 				    a->user);
 	window = r->window ? r->window : a->c->window;
-	center = p->type == OTP_TOTP ? otp_step_at(p, a->now_ms / 1000) : r->counter;
-	floor = p->type == OTP_TOTP ? r->counter + 1 : r->counter;
-	ok = otp_verify_window(r->secret, r->secret_len, p, center, window, floor,
-			       a->code, &matched, err);
+	ok = otp_accept(r->secret, r->secret_len, &r->params, window, a->now_ms / 1000,
+			a->code, &r->counter, err);
 	if (ok < 0)
 		return -1;
 	if (ok == 0)
@@ -216,7 +210,6 @@ static int apply_verify(struct record *r, int found, void *varg, struct totp_err
 		    "that code is not the one the app shows now; the registration "
 		    "stays pending: try again with a fresh code");
 	r->state = RECORD_READY;
-	r->counter = p->type == OTP_TOTP ? matched : matched + 1;
 	record_add_event(r, a->now_ms);
 	return 1;
 }

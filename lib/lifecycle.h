@@ -1,7 +1,7 @@
 /*
  * lifecycle: register, verify, remove, status and unlock one user's
  * generator, as DESIGN.md's table (after ZITADEL's RegisterTOTP,
- * VerifyTOTPRegistration, RemoveTOTP):
+ * VerifyTOTPRegistration, RemoveTOTP), plus status and root's unlock:
  *
  *   register  none, pending, removed -> new secret, pending
  *             ready                   -> TOTP_R_EXISTS (gRPC 6)
@@ -11,6 +11,10 @@
  *             ready                   -> TOTP_R_PRECONDITION (9)
  *   remove    pending or ready        -> removed (a tombstone keeping the
  *                                        sequence; the secret is wiped)
+ *             none, removed           -> TOTP_R_NOT_FOUND (5)
+ *   status    pending or ready        -> the record, unchanged (shared lock)
+ *             none, removed           -> TOTP_R_NOT_FOUND (5)
+ *   unlock    pending or ready        -> failures and lockout cleared
  *             none, removed           -> TOTP_R_NOT_FOUND (5)
  *
  * Each call takes the store's lock once (exclusive to write), applies the
@@ -24,6 +28,7 @@
 #include <sys/types.h>
 
 #include "account.h"
+#include "location.h"
 #include "cfg.h"
 #include "emergency.h"
 #include "errors.h"
@@ -59,6 +64,10 @@ int lifecycle_verify(const struct cfg *c, const struct store_location *loc,
 		     const char *user, const char *code, int64_t now_ms,
 		     struct record *out, struct totp_err *err);
 
+/* Removes the generator: the record becomes a tombstone (secret and
+ * codes wiped; sequence and creation time kept, one "removed" event) so
+ * that a later import or enrollment counts on.  None or removed already:
+ * TOTP_R_NOT_FOUND.  Exclusive lock. */
 int lifecycle_remove(const struct cfg *c, const struct store_location *loc,
 		     const char *user, int64_t now_ms, struct record *out,
 		     struct totp_err *err);

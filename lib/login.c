@@ -4,9 +4,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chars.h"
 #include "emergency.h"
 #include "login.h"
 #include "otp.h"
+#include "location.h"
 #include "store.h"
 
 static bool is_ready(int found, const struct record *r)
@@ -20,12 +22,7 @@ static bool maybe_emergency(const char *code)
 {
 	size_t n = strlen(code);
 
-	if (n != EMERGENCY_DIGITS)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (code[i] < '0' || code[i] > '9')
-			return false;
-	return true;
+	return n == EMERGENCY_DIGITS && chars_all_digits(code, n);
 }
 
 static bool is_locked(const struct record *r, int64_t now)
@@ -33,18 +30,15 @@ static bool is_locked(const struct record *r, int64_t now)
 	return r->locked_until != 0 && now < r->locked_until;
 }
 
-/* Opens the store; a store that does not exist holds nobody (returns 0). */
-static int open_store(const struct cfg *c, const struct store_location *loc,
-		      enum store_mode mode, bool sync, struct store **s,
-		      struct totp_err *err)
+/* Opens the store (1); a store that does not exist holds nobody (0). */
+static int open_if_any(const struct cfg *c, const struct store_location *loc,
+		       enum store_mode mode, bool sync, struct store **s,
+		       struct totp_err *err)
 {
-	struct store_opts opts = {.owner = loc->owner,
-				  .lock_timeout_ms = c->lock_timeout_ms,
-				  .sync = sync,
-				  .max_bytes = loc->per_user ? STORE_USER_BYTES_MAX : 0};
+	struct store_opts opts = location_store_opts(c, loc, sync, false);
 	struct totp_err e;
 
-	if (store_open_locked(loc->db_path, mode, &opts, s, &e) == 0)
+	if (store_open(loc, mode, &opts, s, &e) == 0)
 		return 1;
 	if (e.reason == TOTP_R_NOT_FOUND)
 		return 0;
@@ -66,7 +60,7 @@ int login_precheck(const struct cfg *c, const struct store_location *loc,
 
 	memset(res, 0, sizeof(*res));
 	memset(&r, 0, sizeof(r));
-	rc = open_store(c, loc, STORE_READ, false, &s, err);
+	rc = open_if_any(c, loc, STORE_READ, false, &s, err);
 	if (rc > 0) {
 		found = store_get(s, user, &r, err);
 		store_close(s);
@@ -83,30 +77,20 @@ int login_precheck(const struct cfg *c, const struct store_location *loc,
 		else if (is_locked(&r, now_ms / 1000))
 			res->outcome = LOGIN_LOCKED_OUT;
 		else
-			res->outcome = LOGIN_SUCCESS;
+			res->outcome = LOGIN_READY;
 	}
 	record_wipe(&r);
 	return rc;
 }
 
 /* 1 if `code` is the generator's next code (the step or counter moves on),
- * 0 if not, -1 on error. */
+ * else 0: a malformed code is a wrong code like any other. */
 static int check_otp(struct record *r, const struct cfg *c, const char *code, int64_t now)
 {
-	const struct otp_params *p = &r->params;
 	unsigned window = r->window ? r->window : c->window;
-	uint64_t center, floor, matched;
-	int ok;
 
-	if (strlen(code) != p->digits)
-		return 0;
-	center = p->type == OTP_TOTP ? otp_step_at(p, now) : r->counter;
-	floor = p->type == OTP_TOTP ? r->counter + 1 : r->counter;
-	ok = otp_verify_window(r->secret, r->secret_len, p, center, window, floor, code,
-			       &matched, NULL);
-	if (ok == 1)
-		r->counter = p->type == OTP_TOTP ? matched : matched + 1;
-	return ok < 0 ? 0 : ok;
+	return otp_accept(r->secret, r->secret_len, &r->params, window, now, code,
+			  &r->counter, NULL) == 1;
 }
 
 static void set_event(struct record_event *e, const struct login_event *ev)
@@ -231,17 +215,20 @@ static int slow_check(const struct cfg *c, const struct store_location *loc,
 {
 	struct store *s = NULL;
 	struct record r;
+	struct login_result before = *res;
+	uint64_t read_sequence;
 	int slot, found, rc;
 
 	rc = emergency_find(mine, code, c->emergency_codes, &slot, err);
 	if (rc <= 0)
 		return rc;
-	rc = open_store(c, loc, STORE_WRITE, c->sync_login, &s, err);
+	rc = open_if_any(c, loc, STORE_WRITE, c->sync_login, &s, err);
 	if (rc <= 0) /* the store went away: the failure stands */
 		return rc;
 	memset(&r, 0, sizeof(r));
 	found = store_get(s, user, &r, err);
 	rc = found < 0 ? -1 : 0;
+	read_sequence = r.sequence;
 	if (rc == 0 && still_usable(&r, found, mine, slot, ev->now_ms / 1000)) {
 		bool unchanged = r.sequence == mine->sequence;
 
@@ -251,7 +238,13 @@ static int slow_check(const struct cfg *c, const struct store_location *loc,
 			r.last_failure = *last_failure;
 		res->emergency = true;
 		res->locked_now = false;
-		rc = store_put(s, user, &r, err) < 0 ? -1 : 0;
+		/* the store was let go since the first read: compare and set */
+		rc = store_put_if(s, user, &r, read_sequence, err);
+		if (rc == 1) { /* written by another meanwhile: the failure stands */
+			*res = before;
+			found = 0;
+			rc = 0;
+		}
 	}
 	if (rc == 0 && found == 1)
 		fill_result(res, &r);
@@ -284,7 +277,7 @@ int login_check(const struct cfg *c, const struct store_location *loc, const cha
 	memset(&r, 0, sizeof(r));
 	memset(&last_failure, 0, sizeof(last_failure));
 	res->outcome = LOGIN_NOT_ENROLLED;
-	rc = open_store(c, loc, STORE_WRITE, c->sync_login, &s, err);
+	rc = open_if_any(c, loc, STORE_WRITE, c->sync_login, &s, err);
 	if (rc < 0)
 		return rc;
 	if (rc == 0)

@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "account.h"
+#include "location.h"
 #include "cfg.h"
 #include "errors.h"
 
@@ -47,6 +48,7 @@ enum login_outcome {
 	LOGIN_WRONG_CODE,   /* counted as a failure (and maybe locked now) */
 	LOGIN_NOT_ENROLLED, /* no ready generator: none, pending or removed */
 	LOGIN_LOCKED_OUT,   /* locked after too many failures: not checked */
+	LOGIN_READY,	    /* login_precheck only: a ready generator, prompt */
 };
 
 struct login_event {
@@ -70,7 +72,8 @@ struct login_result {
 	unsigned digits;	 /* the generator's code length, when ready */
 };
 
-/* Fills res->outcome with LOGIN_SUCCESS (go on and prompt),
+/* A shared look before the prompt (no write, the lock let go on return).
+ * Fills res->outcome with LOGIN_READY (go on and prompt),
  * LOGIN_NOT_ENROLLED or LOGIN_LOCKED_OUT, and res->digits for a ready
  * generator (forward_pass splits the answer with it).  A missing store is
  * "not enrolled"; any other store trouble is -1. */
@@ -78,6 +81,10 @@ int login_precheck(const struct cfg *c, const struct store_location *loc,
 		   const char *user, int64_t now_ms, struct login_result *res,
 		   struct totp_err *err);
 
+/* The check that counts, under the store's exclusive lock (see above):
+ * 0 with res->outcome LOGIN_SUCCESS, _WRONG_CODE (stored), _LOCKED_OUT or
+ * _NOT_ENROLLED; -1 on store trouble (outcome LOGIN_NOT_ENROLLED).  The
+ * store is opened twice for an emergency-shaped answer (slow_check). */
 int login_check(const struct cfg *c, const struct store_location *loc, const char *user,
 		const char *code, const struct login_event *ev, struct login_result *res,
 		struct totp_err *err);

@@ -25,9 +25,12 @@
 #include <security/pam_modules.h>
 #include <security/pam_modutil.h>
 
+#include "chars.h"
+#include "clock.h"
 #include "account.h"
 #include "cfg.h"
 #include "emergency.h"
+#include "location.h"
 #include "login.h"
 #include "otp.h"
 
@@ -58,47 +61,34 @@ struct ctx {
  * "rhost=..." for a log reader (fail2ban), nor put a line break in
  * (issue 18).  Cut to fit out. */
 #define LOG_VALUE_MAX (4 * 256 + 1)
+static enum chars_form field_form(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	    (c != '\0' && strchr("._-@:/+,~", c) != NULL))
+		return CHARS_AS_IS;
+	return CHARS_HEX;
+}
+
 static const char *log_value(const char *s, char *out, size_t outsz)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
 	if (s == NULL || *s == '\0')
 		return "-";
-	for (; *s != '\0' && o + 5 <= outsz; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || strchr("._-@:/+,~", c) != NULL) {
-			out[o++] = (char)c;
-			continue;
-		}
-		out[o++] = '\\';
-		out[o++] = 'x';
-		out[o++] = hex[c >> 4];
-		out[o++] = hex[c & 0xf];
-	}
-	out[o] = '\0';
-	return out;
+	return chars_escape(s, field_form, out, outsz);
 }
 
 /* The message itself: printable ASCII as it is, any other byte as \xHH,
  * so that nothing it quotes (an error naming a path) breaks the line. */
+static enum chars_form message_form(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f ? CHARS_AS_IS : CHARS_HEX;
+}
+
 static void log_text(char *s)
 {
 	char tmp[TOTP_ERR_MSG_MAX + 128];
-	size_t o = 0;
 
-	for (const char *c = s; *c != '\0' && o + 5 <= sizeof(tmp); c++) {
-		unsigned char b = (unsigned char)*c;
-
-		if (b >= 0x20 && b < 0x7f)
-			tmp[o++] = (char)b;
-		else
-			o += (size_t)snprintf(tmp + o, sizeof(tmp) - o, "\\x%02x", b);
-	}
-	tmp[o] = '\0';
-	memcpy(s, tmp, o + 1);
+	chars_escape(s, message_form, tmp, sizeof(tmp));
+	memcpy(s, tmp, strlen(tmp) + 1);
 }
 
 /* Who, for the log.  A known user by name (escaped as any field).  A name
@@ -109,7 +99,7 @@ static const char *user_for_log(const struct ctx *x, char *out, size_t outsz)
 {
 	if (x->known)
 		return log_value(x->acct.name, out, outsz);
-	if (x->user != NULL && store_user_name_check(x->user, NULL) == 0)
+	if (x->user != NULL && user_name_check(x->user, NULL) == 0)
 		return "(unknown)";
 	return "(invalid name)";
 }
@@ -145,14 +135,6 @@ static void tell_user(const struct ctx *x, const char *msg)
 {
 	if (!silent(x))
 		(void)pam_error(x->pamh, "%s", msg);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static const char *item_string(pam_handle_t *pamh, int item)
@@ -209,7 +191,7 @@ static int precheck_as_user(struct ctx *x, struct login_result *res, struct totp
 
 	if (drop(x, &privs, err) < 0)
 		return -1;
-	rc = login_precheck(&x->cfg, &x->loc, x->acct.name, now_ms(), res, err);
+	rc = login_precheck(&x->cfg, &x->loc, x->acct.name, clock_now_ms(), res, err);
 	if (regain(x, &privs, err) < 0)
 		rc = -1;
 	return rc;
@@ -225,7 +207,7 @@ static int check_as_user(struct ctx *x, const char *code, bool retry,
 
 	if (drop(x, &privs, err) < 0)
 		return -1;
-	ev.now_ms = now_ms();
+	ev.now_ms = clock_now_ms();
 	rc = login_check(&x->cfg, &x->loc, x->acct.name, code, &ev, res, err);
 	if (regain(x, &privs, err) < 0)
 		rc = -1;
@@ -238,12 +220,7 @@ static bool is_code_shaped(const char *s, unsigned digits)
 {
 	size_t n = strlen(s);
 
-	if (n != digits && n != EMERGENCY_DIGITS)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
+	return (n == digits || n == EMERGENCY_DIGITS) && chars_all_digits(s, n);
 }
 
 /* Copies s into out; an answer too long to be anything becomes "", which
@@ -367,7 +344,7 @@ static int ask_anyway(struct ctx *x, unsigned digits, bool equal_work)
 static int locked_out(const struct ctx *x, const struct login_result *res)
 {
 	note(x, LOG_NOTICE, "refused: locked out for %lld more seconds",
-	     (long long)(res->locked_until - now_ms() / 1000));
+	     (long long)(res->locked_until - clock_now_ms() / 1000));
 	tell_user(x, LOCKED_MESSAGE);
 	return PAM_MAXTRIES;
 }
@@ -477,12 +454,6 @@ static int load_settings(struct ctx *x, int argc, const char **argv)
 		note(x, LOG_ERR, "configuration refused, failing closed: %s", err.msg);
 		return PAM_SERVICE_ERR;
 	}
-	if (x->cfg.forward_pass && (x->cfg.use_first_pass || x->cfg.try_first_pass)) {
-		note(x, LOG_ERR,
-		     "configuration refused, failing closed: forward_pass "
-		     "prompts itself; drop use_first_pass/try_first_pass");
-		return PAM_SERVICE_ERR;
-	}
 	if (otp_init(&err) < 0) {
 		note(x, LOG_ERR, "cannot start: %s", err.msg);
 		return PAM_AUTHINFO_UNAVAIL;
@@ -501,10 +472,10 @@ static int resolve_user(struct ctx *x, struct totp_err *err)
 		*err = e;
 		return -1;
 	}
-	if (account_store_location(&x->cfg, &x->acct, &x->loc, err) < 0)
+	if (location_for(&x->cfg, &x->acct, &x->loc, err) < 0)
 		return -1;
 	x->known = true;
-	note(x, LOG_DEBUG, "store %s (%s)", x->loc.db_path,
+	note(x, LOG_DEBUG, "store %s (%s)", x->loc.where,
 	     x->loc.per_user ? "user store" : "system store");
 	return 1;
 }
@@ -522,7 +493,7 @@ static int authenticate(struct ctx *x)
 	if (precheck_as_user(x, &pre, &err) < 0)
 		return store_trouble(x, &err);
 	switch (pre.outcome) {
-	case LOGIN_SUCCESS:
+	case LOGIN_READY:
 		return check(x, pre.digits);
 	case LOGIN_LOCKED_OUT:
 		/* asked first, as everyone: the refusal comes after the prompt */
@@ -530,6 +501,7 @@ static int authenticate(struct ctx *x)
 		return rc != PAM_SUCCESS ? rc : locked_out(x, &pre);
 	case LOGIN_NOT_ENROLLED:
 	case LOGIN_WRONG_CODE:
+	case LOGIN_SUCCESS:
 	default:
 		return not_enrolled(x, x->cfg.params.digits);
 	}

@@ -19,6 +19,7 @@
 #include "login.h"
 #include "otp.h"
 #include "record.h"
+#include "gdbm_store.h"
 #include "store.h"
 
 static double now_s(void)
@@ -42,7 +43,7 @@ static int seed(const struct store_location *loc)
 	r.params = (struct otp_params){OTP_HOTP, OTP_SHA1, 6, 30};
 	memcpy(r.secret, "12345678901234567890", 20);
 	r.secret_len = 20;
-	if (store_open_locked(loc->db_path, STORE_CREATE, &o, &s, &e) < 0 ||
+	if (gdbm_store_open(loc->where, STORE_CREATE, &o, &s, &e) < 0 ||
 	    store_put(s, "timing", &r, &e) < 0) {
 		fprintf(stderr, "login_timing: %s\n", e.msg);
 		store_close(s);
@@ -93,7 +94,7 @@ int main(int argc, char **argv)
 		snprintf(dir, sizeof(dir), "%s", argv[1]);
 	else if (mkdtemp(dir) == NULL)
 		return 1;
-	snprintf(loc.db_path, sizeof(loc.db_path), "%s/timing.db", dir);
+	snprintf(loc.where, sizeof(loc.where), "%s/timing.db", dir);
 	if (otp_init(&e) < 0 || seed(&loc) < 0)
 		return 1;
 	cfg_defaults(&c);
@@ -107,8 +108,8 @@ int main(int argc, char **argv)
 	printf("%d login_check calls in %s\n", n, dir);
 	printf("  sync_login=no:  %.3f ms per check\n", without * 1e3);
 	printf("  sync_login=yes: %.3f ms per check\n", with * 1e3);
-	snprintf(lock, sizeof(lock), "%s.lock", loc.db_path);
-	unlink(loc.db_path);
+	snprintf(lock, sizeof(lock), "%s.lock", loc.where);
+	unlink(loc.where);
 	unlink(lock);
 	if (argc <= 1 || argv[1][0] == '\0')
 		rmdir(dir);

@@ -55,7 +55,7 @@ int main(int argc, char **argv)
 	cfg_defaults(&c);
 	memset(&loc, 0, sizeof(loc));
 	loc.owner = (uid_t)strtoul(argv[1], NULL, 10);
-	snprintf(loc.db_path, sizeof(loc.db_path), "%s", argv[2]);
+	snprintf(loc.where, sizeof(loc.where), "%s", argv[2]);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ev.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (otp_init(&err) < 0 ||

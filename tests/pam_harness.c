@@ -10,6 +10,8 @@
  */
 #include "config.h"
 
+#include "gdbm_store.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -34,7 +36,7 @@ const uint8_t SECRET[20] = "12345678901234567890";
 char g_home[PATH_MAX];	     /* the current user's home */
 char g_dir[PATH_MAX];	     /* the test folder, under g_home */
 char g_store[PATH_MAX + 32]; /* store= template for g_dir */
-char g_user[STORE_USER_MAX + 1];
+char g_user[USER_NAME_MAX + 1];
 uid_t g_uid;
 bool g_quick;
 
@@ -320,8 +322,8 @@ void put_record_at(const char *path, uid_t owner, const char *user,
 	struct store *s = NULL;
 	struct totp_err e;
 
-	if (store_open_locked(path, STORE_CREATE, &o, &s, &e) < 0)
-		fail_msg("store_open_locked %s: %s", path, e.msg);
+	if (gdbm_store_open(path, STORE_CREATE, &o, &s, &e) < 0)
+		fail_msg("gdbm_store_open %s: %s", path, e.msg);
 	assert_int_equal(store_put(s, user, r, &e), 0);
 	store_close(s);
 }
@@ -342,8 +344,8 @@ void get_record(const char *realm, struct record *r)
 	struct totp_err e;
 
 	db_path(realm, path, sizeof(path));
-	if (store_open_locked(path, STORE_READ, &o, &s, &e) < 0)
-		fail_msg("store_open_locked %s: %s", path, e.msg);
+	if (gdbm_store_open(path, STORE_READ, &o, &s, &e) < 0)
+		fail_msg("gdbm_store_open %s: %s", path, e.msg);
 	assert_int_equal(store_get(s, g_user, r, &e), 1);
 	store_close(s);
 }

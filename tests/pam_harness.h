@@ -30,7 +30,7 @@ extern const uint8_t SECRET[20];
 extern char g_home[PATH_MAX];	    /* the current user's home */
 extern char g_dir[PATH_MAX];	    /* the test folder, under g_home */
 extern char g_store[PATH_MAX + 32]; /* store= template for g_dir */
-extern char g_user[STORE_USER_MAX + 1];
+extern char g_user[USER_NAME_MAX + 1];
 extern uid_t g_uid;
 extern bool g_quick;
 

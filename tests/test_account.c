@@ -1,6 +1,8 @@
 /* account: passwd look-ups and where a user's record lives. */
 #include "config.h"
 
+#include "location.h"
+
 #include <errno.h>
 #include <pwd.h>
 #include <setjmp.h>
@@ -68,8 +70,8 @@ static void test_user_store_belongs_to_the_user(void **state)
 
 	(void)state;
 	cfg_defaults(&c);
-	assert_int_equal(account_store_location(&c, &a, &loc, &e), 0);
-	assert_string_equal(loc.db_path, "/home/alice/.config/totp/default.db");
+	assert_int_equal(location_for(&c, &a, &loc, &e), 0);
+	assert_string_equal(loc.where, "/home/alice/.config/totp/default.db");
 	assert_true(loc.per_user);
 	assert_int_equal(loc.owner, 1234);
 }
@@ -85,20 +87,20 @@ static void test_system_store_belongs_to_root(void **state)
 	(void)state;
 	cfg_defaults(&c);
 	assert_int_equal(cfg_set(&c, "store", "system", "test", &e), 0);
-	assert_int_equal(account_store_location(&c, &a, &loc, &e), 0);
+	assert_int_equal(location_for(&c, &a, &loc, &e), 0);
 	assert_false(loc.per_user);
 	assert_int_equal(loc.owner, 0);
-	assert_non_null(strstr(loc.db_path, "/lib/totp/default.db"));
+	assert_non_null(strstr(loc.where, "/lib/totp/default.db"));
 
 	/* a template in the home is the user's; anywhere else root's */
 	assert_int_equal(cfg_set(&c, "store", "%h/.totp/%r.db", "test", &e), 0);
-	assert_int_equal(account_store_location(&c, &a, &loc, &e), 0);
+	assert_int_equal(location_for(&c, &a, &loc, &e), 0);
 	assert_true(loc.per_user);
-	assert_string_equal(loc.db_path, "/home/alice/.totp/default.db");
+	assert_string_equal(loc.where, "/home/alice/.totp/default.db");
 	assert_int_equal(cfg_set(&c, "store", "/srv/totp/%u-%r.db", "test", &e), 0);
-	assert_int_equal(account_store_location(&c, &a, &loc, &e), 0);
+	assert_int_equal(location_for(&c, &a, &loc, &e), 0);
 	assert_false(loc.per_user);
-	assert_string_equal(loc.db_path, "/srv/totp/alice-default.db");
+	assert_string_equal(loc.where, "/srv/totp/alice-default.db");
 }
 
 /* ---- issue 18, finding 4: long passwd lines ------------------------------ */

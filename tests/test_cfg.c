@@ -2,6 +2,8 @@
  * store paths and the enrollment policy. */
 #include "config.h"
 
+#include "location.h"
+
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -941,19 +943,19 @@ static void test_store_db_path(void **state)
 	(void)state;
 	cfg_defaults(&c);
 	assert_int_equal(
-	    cfg_store_db_path(&c, "alice", "/home/alice", out, sizeof(out), &e), 0);
+	    location_db_path(&c, "alice", "/home/alice", out, sizeof(out), &e), 0);
 	assert_string_equal(out, "/home/alice/.config/totp/default.db");
 	assert_accepted(&c, "store", "system");
 	assert_accepted(&c, "realm", "work");
 	assert_int_equal(
-	    cfg_store_db_path(&c, "alice", "/home/alice", out, sizeof(out), &e), 0);
+	    location_db_path(&c, "alice", "/home/alice", out, sizeof(out), &e), 0);
 	assert_string_equal(out, LOCALSTATEDIR "/lib/totp/work.db");
 	assert_accepted(&c, "store", "/srv/100%%/%r/%u.db");
-	assert_int_equal(cfg_store_db_path(&c, "bob.smith", NULL, out, sizeof(out), &e),
+	assert_int_equal(location_db_path(&c, "bob.smith", NULL, out, sizeof(out), &e),
 			 0);
 	assert_string_equal(out, "/srv/100%/work/bob.smith.db");
 	assert_accepted(&c, "store", "%h/%u%%%r");
-	assert_int_equal(cfg_store_db_path(&c, "al", "/h", out, sizeof(out), &e), 0);
+	assert_int_equal(location_db_path(&c, "al", "/h", out, sizeof(out), &e), 0);
 	assert_string_equal(out, "/h/al%work");
 
 	/* a user name must stay one path component */
@@ -961,42 +963,41 @@ static void test_store_db_path(void **state)
 	assert_accepted(&c, "store", "/srv/%u.db");
 	for (size_t i = 0; i < ARRAY_LEN(users); i++) {
 		assert_int_equal(
-		    cfg_store_db_path(&c, users[i], "/h", out, sizeof(out), &e), -1);
+		    location_db_path(&c, users[i], "/h", out, sizeof(out), &e), -1);
 		assert_int_equal(e.reason, TOTP_R_INVALID);
 		assert_string_equal(out, "");
 	}
-	assert_int_equal(cfg_store_db_path(&c, NULL, "/h", out, sizeof(out), &e), -1);
+	assert_int_equal(location_db_path(&c, NULL, "/h", out, sizeof(out), &e), -1);
 	/* a user name not in the path is not checked: it is only a key */
 	assert_accepted(&c, "store", "system");
-	assert_int_equal(cfg_store_db_path(&c, "-odd", "/h", out, sizeof(out), &e), 0);
+	assert_int_equal(location_db_path(&c, "-odd", "/h", out, sizeof(out), &e), 0);
 
 	/* the home directory must be absolute */
 	assert_accepted(&c, "store", "user");
-	assert_int_equal(cfg_store_db_path(&c, "al", "home/al", out, sizeof(out), &e),
-			 -1);
+	assert_int_equal(location_db_path(&c, "al", "home/al", out, sizeof(out), &e), -1);
 	assert_int_equal(e.reason, TOTP_R_INVALID);
-	assert_int_equal(cfg_store_db_path(&c, "al", "", out, sizeof(out), &e), -1);
-	assert_int_equal(cfg_store_db_path(&c, "al", NULL, out, sizeof(out), &e), -1);
+	assert_int_equal(location_db_path(&c, "al", "", out, sizeof(out), &e), -1);
+	assert_int_equal(location_db_path(&c, "al", NULL, out, sizeof(out), &e), -1);
 
 	/* it must fit */
-	assert_int_equal(cfg_store_db_path(&c, "al", "/home/al", out, 20, &e), -1);
+	assert_int_equal(location_db_path(&c, "al", "/home/al", out, 20, &e), -1);
 	assert_int_equal(e.reason, TOTP_R_INVALID);
-	assert_int_equal(cfg_store_db_path(&c, "al", "/home/al", out, 0, &e), -1);
+	assert_int_equal(location_db_path(&c, "al", "/home/al", out, 0, &e), -1);
 	assert_int_equal(
-	    cfg_store_db_path(&c, "al", "/h", out, strlen("/h/.config/totp/work.db"), &e),
+	    location_db_path(&c, "al", "/h", out, strlen("/h/.config/totp/work.db"), &e),
 	    -1);
-	assert_int_equal(cfg_store_db_path(&c, "al", "/h", out,
-					   strlen("/h/.config/totp/work.db") + 1, &e),
+	assert_int_equal(location_db_path(&c, "al", "/h", out,
+					  strlen("/h/.config/totp/work.db") + 1, &e),
 			 0);
 
 	/* a template set by hand is still checked */
 	snprintf(c.store_path, sizeof(c.store_path), "/srv/%%x");
-	assert_int_equal(cfg_store_db_path(&c, "al", "/h", out, sizeof(out), &e), -1);
+	assert_int_equal(location_db_path(&c, "al", "/h", out, sizeof(out), &e), -1);
 	assert_int_equal(e.reason, TOTP_R_CONFIG);
 	snprintf(c.store_path, sizeof(c.store_path), "/srv/%%");
-	assert_int_equal(cfg_store_db_path(&c, "al", "/h", out, sizeof(out), &e), -1);
+	assert_int_equal(location_db_path(&c, "al", "/h", out, sizeof(out), &e), -1);
 	snprintf(c.store_path, sizeof(c.store_path), "srv/%%u");
-	assert_int_equal(cfg_store_db_path(&c, "al", "/h", out, sizeof(out), &e), -1);
+	assert_int_equal(location_db_path(&c, "al", "/h", out, sizeof(out), &e), -1);
 	assert_int_equal(e.reason, TOTP_R_CONFIG);
 }
 

@@ -18,6 +18,8 @@
  */
 #include "config.h"
 
+#include "gdbm_store.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <gdbm.h>
@@ -61,7 +63,7 @@ static void lib_cfg(struct cfg *c, int lock_timeout_ms)
 static void lib_loc(struct store_location *loc, const char *db)
 {
 	memset(loc, 0, sizeof(*loc));
-	sfmt(loc->db_path, sizeof(loc->db_path), "%s", db);
+	sfmt(loc->where, sizeof(loc->where), "%s", db);
 	loc->owner = g_uid;
 	loc->per_user = true;
 }
@@ -212,7 +214,7 @@ static void get_at(const char *db, const char *user, struct record *r)
 	struct store *s = NULL;
 	struct totp_err e;
 
-	if (store_open_locked(db, STORE_READ, &o, &s, &e) != 0)
+	if (gdbm_store_open(db, STORE_READ, &o, &s, &e) != 0)
 		fail_msg("%s: %s", db, e.msg);
 	assert_int_equal(store_get(s, user, r, &e), 1);
 	store_close(s);
@@ -430,7 +432,7 @@ static void test_symlink_swap(void **state)
 	db_path("default", db, sizeof(db));
 	db_path("real", real, sizeof(real));
 
-	assert_int_equal(store_open_locked(db, STORE_WRITE, &o, &s, &e), 0);
+	assert_int_equal(gdbm_store_open(db, STORE_WRITE, &o, &s, &e), 0);
 	assert_int_equal(rename(db, real), 0);
 	assert_int_equal(symlink(real, db), 0);
 	/* the open store reads and writes the file it opened */
@@ -442,7 +444,7 @@ static void test_symlink_swap(void **state)
 	assert_int_equal(got.failures, 3);
 
 	/* every open after it refuses the link */
-	assert_int_equal(store_open_locked(db, STORE_READ, &o, &s, &e), -1);
+	assert_int_equal(gdbm_store_open(db, STORE_READ, &o, &s, &e), -1);
 	assert_int_equal(e.reason, TOTP_R_SYMLINK);
 	before = slurp(real, &len);
 	code_at(&r, step_now(), code);

@@ -11,6 +11,10 @@
  */
 #include "config.h"
 
+#include "location.h"
+
+#include "gdbm_store.h"
+
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -287,7 +291,7 @@ static void get_user(const char *user, struct record *r)
 	struct totp_err e;
 
 	db_path("default", path, sizeof(path));
-	assert_int_equal(store_open_locked(path, STORE_READ, &o, &s, &e), 0);
+	assert_int_equal(gdbm_store_open(path, STORE_READ, &o, &s, &e), 0);
 	assert_int_equal(store_get(s, user, r, &e), 1);
 	store_close(s);
 }
@@ -482,13 +486,13 @@ static void lib_row(const struct row *r)
 	totp_err_clear(&e);
 	cfg_defaults(&c);
 	if (strcmp(r->kind, "key") == 0) {
-		rc = store_user_name_check(in.p, &e);
+		rc = user_name_check(in.p, &e);
 	} else if (strcmp(r->kind, "path") == 0) {
 		char out[CFG_PATH_MAX];
 
 		assert_int_equal(cfg_set(&c, "store", "/var/lib/totp/%u.db", "test", &e),
 				 0);
-		rc = cfg_store_db_path(&c, in.p, "/home/x", out, sizeof(out), &e);
+		rc = location_db_path(&c, in.p, "/home/x", out, sizeof(out), &e);
 		/* what is accepted stays one file in the folder */
 		if (rc == 0 && (strncmp(out, "/var/lib/totp/", 14) != 0 ||
 				strchr(out + 14, '/') != NULL || out[14] == '.'))

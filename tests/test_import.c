@@ -20,6 +20,7 @@
 #include "import_ga.h"
 #include "import_oath.h"
 #include "login.h"
+#include "gdbm_store.h"
 #include "store.h"
 
 struct dir {
@@ -237,8 +238,7 @@ static void realm_in(const struct dir *d, struct realm *rm)
 {
 	cfg_defaults(&rm->c);
 	memset(&rm->loc, 0, sizeof(rm->loc));
-	snprintf(rm->loc.db_path, sizeof(rm->loc.db_path), "%s/store/default.db",
-		 d->path);
+	snprintf(rm->loc.where, sizeof(rm->loc.where), "%s/store/default.db", d->path);
 	rm->loc.owner = geteuid();
 }
 
@@ -253,7 +253,7 @@ static void store_entry(const struct realm *rm, const char *user,
 
 	if (import_to_record(e, 0, now_ms, &r, &err) < 0)
 		fail_msg("import_to_record: %s", err.msg);
-	if (store_open_locked(rm->loc.db_path, STORE_CREATE, &opts, &s, &err) < 0)
+	if (gdbm_store_open(rm->loc.where, STORE_CREATE, &opts, &s, &err) < 0)
 		fail_msg("store: %s", err.msg);
 	assert_int_equal(store_put(s, user, &r, &err), 0);
 	store_close(s);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "import_store.h"
+#include "gdbm_store.h"
 #include "store.h"
 
 struct fixture {
@@ -35,7 +36,7 @@ static int setup(void **state)
 	}
 	cfg_defaults(&f->c);
 	f->c.lock_timeout_ms = 200;
-	snprintf(f->loc.db_path, sizeof(f->loc.db_path), "%s/sys/default.db", f->dir);
+	snprintf(f->loc.where, sizeof(f->loc.where), "%s/sys/default.db", f->dir);
 	f->loc.owner = geteuid();
 	*state = f;
 	return 0;
@@ -74,7 +75,7 @@ static int get(const struct fixture *f, const char *user, struct record *r)
 	struct totp_err err;
 	int found;
 
-	if (store_open_locked(f->loc.db_path, STORE_READ, &o, &s, &err) < 0) {
+	if (gdbm_store_open(f->loc.where, STORE_READ, &o, &s, &err) < 0) {
 		assert_int_equal(err.reason, TOTP_R_NOT_FOUND);
 		return 0;
 	}
@@ -99,8 +100,7 @@ static void put(const struct fixture *f, const char *user, enum record_state st,
 	memcpy(r.secret, "abcdefghijabcdefghij", 20);
 	r.secret_len = st == RECORD_REMOVED ? 0 : 20;
 	r.sequence = sequence;
-	assert_int_equal(store_open_locked(f->loc.db_path, STORE_CREATE, &o, &s, &err),
-			 0);
+	assert_int_equal(gdbm_store_open(f->loc.where, STORE_CREATE, &o, &s, &err), 0);
 	assert_int_equal(store_put(s, user, &r, &err), 0);
 	store_close(s);
 }
@@ -203,7 +203,7 @@ static void test_dry_run_writes_nothing(void **state)
 	assert_int_equal(
 	    import_store(&f->c, &f->loc, e, 2, true, 5000, before, problems, &np, &err),
 	    0);
-	assert_int_equal(stat(f->loc.db_path, &st), -1);
+	assert_int_equal(stat(f->loc.where, &st), -1);
 	/* a store with a pending and a ready user: reported, unchanged */
 	put(f, "ann", RECORD_PENDING, 1);
 	assert_int_equal(
@@ -252,8 +252,7 @@ static void test_refusals_leave_the_store(void **state)
 
 	/* someone holds the store: the lock's deadline passes */
 	e[1] = entry("ben", 2, 0);
-	assert_int_equal(store_open_locked(f->loc.db_path, STORE_CREATE, &o, &held, &err),
-			 0);
+	assert_int_equal(gdbm_store_open(f->loc.where, STORE_CREATE, &o, &held, &err), 0);
 	assert_int_equal(
 	    import_store(&f->c, &f->loc, e, 2, false, 5000, before, problems, &np, &err),
 	    -1);

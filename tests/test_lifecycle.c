@@ -16,6 +16,7 @@
 #include "lifecycle.h"
 #include "otp.h"
 #include "secret.h"
+#include "gdbm_store.h"
 #include "store.h"
 
 #define USER "alice"
@@ -39,7 +40,7 @@ static int setup(void **state)
 	cfg_defaults(&f->c);
 	strcpy(f->c.realm, "test");
 	f->c.emergency_codes = 2; /* hashing is slow: keep it short */
-	snprintf(f->loc.db_path, sizeof(f->loc.db_path), "%s/store/test.db", f->dir);
+	snprintf(f->loc.where, sizeof(f->loc.where), "%s/store/test.db", f->dir);
 	f->loc.owner = geteuid();
 	f->loc.per_user = true;
 	f->p = f->c.params;
@@ -413,8 +414,7 @@ static void set_failures(struct fixture *f, uint32_t failures, int64_t locked_un
 	struct record rec;
 	struct totp_err err;
 
-	assert_int_equal(store_open_locked(f->loc.db_path, STORE_WRITE, &opts, &s, &err),
-			 0);
+	assert_int_equal(gdbm_store_open(f->loc.where, STORE_WRITE, &opts, &s, &err), 0);
 	assert_int_equal(store_get(s, USER, &rec, &err), 1);
 	rec.failures = failures;
 	rec.locked_until = locked_until;
@@ -457,10 +457,10 @@ static void test_status_is_read_only(void **state)
 	struct stat st1, st2;
 
 	do_register(f, T0_MS, &r);
-	assert_int_equal(stat(f->loc.db_path, &st1), 0);
+	assert_int_equal(stat(f->loc.where, &st1), 0);
 	status_ok(f, &a);
 	status_ok(f, &b);
-	assert_int_equal(stat(f->loc.db_path, &st2), 0);
+	assert_int_equal(stat(f->loc.where, &st2), 0);
 	assert_memory_equal(&a, &b, sizeof(a));
 	assert_int_equal(a.secret_len, 0);
 	assert_int_equal(st1.st_mtim.tv_sec, st2.st_mtim.tv_sec);
@@ -484,11 +484,11 @@ static void test_bad_user_name_refused(void **state)
 static void test_authorize(void **state)
 {
 	struct account alice = {.name = "alice", .uid = 1000, .gid = 1000};
-	struct store_location user = {.db_path = "/home/alice/.config/totp/default.db",
+	struct store_location user = {.where = "/home/alice/.config/totp/default.db",
 				      .owner = 1000,
 				      .per_user = true};
 	struct store_location sys = {
-	    .db_path = "/var/lib/totp/default.db", .owner = 0, .per_user = false};
+	    .where = "/var/lib/totp/default.db", .owner = 0, .per_user = false};
 	struct totp_err err;
 
 	(void)state;

@@ -18,6 +18,7 @@
 #include "login.h"
 #include "otp.h"
 #include "record.h"
+#include "gdbm_store.h"
 #include "store.h"
 
 #define USER "alice"
@@ -47,7 +48,7 @@ static void put(const struct record *r)
 	struct store *s = NULL;
 	struct totp_err e;
 
-	assert_int_equal(store_open_locked(g_loc.db_path, STORE_CREATE, &o, &s, &e), 0);
+	assert_int_equal(gdbm_store_open(g_loc.where, STORE_CREATE, &o, &s, &e), 0);
 	assert_int_equal(store_put(s, USER, r, &e), 0);
 	store_close(s);
 }
@@ -58,7 +59,7 @@ static void get(struct record *r)
 	struct store *s = NULL;
 	struct totp_err e;
 
-	assert_int_equal(store_open_locked(g_loc.db_path, STORE_READ, &o, &s, &e), 0);
+	assert_int_equal(gdbm_store_open(g_loc.where, STORE_READ, &o, &s, &e), 0);
 	assert_int_equal(store_get(s, USER, r, &e), 1);
 	store_close(s);
 }
@@ -77,8 +78,8 @@ static int reset(void **state)
 	char lock[PATH_MAX + 8];
 
 	(void)state;
-	unlink(g_loc.db_path);
-	snprintf(lock, sizeof(lock), "%s.lock", g_loc.db_path);
+	unlink(g_loc.where);
+	snprintf(lock, sizeof(lock), "%s.lock", g_loc.where);
 	unlink(lock);
 	cfg_defaults(&g_cfg);
 	return 0;
@@ -102,8 +103,8 @@ static void test_precheck_states(void **state)
 		struct store_opts o = {.owner = g_loc.owner, .lock_timeout_ms = 1000};
 		struct store *s = NULL;
 
-		assert_int_equal(
-		    store_open_locked(g_loc.db_path, STORE_CREATE, &o, &s, &e), 0);
+		assert_int_equal(gdbm_store_open(g_loc.where, STORE_CREATE, &o, &s, &e),
+				 0);
 		assert_int_equal(store_put(s, "bob", &r, &e), 0);
 		store_close(s);
 	}
@@ -122,7 +123,7 @@ static void test_precheck_states(void **state)
 	base_record(&r, OTP_TOTP, 8);
 	put(&r);
 	assert_int_equal(login_precheck(&g_cfg, &g_loc, USER, 0, &res, &e), 0);
-	assert_int_equal(res.outcome, LOGIN_SUCCESS);
+	assert_int_equal(res.outcome, LOGIN_READY);
 	assert_int_equal(res.digits, 8);
 	/* locked until 1000 s */
 	r.locked_until = 1000;
@@ -133,7 +134,7 @@ static void test_precheck_states(void **state)
 	assert_int_equal(res.locked_until, 1000);
 	assert_int_equal(res.failures, 5);
 	assert_int_equal(login_precheck(&g_cfg, &g_loc, USER, 1000000, &res, &e), 0);
-	assert_int_equal(res.outcome, LOGIN_SUCCESS);
+	assert_int_equal(res.outcome, LOGIN_READY);
 }
 
 static void test_precheck_store_trouble(void **state)
@@ -143,14 +144,14 @@ static void test_precheck_store_trouble(void **state)
 	int fd;
 
 	(void)state;
-	fd = open(g_loc.db_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	fd = open(g_loc.where, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "not a gdbm file at all, no, not at all", 38), 38);
 	close(fd);
 	assert_int_equal(login_precheck(&g_cfg, &g_loc, USER, 0, &res, &e), -1);
 	assert_true(e.reason == TOTP_R_TRUNCATED || e.reason == TOTP_R_CORRUPT);
-	unlink(g_loc.db_path);
-	assert_int_equal(symlink("/etc/passwd", g_loc.db_path), 0);
+	unlink(g_loc.where);
+	assert_int_equal(symlink("/etc/passwd", g_loc.where), 0);
 	assert_int_equal(login_precheck(&g_cfg, &g_loc, USER, 0, &res, &e), -1);
 	assert_int_equal(e.reason, TOTP_R_SYMLINK);
 	assert_int_equal(check_at(59, "94287082", &res), -1);
@@ -452,7 +453,7 @@ static void test_check_lock_timeout(void **state)
 	put(&r);
 	o.owner = g_loc.owner;
 	/* our own exclusive hold: a second open (another descriptor) waits */
-	assert_int_equal(store_open_locked(g_loc.db_path, STORE_WRITE, &o, &s, &e), 0);
+	assert_int_equal(gdbm_store_open(g_loc.where, STORE_WRITE, &o, &s, &e), 0);
 	g_cfg.lock_timeout_ms = 100;
 	assert_int_equal(check_at(59, "94287082", &res), -1);
 	assert_int_equal(res.outcome, LOGIN_NOT_ENROLLED);
@@ -519,7 +520,7 @@ static int group_setup(void **state)
 	if (mkdtemp(g_dir) == NULL)
 		return -1;
 	memset(&g_loc, 0, sizeof(g_loc));
-	snprintf(g_loc.db_path, sizeof(g_loc.db_path), "%s/default.db", g_dir);
+	snprintf(g_loc.where, sizeof(g_loc.where), "%s/default.db", g_dir);
 	g_loc.owner = getuid();
 	g_loc.per_user = true;
 	return otp_init(&e);
@@ -530,8 +531,8 @@ static int group_teardown(void **state)
 	char lock[PATH_MAX + 8];
 
 	(void)state;
-	unlink(g_loc.db_path);
-	snprintf(lock, sizeof(lock), "%s.lock", g_loc.db_path);
+	unlink(g_loc.where);
+	snprintf(lock, sizeof(lock), "%s.lock", g_loc.where);
 	unlink(lock);
 	return rmdir(g_dir);
 }

@@ -72,7 +72,7 @@ static int setup(struct fixture *f, const char *name, bool per_user)
 	if (mkdtemp(f->dir) == NULL)
 		return -1;
 	memset(&f->loc, 0, sizeof(f->loc));
-	copy_data(name, f->dir, f->loc.db_path, sizeof(f->loc.db_path));
+	copy_data(name, f->dir, f->loc.where, sizeof(f->loc.where));
 	f->loc.owner = geteuid();
 	f->loc.per_user = per_user;
 	cfg_defaults(&f->c);
@@ -132,7 +132,7 @@ static void get(struct fixture *f, const char *user, struct record *r, int want)
 	struct store *s = NULL;
 	struct totp_err e;
 
-	assert_int_equal(store_open_locked(f->loc.db_path, STORE_READ, &o, &s, &e), 0);
+	assert_int_equal(store_open(&f->loc, STORE_READ, &o, &s, &e), 0);
 	assert_int_equal(store_get(s, user, r, &e), want);
 	store_close(s);
 }

@@ -435,6 +435,118 @@ static void test_names(void **state)
 	assert_int_equal(otp_type_parse("otp", &t), -1);
 }
 
+/* otp_accept, the one replay and window rule (login and verify). */
+static void test_accept_totp_rfc6238(void **state)
+{
+	const struct otp_params t8 = {OTP_TOTP, OTP_SHA1, 8, 30};
+	struct totp_err e;
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rfc6238); i++) {
+		uint64_t last = 0;
+
+		assert_int_equal(otp_accept(seed1, SEED1_LEN, &t8, 0, rfc6238[i].time,
+					    rfc6238[i].sha1, &last, &e),
+				 1);
+		assert_true(last == rfc6238[i].step);
+		/* the same code again: its step is not above the last one */
+		assert_int_equal(otp_accept(seed1, SEED1_LEN, &t8, 0, rfc6238[i].time,
+					    rfc6238[i].sha1, &last, &e),
+				 0);
+		assert_true(last == rfc6238[i].step);
+	}
+}
+
+static void test_accept_totp_step_at_or_below_last(void **state)
+{
+	const struct otp_params t8 = {OTP_TOTP, OTP_SHA1, 8, 30};
+	struct totp_err e;
+	uint64_t last;
+
+	(void)state;
+	/* step 0x23523ED's code, window 1, the last step one below: passes */
+	last = 0x23523EC;
+	assert_int_equal(
+	    otp_accept(seed1, SEED1_LEN, &t8, 1, 1111111111, "14050471", &last, &e), 1);
+	assert_true(last == 0x23523ED);
+	/* the last step at the code's step, or above it: refused, unchanged */
+	last = 0x23523ED;
+	assert_int_equal(
+	    otp_accept(seed1, SEED1_LEN, &t8, 1, 1111111111, "14050471", &last, &e), 0);
+	assert_true(last == 0x23523ED);
+	last = 0x23523EE;
+	assert_int_equal(
+	    otp_accept(seed1, SEED1_LEN, &t8, 1, 1111111111, "14050471", &last, &e), 0);
+	assert_true(last == 0x23523EE);
+}
+
+static void test_accept_totp_window_edges(void **state)
+{
+	const struct otp_params t8 = {OTP_TOTP, OTP_SHA1, 8, 30};
+	struct totp_err e;
+	uint64_t last = 0;
+
+	(void)state;
+	/* step 0x23523EC's code, one step (30 s) later: window 1 takes it,
+	 * window 0 does not; two steps later window 1 does not either */
+	assert_int_equal(
+	    otp_accept(seed1, SEED1_LEN, &t8, 0, 1111111109 + 30, "07081804", &last, &e),
+	    0);
+	assert_int_equal(
+	    otp_accept(seed1, SEED1_LEN, &t8, 1, 1111111109 + 60, "07081804", &last, &e),
+	    0);
+	assert_true(last == 0);
+	assert_int_equal(
+	    otp_accept(seed1, SEED1_LEN, &t8, 1, 1111111109 + 30, "07081804", &last, &e),
+	    1);
+	assert_true(last == 0x23523EC);
+	/* and one step early */
+	last = 0;
+	assert_int_equal(
+	    otp_accept(seed1, SEED1_LEN, &t8, 1, 1111111109 - 30, "07081804", &last, &e),
+	    1);
+	assert_true(last == 0x23523EC);
+}
+
+static void test_accept_hotp_look_ahead(void **state)
+{
+	struct totp_err e;
+	uint64_t next = 0;
+
+	(void)state;
+	/* in order, each counter once: the next one expected moves on */
+	for (uint64_t c = 0; c < NROWS(rfc4226); c++) {
+		assert_int_equal(
+		    otp_accept(seed1, SEED1_LEN, &hotp6, 0, 0, rfc4226[c], &next, &e), 1);
+		assert_true(next == c + 1);
+	}
+	/* look-ahead: counter 5 from 2 with window 3, not with window 2 */
+	next = 2;
+	assert_int_equal(
+	    otp_accept(seed1, SEED1_LEN, &hotp6, 2, 0, rfc4226[5], &next, &e), 0);
+	assert_int_equal(
+	    otp_accept(seed1, SEED1_LEN, &hotp6, 3, 0, rfc4226[5], &next, &e), 1);
+	assert_true(next == 6);
+	/* never backwards: counter 4 once 6 is expected */
+	assert_int_equal(
+	    otp_accept(seed1, SEED1_LEN, &hotp6, 9, 0, rfc4226[4], &next, &e), 0);
+	assert_true(next == 6);
+}
+
+static void test_accept_malformed(void **state)
+{
+	struct totp_err e;
+	uint64_t last = 7;
+
+	(void)state;
+	assert_int_equal(otp_accept(seed1, SEED1_LEN, &totp6, 1, 59, "12345", &last, &e),
+			 -1);
+	assert_int_equal(e.reason, TOTP_R_INVALID);
+	assert_int_equal(otp_accept(seed1, SEED1_LEN, &totp6, 1, 59, "12a456", &last, &e),
+			 -1);
+	assert_true(last == 7);
+}
+
 static void test_init_twice(void **state)
 {
 	struct totp_err e;
@@ -463,6 +575,11 @@ int main(void)
 	    cmocka_unit_test(test_ct_equal),
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_init_twice),
+	    cmocka_unit_test(test_accept_totp_rfc6238),
+	    cmocka_unit_test(test_accept_totp_step_at_or_below_last),
+	    cmocka_unit_test(test_accept_totp_window_edges),
+	    cmocka_unit_test(test_accept_hotp_look_ahead),
+	    cmocka_unit_test(test_accept_malformed),
 	};
 	return cmocka_run_group_tests_name("otp", tests, setup, NULL);
 }

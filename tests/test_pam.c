@@ -18,6 +18,8 @@
  */
 #include "config.h"
 
+#include "location.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -50,6 +52,7 @@
 #include "lifecycle.h"
 #include "otp.h"
 #include "record.h"
+#include "gdbm_store.h"
 #include "store.h"
 
 #include "pam_harness.h"
@@ -104,7 +107,7 @@ static void test_success_after_enrolment(void **state)
 	cfg_defaults(&c);
 	assert_int_equal(cfg_set(&c, "store", g_store, "test", &e), 0);
 	assert_int_equal(account_lookup(g_user, &a, &e), 0);
-	assert_int_equal(account_store_location(&c, &a, &loc, &e), 0);
+	assert_int_equal(location_for(&c, &a, &loc, &e), 0);
 	assert_true(loc.per_user);
 	memset(&reg, 0, sizeof(reg));
 	if (lifecycle_register(&c, &loc, g_user, &p, "test", g_user,
@@ -1099,7 +1102,7 @@ static void put_as_user(const struct passwd *pw, const char *db, const struct re
 		    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
 		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
 			_exit(2);
-		if (store_open_locked(db, STORE_CREATE, &o, &s, &e) < 0)
+		if (gdbm_store_open(db, STORE_CREATE, &o, &s, &e) < 0)
 			_exit(3);
 		if (store_put(s, pw->pw_name, r, &e) < 0)
 			_exit(4);

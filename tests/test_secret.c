@@ -18,7 +18,7 @@
 #define NROWS(a) (sizeof(a) / sizeof((a)[0]))
 
 /*
- * This program's getrandom() takes the place of libc's for lib/secret.c
+ * This program's getrandom() takes the place of libc's for lib/otp/secret.c
  * (linked in statically), so that interrupted, short and failed calls can
  * be played.  FAKE_OFF passes through to the kernel.
  */

@@ -22,6 +22,8 @@
  */
 #include "config.h"
 
+#include "gdbm_store.h"
+
 #include <crypt.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -209,7 +211,7 @@ static int lib_check(const void *varg)
 
 static void shared_put(const char *user, const struct record *r)
 {
-	put_record_at(g_shared.db_path, g_shared.owner, user, r);
+	put_record_at(g_shared.where, g_shared.owner, user, r);
 }
 
 static void shared_get(const char *user, struct record *r)
@@ -218,20 +220,20 @@ static void shared_get(const char *user, struct record *r)
 	struct store *s = NULL;
 	struct totp_err e;
 
-	assert_int_equal(store_open_locked(g_shared.db_path, STORE_READ, &o, &s, &e), 0);
+	assert_int_equal(gdbm_store_open(g_shared.where, STORE_READ, &o, &s, &e), 0);
 	assert_int_equal(store_get(s, user, r, &e), 1);
 	store_close(s);
 }
 
 static int shared_setup(void **state)
 {
-	char lock[sizeof(g_shared.db_path) + 8];
+	char lock[sizeof(g_shared.where) + 8];
 
 	reset(state);
 	memset(&g_shared, 0, sizeof(g_shared));
-	db_path("shared", g_shared.db_path, sizeof(g_shared.db_path));
-	sfmt(lock, sizeof(lock), "%s.lock", g_shared.db_path);
-	unlink(g_shared.db_path);
+	db_path("shared", g_shared.where, sizeof(g_shared.where));
+	sfmt(lock, sizeof(lock), "%s.lock", g_shared.where);
+	unlink(g_shared.where);
 	unlink(lock);
 	g_shared.owner = g_uid;
 	g_shared.per_user = false;

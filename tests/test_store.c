@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "gdbm_store.h"
 #include "store.h"
 
 #define WORKERS 8
@@ -90,7 +91,7 @@ static void expect_open_fails(const char *path, enum store_mode mode,
 	struct totp_err e;
 
 	totp_err_clear(&e);
-	assert_int_equal(store_open_locked(path, mode, o, &s, &e), -1);
+	assert_int_equal(gdbm_store_open(path, mode, o, &s, &e), -1);
 	if (e.reason != why)
 		fail_msg("%s: got %s (%s), wanted %s", path, totp_reason_name(e.reason),
 			 e.msg, totp_reason_name(why));
@@ -104,7 +105,7 @@ static struct store *open_ok(const char *path, enum store_mode mode,
 	struct store *s = NULL;
 	struct totp_err e;
 
-	if (store_open_locked(path, mode, o, &s, &e) != 0)
+	if (gdbm_store_open(path, mode, o, &s, &e) != 0)
 		fail_msg("open %s: %s (%s)", path, totp_reason_name(e.reason), e.msg);
 	assert_non_null(s);
 	return s;
@@ -300,7 +301,7 @@ static void test_bad_arguments(void **state)
 	expect_open_fails(db, STORE_CREATE, &o, TOTP_R_INVALID);
 	join(db, dir, "t.db");
 	expect_open_fails(db, (enum store_mode)2, &o, TOTP_R_INVALID);
-	assert_int_equal(store_open_locked(db, STORE_READ, NULL, &s, &e), -1);
+	assert_int_equal(gdbm_store_open(db, STORE_READ, NULL, &s, &e), -1);
 	assert_int_equal(e.reason, TOTP_R_INVALID);
 	store_close(NULL);
 }
@@ -616,7 +617,7 @@ static pid_t hold_lock(const char *db, enum store_mode mode, int *go_fd)
 
 		close(ready[0]);
 		close(go[1]);
-		if (store_open_locked(db, mode, &o, &s, &e) != 0)
+		if (gdbm_store_open(db, mode, &o, &s, &e) != 0)
 			_exit(2);
 		if (write(ready[1], "r", 1) != 1)
 			_exit(3);
@@ -698,7 +699,7 @@ static void test_waits_for_release(void **state)
 
 		close(go); /* only the holder's end: its EOF is the release */
 		o.lock_timeout_ms = 10000;
-		_exit(store_open_locked(db, STORE_WRITE, &o, &s, &e) == 0 ? 0 : 1);
+		_exit(gdbm_store_open(db, STORE_WRITE, &o, &s, &e) == 0 ? 0 : 1);
 	}
 	usleep(100 * 1000);
 	assert_int_equal(waitpid(waiter, &status, WNOHANG), 0); /* still waiting */
@@ -743,7 +744,7 @@ static int increment_many(const char *db)
 		struct record r;
 		struct totp_err e;
 
-		if (store_open_locked(db, STORE_WRITE, &o, &s, &e) != 0)
+		if (gdbm_store_open(db, STORE_WRITE, &o, &s, &e) != 0)
 			return 1;
 		if (store_get(s, "counter", &r, &e) != 1)
 			return 2;
@@ -847,7 +848,7 @@ static void test_get_put_delete_iterate(void **state)
 	assert_int_equal(seen.count, 1);
 
 	delete_once(s, "alice");
-	assert_int_equal(store_sync(s, &e), 0);
+	assert_int_equal(store_commit(s, &e), 0);
 	/* a bad name is refused before the database is asked */
 	assert_int_equal(store_put(s, "a/b", &in, &e), -1);
 	assert_int_equal(e.reason, TOTP_R_INVALID);
@@ -871,7 +872,7 @@ static void test_get_put_delete_iterate(void **state)
 	assert_int_equal(e.reason, TOTP_R_INVALID);
 	assert_int_equal(store_delete(s, "bob", &e), -1);
 	assert_int_equal(e.reason, TOTP_R_INVALID);
-	assert_int_equal(store_sync(s, &e), 0);
+	assert_int_equal(store_commit(s, &e), 0);
 	store_close(s);
 }
 
@@ -931,7 +932,7 @@ static void test_batch(void **state)
 	assert_int_equal(store_get(s, "user07", &out, &e), 1); /* reads the copy */
 	assert_int_equal(out.counter, 7);
 	delete_once(s, "bob");
-	assert_int_equal(store_sync(s, &e), 0);
+	assert_int_equal(store_commit(s, &e), 0);
 	assert_true(inode_of(db) != before);
 	assert_int_equal(access(tmp, F_OK), -1);
 	store_close(s);
@@ -985,7 +986,7 @@ static void test_copy_without_copy_file_range(void **state)
 		fill(&r, (uint64_t)i);
 		assert_int_equal(store_put(s, name, &r, &e), 0);
 	}
-	assert_int_equal(store_sync(s, &e), 0);
+	assert_int_equal(store_commit(s, &e), 0);
 	store_close(s);
 	assert_true(file_size(db) > 4 * 65536);
 	o.batch = false;
@@ -1082,24 +1083,24 @@ static void test_user_name_check(void **state)
 	    "_svc",  "x-y", "DOMAIN\\user", "jos\xc3\xa9"};
 	static const char *const bad[] = {"",	       "-rf",	    "a/b",     "/",
 					  "tab\there", "new\nline", "del\x7f", "esc\x1b"};
-	char longest[STORE_USER_MAX + 2];
+	char longest[USER_NAME_MAX + 2];
 	struct totp_err e;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		assert_int_equal(store_user_name_check(good[i], &e), 0);
+		assert_int_equal(user_name_check(good[i], &e), 0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		totp_err_clear(&e);
-		assert_int_equal(store_user_name_check(bad[i], &e), -1);
+		assert_int_equal(user_name_check(bad[i], &e), -1);
 		assert_int_equal(e.reason, TOTP_R_INVALID);
 	}
-	assert_int_equal(store_user_name_check(NULL, &e), -1);
-	memset(longest, 'u', STORE_USER_MAX);
-	longest[STORE_USER_MAX] = '\0';
-	assert_int_equal(store_user_name_check(longest, &e), 0);
-	longest[STORE_USER_MAX] = 'u';
-	longest[STORE_USER_MAX + 1] = '\0';
-	assert_int_equal(store_user_name_check(longest, &e), -1);
+	assert_int_equal(user_name_check(NULL, &e), -1);
+	memset(longest, 'u', USER_NAME_MAX);
+	longest[USER_NAME_MAX] = '\0';
+	assert_int_equal(user_name_check(longest, &e), 0);
+	longest[USER_NAME_MAX] = 'u';
+	longest[USER_NAME_MAX + 1] = '\0';
+	assert_int_equal(user_name_check(longest, &e), -1);
 	assert_int_equal(e.reason, TOTP_R_INVALID);
 }
 

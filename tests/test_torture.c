@@ -64,6 +64,7 @@
 #include "lifecycle.h"
 #include "login.h"
 #include "otp.h"
+#include "gdbm_store.h"
 #include "store.h"
 
 #define SYSTEM_USERS 1000
@@ -234,13 +235,13 @@ static void world_setup(struct world *w, const char *sub, unsigned present,
 	w->new_pct = 4;
 	snprintf(w->dir, sizeof(w->dir), "%s/torture-XXXXXX", tmp ? tmp : "/tmp");
 	assert_non_null(mkdtemp(w->dir));
-	assert_true(strlen(w->dir) + 1 + strlen(sub) < sizeof(w->loc.db_path));
-	memcpy(w->loc.db_path, w->dir, strlen(w->dir));
-	w->loc.db_path[strlen(w->dir)] = '/';
-	strcpy(w->loc.db_path + strlen(w->dir) + 1, sub);
+	assert_true(strlen(w->dir) + 1 + strlen(sub) < sizeof(w->loc.where));
+	memcpy(w->loc.where, w->dir, strlen(w->dir));
+	w->loc.where[strlen(w->dir)] = '/';
+	strcpy(w->loc.where + strlen(w->dir) + 1, sub);
 	w->loc.owner = geteuid();
 	w->loc.per_user = present == 1;
-	mkdirs(w->loc.db_path);
+	mkdirs(w->loc.where);
 	cfg_defaults(&w->conf);
 	w->conf.emergency_codes = 0; /* yescrypt would only slow the rounds down */
 	w->conf.lock_timeout_ms = 5000;
@@ -252,8 +253,7 @@ static void world_setup(struct world *w, const char *sub, unsigned present,
 	w->users = calloc(w->n_users, sizeof(*w->users));
 	assert_non_null(w->users);
 	o = opts_of(w);
-	assert_int_equal(store_open_locked(w->loc.db_path, STORE_CREATE, &o, &s, &err),
-			 0);
+	assert_int_equal(gdbm_store_open(w->loc.where, STORE_CREATE, &o, &s, &err), 0);
 	for (unsigned i = 0; i < w->n_users; i++) {
 		struct user *u = &w->users[i];
 
@@ -275,7 +275,7 @@ static void world_setup(struct world *w, const char *sub, unsigned present,
 		}
 		assert_int_equal(store_put(s, u->name, &u->rec, &err), 0);
 	}
-	assert_int_equal(store_sync(s, &err), 0);
+	assert_int_equal(store_commit(s, &err), 0);
 	store_close(s);
 	raw_snapshot(w);
 }
@@ -407,8 +407,8 @@ static struct user *user_of(struct world *w, const char *key, size_t len)
 static int raw_scan(struct world *w, const struct user *victim, uint8_t **raw,
 		    size_t *raw_len)
 {
-	GDBM_FILE db = gdbm_open(w->loc.db_path, 0,
-				 GDBM_READER | GDBM_NOLOCK | GDBM_NOMMAP, 0, NULL);
+	GDBM_FILE db =
+	    gdbm_open(w->loc.where, 0, GDBM_READER | GDBM_NOLOCK | GDBM_NOMMAP, 0, NULL);
 	unsigned others = 0, want = 0, bad = 0;
 	datum key;
 
@@ -456,8 +456,8 @@ static int raw_scan(struct world *w, const struct user *victim, uint8_t **raw,
 /* Takes the raw values of every user present, after the setup. */
 static void raw_snapshot(struct world *w)
 {
-	GDBM_FILE db = gdbm_open(w->loc.db_path, 0,
-				 GDBM_READER | GDBM_NOLOCK | GDBM_NOMMAP, 0, NULL);
+	GDBM_FILE db =
+	    gdbm_open(w->loc.where, 0, GDBM_READER | GDBM_NOLOCK | GDBM_NOMMAP, 0, NULL);
 	unsigned n = 0;
 	datum key;
 
@@ -500,7 +500,7 @@ static void world_check_all(struct world *w)
 	struct store *s = NULL;
 	struct totp_err err;
 
-	assert_int_equal(store_open_locked(w->loc.db_path, STORE_READ, &o, &s, &err), 0);
+	assert_int_equal(gdbm_store_open(w->loc.where, STORE_READ, &o, &s, &err), 0);
 	assert_int_equal(store_iterate(s, check_one_decoded, w, &err), 0);
 	store_close(s);
 }
@@ -550,7 +550,7 @@ static int check_store(struct world *w, struct user *victim, enum op op, int *wa
 	size_t raw_len = 0;
 	int found;
 
-	if (store_open_locked(w->loc.db_path, STORE_READ, &o, &s, &err) != 0) {
+	if (gdbm_store_open(w->loc.where, STORE_READ, &o, &s, &err) != 0) {
 		print_error("the store does not open after a kill: %s\n", err.msg);
 		return -1;
 	}
@@ -589,7 +589,7 @@ static int check_store(struct world *w, struct user *victim, enum op op, int *wa
 	victim->raw = raw;
 	victim->raw_len = raw_len;
 	/* and a writer can open it (GDBM reads more of the file then) */
-	if (store_open_locked(w->loc.db_path, STORE_WRITE, &o, &s, &err) != 0) {
+	if (gdbm_store_open(w->loc.where, STORE_WRITE, &o, &s, &err) != 0) {
 		print_error("the store does not open for writing after a kill: %s\n",
 			    err.msg);
 		return -1;

@@ -1,0 +1,978 @@
+/* gdbm_store: the GDBM backend of the store interface (gdbm_store.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gdbm.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gdbm_store.h"
+#include "safe_open.h"
+#include "slot.h"
+#include "store_backend.h"
+
+struct db_path {
+	char dir[PATH_MAX];
+	char name[NAME_MAX + 1];
+	char lock[NAME_MAX + 1];
+	char tmp[NAME_MAX + 1];
+};
+
+struct gdbm_store {
+	GDBM_FILE db;
+	int lock_fd;
+	int dir_fd; /* the database's folder (O_PATH), for a copy renamed in */
+	bool writable;
+	bool sync;
+	bool batch;   /* every write on a copy, published by store_commit only */
+	bool copying; /* writing a copy of the database, not yet renamed in */
+	struct db_path p;
+	char path[PATH_MAX]; /* for messages */
+};
+
+/* A GDBM header occupies a whole block, and GDBM never makes a block
+ * smaller than this (GDBM_MIN_BLOCK_SIZE): a shorter file was cut. */
+#define GDBM_HEADER_MIN 512
+/* GDBM's on-disk header starts: int magic, int block_size, off_t dir,
+ * 4 ints, off_t next_block (the end of the file as GDBM left it). */
+#define GDBM_HDR_BLOCK_SIZE_AT 4
+#define GDBM_HDR_DIR_AT 8
+#define GDBM_HDR_DIR_SIZE_AT 16
+#define GDBM_HDR_BUCKET_SIZE_AT 24
+#define GDBM_HDR_NEXT_BLOCK_AT 32
+#define GDBM_HDR_PEEK 40
+#define GDBM_MAGIC64_NATIVE 0x13579acfU
+#define GDBM_NUMSYNC_MAGIC64_NATIVE 0x13579ad1U
+
+/* The lock is polled: short sleeps first, so that an uncontended wait is
+ * short, growing to a cap so that waiters do not spin. */
+#define LOCK_SLEEP_MIN_US 50
+#define LOCK_SLEEP_MAX_US 2000
+
+/* ---- the path ------------------------------------------------------------ */
+
+static int path_split(const char *path, struct db_path *p, struct totp_err *err)
+{
+	const char *slash = strrchr(path, '/');
+	const char *name = slash != NULL ? slash + 1 : path;
+	size_t dirlen = slash == NULL ? 0 : (slash == path ? 1 : (size_t)(slash - path));
+
+	if (path[0] == '\0' || name[0] == '\0' || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0)
+		return totp_err_set(err, TOTP_R_INVALID,
+				    "database path \"%s\" does not name a file", path);
+	if (dirlen >= sizeof(p->dir) || strlen(name) + sizeof(".lock") > sizeof(p->name))
+		return totp_err_set(err, TOTP_R_INVALID,
+				    "database path \"%s\" is too long", path);
+	if (slash == NULL)
+		strcpy(p->dir, ".");
+	else {
+		memcpy(p->dir, path, dirlen);
+		p->dir[dirlen] = '\0';
+	}
+	strcpy(p->name, name);
+	snprintf(p->lock, sizeof(p->lock), "%s.lock", name);
+	snprintf(p->tmp, sizeof(p->tmp), "%s.new", name);
+	return 0;
+}
+
+/* ---- the walk and the files (safe_open.h) ------------------------------- */
+
+/* A folder on the way is the owner's or root's; the database and its
+ * lock file are the owner's alone, and nothing else. */
+static int walk_dir(const char *dir, bool create, const struct store_opts *o,
+		    struct totp_err *err)
+{
+	struct safe_rule dirs = {o->owner, SAFE_OWNER_OR_ROOT | SAFE_NOT_SHARED};
+	int fd = -1;
+
+	if (safe_walk_dir(dir, &dirs, create, &fd, err) != 0)
+		return -1;
+	return fd;
+}
+
+/* A file of the store in dirfd: its descriptor, SAFE_MISSING, or -1. */
+static int file_open(int dirfd, const char *name, int flags, const struct store_opts *o,
+		     const char *kind, const char *shown, struct totp_err *err)
+{
+	struct safe_rule file = {o->owner, SAFE_OWNER | SAFE_NOT_SHARED | SAFE_ONE_LINK};
+
+	return safe_open_at(dirfd, name, flags, &file, kind, shown, err);
+}
+
+/* ---- the lock ------------------------------------------------------------ */
+
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+/* flock with a deadline: GDBM's own lock does not wait, a blocking flock
+ * cannot be bounded without signals, so try, sleep a little, try again. */
+static int lock_take(int fd, bool excl, int timeout_ms, const char *shown,
+		     struct totp_err *err)
+{
+	long long deadline = now_us() + (timeout_ms > 0 ? timeout_ms : 0) * 1000LL;
+	long sleep_us = LOCK_SLEEP_MIN_US;
+
+	for (;;) {
+		long long left;
+		struct timespec ts;
+
+		if (flock(fd, (excl ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return totp_err_errno(err, errno, "cannot lock %s", shown);
+		left = deadline - now_us();
+		if (left <= 0)
+			return totp_err_set(
+			    err, TOTP_R_LOCK_TIMEOUT,
+			    "%s stayed locked by another process for %d ms: "
+			    "try again later",
+			    shown, timeout_ms);
+		if (sleep_us > left)
+			sleep_us = (long)left;
+		ts.tv_sec = 0;
+		ts.tv_nsec = sleep_us * 1000L;
+		nanosleep(&ts, NULL);
+		if (sleep_us < LOCK_SLEEP_MAX_US)
+			sleep_us *= 2;
+	}
+}
+
+/* The lock file is made by writers; a reader of a database that has none
+ * yet makes it too, but never for a database that is not there. */
+static int lock_open(int dirfd, const struct db_path *p, enum store_mode mode,
+		     const struct store_opts *o, const char *shown, struct totp_err *err)
+{
+	int fd;
+
+	if (mode == STORE_READ) {
+		struct stat st;
+
+		fd = file_open(dirfd, p->lock, O_RDONLY, o, "lock file", shown, err);
+		if (fd != SAFE_MISSING)
+			return fd;
+		if (fstatat(dirfd, p->name, &st, AT_SYMLINK_NOFOLLOW) != 0 &&
+		    errno == ENOENT)
+			return totp_err_set(err, TOTP_R_NOT_FOUND,
+					    "no database at %s/%s: enroll first", p->dir,
+					    p->name);
+	}
+	fd = file_open(dirfd, p->lock, O_RDWR | O_CREAT, o, "lock file", shown, err);
+	if (fd == SAFE_MISSING) /* the folder vanished under us */
+		return totp_err_errno(err, ENOENT, "cannot make lock file %s", shown);
+	return fd;
+}
+
+/* ---- GDBM ---------------------------------------------------------------- */
+
+static bool gdbm_damage(gdbm_error code)
+{
+	switch (code) {
+	case GDBM_BAD_MAGIC_NUMBER:
+	case GDBM_EMPTY_DATABASE:
+	case GDBM_BLOCK_SIZE_ERROR:
+	case GDBM_BYTE_SWAPPED:
+	case GDBM_BAD_FILE_OFFSET:
+	case GDBM_NEED_RECOVERY:
+	case GDBM_DIR_OVERFLOW:
+	case GDBM_BAD_BUCKET:
+	case GDBM_BAD_HEADER:
+	case GDBM_BAD_AVAIL:
+	case GDBM_BAD_HASH_TABLE:
+	case GDBM_BAD_DIR_ENTRY:
+	case GDBM_BUCKET_CACHE_CORRUPTED:
+	case GDBM_BAD_HASH_ENTRY:
+	case GDBM_MALFORMED_DATA:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Turns a GDBM error into ours: damage is TOTP_R_CORRUPT, a file that ends
+ * early TOTP_R_TRUNCATED, a system error follows errno. */
+static int gdbm_fail(gdbm_error code, int syserr, const char *what, const char *shown,
+		     struct totp_err *err)
+{
+	if (code == GDBM_FILE_EOF)
+		return totp_err_set(
+		    err, TOTP_R_TRUNCATED,
+		    "%s %s: the file ends early; restore it from a backup", what, shown);
+	if (gdbm_damage(code))
+		return totp_err_set(err, TOTP_R_CORRUPT,
+				    "%s %s: not a pam_totp database or damaged (%s); "
+				    "restore it from a backup",
+				    what, shown, gdbm_strerror(code));
+	if (code == GDBM_MALLOC_ERROR)
+		return totp_err_set(err, TOTP_R_NOMEM, "%s %s: out of memory", what,
+				    shown);
+	if (gdbm_check_syserr(code) && syserr != 0)
+		return totp_err_errno(err, syserr, "%s %s (%s)", what, shown,
+				      gdbm_strerror(code));
+	return totp_err_set(err, TOTP_R_IO, "%s %s: %s", what, shown,
+			    gdbm_strerror(code));
+}
+
+static int db_fail(GDBM_FILE db, const char *what, const char *shown,
+		   struct totp_err *err)
+{
+	return gdbm_fail(gdbm_last_errno(db), gdbm_last_syserr(db), what, shown, err);
+}
+
+/* A GDBM header whose recorded end lies past the file's end: cut short,
+ * not garbage (GDBM itself only says the header is bad). */
+static bool header_says_cut(int fd, off_t size)
+{
+	uint8_t h[GDBM_HDR_PEEK];
+	uint32_t magic;
+	int64_t next_block;
+
+	if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h))
+		return false;
+	memcpy(&magic, h, sizeof(magic));
+	memcpy(&next_block, h + GDBM_HDR_NEXT_BLOCK_AT, sizeof(next_block));
+	if (magic != GDBM_MAGIC64_NATIVE && magic != GDBM_NUMSYNC_MAGIC64_NATIVE)
+		return false;
+	return next_block > (int64_t)size;
+}
+
+/* The sizes GDBM allocates from its header, against the file: a block, the
+ * directory and a bucket must each fit in it, the directory where the
+ * header puts it.  A header that is not GDBM's is left to GDBM to refuse. */
+static bool header_sizes_ok(int fd, off_t size)
+{
+	uint8_t h[GDBM_HDR_PEEK];
+	uint32_t magic;
+	int32_t block_size, dir_size, bucket_size;
+	int64_t dir;
+
+	if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h))
+		return true; /* shorter than a header: refused before this */
+	memcpy(&magic, h, sizeof(magic));
+	if (magic != GDBM_MAGIC64_NATIVE && magic != GDBM_NUMSYNC_MAGIC64_NATIVE)
+		return true;
+	memcpy(&block_size, h + GDBM_HDR_BLOCK_SIZE_AT, sizeof(block_size));
+	memcpy(&dir, h + GDBM_HDR_DIR_AT, sizeof(dir));
+	memcpy(&dir_size, h + GDBM_HDR_DIR_SIZE_AT, sizeof(dir_size));
+	memcpy(&bucket_size, h + GDBM_HDR_BUCKET_SIZE_AT, sizeof(bucket_size));
+	return block_size >= GDBM_HEADER_MIN && block_size <= size && dir_size > 0 &&
+	       dir_size <= size && dir >= block_size && dir <= size - dir_size &&
+	       bucket_size > 0 && bucket_size <= size;
+}
+
+/* A database the caller bounded, or whose header asks for more than the
+ * file holds, is refused before GDBM allocates anything for it. */
+static int size_check(int fd, off_t size, size_t max_bytes, const char *shown,
+		      struct totp_err *err)
+{
+	if (max_bytes != 0 && (uint64_t)size > max_bytes)
+		return totp_err_set(
+		    err, TOTP_R_CORRUPT,
+		    "database %s is %lld bytes, larger than the %zu a user "
+		    "store may be (it holds one user): remove it and "
+		    "enroll again",
+		    shown, (long long)size, max_bytes);
+	if (!header_sizes_ok(fd, size))
+		return totp_err_set(err, TOTP_R_CORRUPT,
+				    "database %s: its GDBM header gives sizes the file "
+				    "cannot hold: not a pam_totp database or damaged; "
+				    "restore it from a backup",
+				    shown);
+	return 0;
+}
+
+/* Hands fd to GDBM.  A zero-length or short file is refused first: GDBM
+ * would make a new, empty database of it as a writer, un-enrolling
+ * everyone.  GDBM leaves fd open when it fails (no GDBM_CLOERROR), so
+ * closing it stays here, once. */
+static int db_attach(int fd, bool writable, size_t max_bytes, const char *shown,
+		     GDBM_FILE *out, struct totp_err *err)
+{
+	int flags = (writable ? GDBM_WRITER : GDBM_READER) | GDBM_NOLOCK | GDBM_CLOEXEC |
+		    GDBM_NOMMAP; /* a file cut by someone else must not SIGBUS us */
+	struct stat st;
+	GDBM_FILE db;
+
+	if (fstat(fd, &st) != 0) {
+		totp_err_errno(err, errno, "cannot stat database %s", shown);
+		goto fail;
+	}
+	if (st.st_size < GDBM_HEADER_MIN) {
+		totp_err_set(
+		    err, TOTP_R_TRUNCATED,
+		    "database %s is %lld bytes, shorter than a GDBM header: it was "
+		    "cut short; restore it from a backup",
+		    shown, (long long)st.st_size);
+		goto fail;
+	}
+	/* GDBM 1.23 extends the file to the header's end as it allocates, so
+	 * a file shorter than that was cut, even when what is left opens */
+	if (header_says_cut(fd, st.st_size)) {
+		totp_err_set(err, TOTP_R_TRUNCATED,
+			     "database %s is shorter than its header says: it was cut "
+			     "short; restore it from a backup",
+			     shown);
+		goto fail;
+	}
+	if (size_check(fd, st.st_size, max_bytes, shown, err) != 0)
+		goto fail;
+	db = gdbm_fd_open(fd, shown, 0, flags, NULL);
+	if (db == NULL) {
+		int syserr = errno;
+		gdbm_error code = gdbm_errno;
+
+		if (gdbm_damage(code) && header_says_cut(fd, st.st_size))
+			code = GDBM_FILE_EOF;
+		gdbm_fail(code, syserr, "cannot open database", shown, err);
+		goto fail;
+	}
+	if (gdbm_needs_recovery(db)) {
+		gdbm_close(db);
+		return totp_err_set(err, TOTP_R_CORRUPT,
+				    "database %s needs recovery (gdbmtool recover); "
+				    "restore it from a backup",
+				    shown);
+	}
+	*out = db;
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* Makes the rename durable; dirfd is an O_PATH descriptor, which fsync
+ * does not take, so the folder is opened for it. */
+static int dir_sync(int dirfd, const char *shown, struct totp_err *err)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0 || fsync(fd) != 0)
+		rc = totp_err_errno(err, errno, "cannot sync the folder of %s", shown);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* A new database (or copy) is only started when the folder's filesystem
+ * has room for it: GDBM 1.23's gdbm_fd_open(GDBM_NEWDB) leaks its header
+ * buffer when a write fails (found with LeakSanitizer on a full tmpfs),
+ * which in a long-lived process (sshd) would add up.  The margin covers
+ * GDBM's header, directory and first bucket. */
+#define ROOM_MARGIN (64 * 1024)
+
+static int room_for(int dirfd, uint64_t need, const char *shown, struct totp_err *err)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct statvfs sv;
+	int rc;
+
+	if (fd < 0)
+		return totp_err_errno(err, errno, "cannot open the folder of %s", shown);
+	rc = fstatvfs(fd, &sv);
+	close(fd);
+	if (rc != 0)
+		return totp_err_errno(err, errno, "cannot tell the free space for %s",
+				      shown);
+	if ((uint64_t)sv.f_bavail * sv.f_frsize < need + ROOM_MARGIN)
+		return totp_err_set(err, TOTP_R_NO_SPACE,
+				    "no room to write %s (%llu bytes needed): free some "
+				    "space on its filesystem",
+				    shown, (unsigned long long)(need + ROOM_MARGIN));
+	return 0;
+}
+
+/* Builds an empty database at a temporary name, syncs it and renames it
+ * into place, so the real name only ever holds a whole database.  The
+ * caller holds the exclusive lock: a leftover temporary file is stale. */
+static int db_create(int dirfd, const struct db_path *p, const char *shown,
+		     struct totp_err *err)
+{
+	int fd, r;
+	GDBM_FILE db;
+
+	unlinkat(dirfd, p->tmp, 0);
+	if (room_for(dirfd, 0, shown, err) != 0)
+		return -1;
+	fd = openat(dirfd, p->tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
+	if (fd < 0)
+		return totp_err_errno(err, errno, "cannot make database %s", shown);
+	db = gdbm_fd_open(fd, shown, 0, GDBM_NEWDB | GDBM_NOLOCK | GDBM_CLOEXEC, NULL);
+	if (db == NULL) {
+		int syserr = errno;
+
+		gdbm_fail(gdbm_errno, syserr, "cannot make database", shown, err);
+		close(fd);
+		goto fail;
+	}
+	if (gdbm_sync(db) != 0) {
+		db_fail(db, "cannot write new database", shown, err);
+		gdbm_close(db);
+		goto fail;
+	}
+	if (gdbm_close(db) != 0) {
+		totp_err_errno(err, errno, "cannot write new database %s", shown);
+		goto fail;
+	}
+	r = renameat2(dirfd, p->tmp, dirfd, p->name, RENAME_NOREPLACE);
+	if (r != 0 && (errno == EINVAL || errno == ENOSYS))
+		r = renameat(dirfd, p->tmp, dirfd, p->name);
+	if (r != 0 && errno != EEXIST) {
+		totp_err_errno(err, errno, "cannot put new database in place at %s",
+			       shown);
+		goto fail;
+	}
+	if (r != 0) /* made meanwhile by someone not taking the lock: use theirs */
+		unlinkat(dirfd, p->tmp, 0);
+	return dir_sync(dirfd, shown, err);
+fail:
+	unlinkat(dirfd, p->tmp, 0);
+	return -1;
+}
+
+static int db_open(int dirfd, const struct db_path *p, enum store_mode mode,
+		   const struct store_opts *o, const char *shown, GDBM_FILE *out,
+		   struct totp_err *err)
+{
+	int flags = mode == STORE_READ ? O_RDONLY : O_RDWR;
+	int fd = file_open(dirfd, p->name, flags, o, "database", shown, err);
+
+	if (fd == SAFE_MISSING && mode == STORE_CREATE) {
+		if (db_create(dirfd, p, shown, err) != 0)
+			return -1;
+		fd = file_open(dirfd, p->name, flags, o, "database", shown, err);
+	}
+	if (fd == SAFE_MISSING)
+		return totp_err_set(err, TOTP_R_NOT_FOUND,
+				    "no database at %s: enroll first", shown);
+	if (fd < 0)
+		return -1;
+	return db_attach(fd, mode != STORE_READ, o->max_bytes, shown, out, err);
+}
+
+/* ---- open and close -------------------------------------------------------- */
+
+static int open_args_check(const char *db_path, enum store_mode mode,
+			   const struct store_opts *opts, struct gdbm_store **out,
+			   struct totp_err *err)
+{
+	if (out != NULL)
+		*out = NULL;
+	if (out == NULL || opts == NULL || db_path == NULL)
+		return totp_err_set(err, TOTP_R_INVALID,
+				    "gdbm_store_open needs a path, "
+				    "options and a result");
+	if (mode != STORE_READ && mode != STORE_WRITE && mode != STORE_CREATE)
+		return totp_err_set(err, TOTP_R_INVALID, "unknown store mode %d",
+				    (int)mode);
+	return 0;
+}
+
+static int gdbm_open_path(const char *db_path, enum store_mode mode,
+			  const struct store_opts *opts, struct gdbm_store **out,
+			  struct totp_err *err)
+{
+	struct db_path p;
+	char lock_shown[PATH_MAX + sizeof(".lock")];
+	int dirfd, lockfd;
+	GDBM_FILE db = NULL;
+	struct gdbm_store *s;
+
+	if (open_args_check(db_path, mode, opts, out, err) != 0)
+		return -1;
+	if (path_split(db_path, &p, err) != 0)
+		return -1;
+	snprintf(lock_shown, sizeof(lock_shown), "%s.lock", db_path);
+	dirfd = walk_dir(p.dir, mode == STORE_CREATE, opts, err);
+	if (dirfd < 0)
+		return -1;
+	lockfd = lock_open(dirfd, &p, mode, opts, lock_shown, err);
+	if (lockfd < 0)
+		goto fail_dir;
+	if (lock_take(lockfd, mode != STORE_READ, opts->lock_timeout_ms, db_path, err) !=
+		0 ||
+	    db_open(dirfd, &p, mode, opts, db_path, &db, err) != 0)
+		goto fail_lock;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		totp_err_errno(err, ENOMEM, "cannot open %s", db_path);
+		gdbm_close(db);
+		goto fail_lock;
+	}
+	s->db = db;
+	s->lock_fd = lockfd;
+	s->dir_fd = dirfd;
+	s->p = p;
+	s->writable = mode != STORE_READ;
+	s->sync = opts->sync;
+	s->batch = opts->batch;
+	snprintf(s->path, sizeof(s->path), "%s", db_path);
+	*out = s;
+	return 0;
+fail_lock:
+	close(lockfd); /* closing lets go of the lock too */
+fail_dir:
+	close(dirfd);
+	return -1;
+}
+
+static int publish(struct gdbm_store *s, struct totp_err *err);
+
+/*
+ * GDBM 1.23's gdbm_close fsyncs every writer, whatever its sync mode.  By
+ * then every update is already written to the file (gdbm_store and
+ * gdbm_delete end in _gdbm_end_update, which writes the buckets, the
+ * directory and the header), and what must be durable was synced by
+ * store_put or store_commit.  So the descriptor is pointed at /dev/null for
+ * the close: GDBM's fsync there becomes a no-op, and no write is lost.
+ */
+static void close_without_fsync(GDBM_FILE db)
+{
+	int fd = gdbm_fdesc(db);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0 && null >= 0)
+		(void)dup3(null, fd, O_CLOEXEC);
+	if (null >= 0)
+		close(null);
+	gdbm_close(db);
+}
+
+static void gdbm_close_store(struct gdbm_store *s)
+{
+	if (s == NULL)
+		return;
+	/* the database first: the next holder must see it complete */
+	if (s->copying) /* a batch not synced: dropped, the store unchanged */
+		unlinkat(s->dir_fd, s->p.tmp, 0);
+	if (s->writable)
+		close_without_fsync(s->db);
+	else
+		gdbm_close(s->db);
+	close(s->dir_fd);
+	flock(s->lock_fd, LOCK_UN);
+	close(s->lock_fd);
+	explicit_bzero(s, sizeof(*s));
+	free(s);
+}
+
+static int gdbm_commit(struct gdbm_store *s, struct totp_err *err)
+{
+	if (!s->writable)
+		return 0;
+	if (s->copying)
+		return publish(s, err);
+	if (gdbm_sync(s->db) != 0)
+		return db_fail(s->db, "cannot sync database", s->path, err);
+	return 0;
+}
+
+/* ---- records ------------------------------------------------------------- */
+
+static datum key_of(const char *user)
+{
+	datum k = {(char *)user, (int)strlen(user)};
+
+	return k;
+}
+
+/* Decodes a fetched value (slotted, or a bare record) and wipes it: it
+ * holds the secret. */
+static int value_take(datum v, struct record *r, const char *user, struct totp_err *err)
+{
+	const uint8_t *bytes = (const uint8_t *)v.dptr;
+	size_t len = (size_t)v.dsize;
+	int rc = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (slot_value_is(bytes, len))
+		rc = slot_value_read((const uint8_t *)v.dptr, (size_t)v.dsize, &bytes,
+				     &len, err);
+	if (rc == 0)
+		rc = record_decode(bytes, len, r, err);
+
+	explicit_bzero(v.dptr, (size_t)v.dsize);
+	free(v.dptr);
+	if (rc != 0 && err != NULL) {
+		char why[TOTP_ERR_MSG_MAX];
+
+		snprintf(why, sizeof(why), "%s", err->msg);
+		totp_err_set(err, err->reason, "the record of %s: %s", user, why);
+	}
+	return rc;
+}
+
+static int gdbm_get(struct gdbm_store *s, const char *user, struct record *r,
+		    struct totp_err *err)
+{
+	datum v;
+
+	if (user_name_check(user, err) != 0)
+		return -1;
+	v = gdbm_fetch(s->db, key_of(user));
+	if (v.dptr == NULL) {
+		if (gdbm_last_errno(s->db) == GDBM_ITEM_NOT_FOUND)
+			return 0;
+		return db_fail(s->db, "cannot read the record of", user, err);
+	}
+	if (value_take(v, r, user, err) != 0)
+		return -1;
+	return 1;
+}
+
+/* A batch's copy is published by store_commit, not by each put. */
+static int maybe_sync(struct gdbm_store *s, struct totp_err *err)
+{
+	return s->sync && !s->copying ? gdbm_commit(s, err) : 0;
+}
+
+/* ---- changes of structure: on a copy, renamed into place ---------------- */
+
+/* Copies `size` bytes of `from` to `to` with read and write, for the
+ * filesystems where copy_file_range does not go. */
+static int copy_by_hand(int from, int to, off_t at, off_t size)
+{
+	uint8_t buf[65536];
+
+	while (at < size) {
+		size_t want =
+		    (size_t)(size - at) < sizeof(buf) ? (size_t)(size - at) : sizeof(buf);
+		ssize_t n = pread(from, buf, want, at);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || pwrite(to, buf, (size_t)n, at) != n) {
+			if (n == 0)
+				errno =
+				    EIO; /* shorter than fstat said: we hold the lock */
+			explicit_bzero(buf, sizeof(buf));
+			return -1;
+		}
+		at += n;
+	}
+	explicit_bzero(buf, sizeof(buf));
+	return 0;
+}
+
+/* Copies the database file as it stands: every update this open made is
+ * already written (each gdbm_store ends with its writes) and the lock
+ * keeps every other writer out, so the bytes are a whole database.  The
+ * kernel copies (and shares the blocks, where the filesystem can). */
+static int copy_file(int from, int to, off_t size)
+{
+	off_t in = 0, out = 0;
+
+	while (in < size) {
+		ssize_t n = copy_file_range(from, &in, to, &out, (size_t)(size - in), 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+			      errno == EOPNOTSUPP))
+			return copy_by_hand(from, to, in, size);
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A new key or a deletion rewrites GDBM's buckets, directory and header in
+ * several writes, which a crash can cut apart (slot.h).  So it is made on
+ * a copy of the database file: `user`'s new value is stored in it (or,
+ * with none, `user` deleted from it).  From then on, this open reads and
+ * writes the copy (s->copying), which nobody else sees until publish()
+ * syncs it and renames it over the database.  A crash before the rename
+ * leaves the old database whole; after it, the new one. */
+static int start_copy(struct gdbm_store *s, const char *user, const uint8_t *value,
+		      struct totp_err *err)
+{
+	int fd, flags = GDBM_WRITER | GDBM_NOLOCK | GDBM_CLOEXEC | GDBM_NOMMAP;
+	struct stat st;
+	GDBM_FILE db;
+	int rc;
+
+	unlinkat(s->dir_fd, s->p.tmp, 0); /* a crashed writer's: we hold the lock */
+	if (fstat(gdbm_fdesc(s->db), &st) != 0)
+		return totp_err_errno(err, errno, "cannot stat database %s", s->path);
+	if (room_for(s->dir_fd, (uint64_t)st.st_size + SLOT_VALUE_SIZE, s->path, err) !=
+	    0)
+		return -1;
+	fd = openat(s->dir_fd, s->p.tmp,
+		    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return totp_err_errno(err, errno, "cannot make a new copy of database %s",
+				      s->path);
+	if (copy_file(gdbm_fdesc(s->db), fd, st.st_size) != 0) {
+		totp_err_errno(err, errno, "cannot copy database %s", s->path);
+		close(fd);
+		goto fail;
+	}
+	db = gdbm_fd_open(fd, s->path, 0, flags, NULL);
+	if (db == NULL) {
+		int syserr = errno;
+
+		gdbm_fail(gdbm_errno, syserr, "cannot open the new copy of database",
+			  s->path, err);
+		close(fd);
+		goto fail;
+	}
+	if (value != NULL) {
+		datum v = {(char *)value, SLOT_VALUE_SIZE};
+
+		rc = gdbm_store(db, key_of(user), v, GDBM_REPLACE);
+	} else {
+		rc = gdbm_delete(db, key_of(user));
+	}
+	if (rc != 0) {
+		db_fail(db, "cannot change the record of", user, err);
+		close_without_fsync(db); /* removed next: no need to sync it */
+		goto fail;
+	}
+	close_without_fsync(s->db); /* the old file stays as it is, at its name */
+	s->db = db;
+	s->copying = true;
+	return 0;
+fail:
+	unlinkat(s->dir_fd, s->p.tmp, 0);
+	return -1;
+}
+
+/* Syncs the copy and renames it over the database. */
+static int publish(struct gdbm_store *s, struct totp_err *err)
+{
+	if (gdbm_sync(s->db) != 0)
+		return db_fail(s->db, "cannot write the new copy of", s->path, err);
+	if (renameat(s->dir_fd, s->p.tmp, s->dir_fd, s->p.name) != 0)
+		return totp_err_errno(err, errno,
+				      "cannot put the new copy of %s in place", s->path);
+	s->copying = false;
+	return dir_sync(s->dir_fd, s->path, err);
+}
+
+/* A structural change: on a copy, published at once unless the store was
+ * opened for a batch (then by store_commit). */
+static int change_on_copy(struct gdbm_store *s, const char *user, const uint8_t *value,
+			  struct totp_err *err)
+{
+	if (start_copy(s, user, value, err) != 0)
+		return -1;
+	return s->batch ? 0 : publish(s, err);
+}
+
+/* ---- writing a record ------------------------------------------------------ */
+
+/* Writes the slotted value that follows `old` (a fetched value, or none).
+ * In place when `old` is slotted (the same size: GDBM reuses its place and
+ * writes only the value) or when writing to a copy nobody sees yet; else
+ * on a copy, which a batch's first write always starts. */
+static int put_value(struct gdbm_store *s, const char *user, datum old,
+		     const uint8_t *rec, size_t len, struct totp_err *err)
+{
+	bool slotted =
+	    old.dptr != NULL && slot_value_is((uint8_t *)old.dptr, (size_t)old.dsize);
+	bool in_place = s->copying || (slotted && !s->batch);
+	uint8_t *value = malloc(SLOT_VALUE_SIZE);
+	int rc;
+
+	if (value == NULL)
+		return totp_err_set(err, TOTP_R_NOMEM,
+				    "out of memory storing the record of %s", user);
+	rc = slot_value_write(value, slotted ? (uint8_t *)old.dptr : NULL, rec, len, err);
+	if (rc == 0 && in_place) {
+		datum v = {(char *)value, SLOT_VALUE_SIZE};
+
+		if (gdbm_store(s->db, key_of(user), v, GDBM_REPLACE) != 0)
+			rc = db_fail(s->db, "cannot store the record of", user, err);
+	} else if (rc == 0) {
+		rc = change_on_copy(s, user, value, err);
+	}
+	explicit_bzero(value, SLOT_VALUE_SIZE);
+	free(value);
+	return rc;
+}
+
+static int gdbm_put(struct gdbm_store *s, const char *user, const struct record *r,
+		    struct totp_err *err)
+{
+	uint8_t buf[RECORD_ENCODED_MAX];
+	size_t len;
+	datum old;
+	int rc;
+
+	if (user_name_check(user, err) != 0)
+		return -1;
+	if (!s->writable)
+		return totp_err_set(err, TOTP_R_INVALID,
+				    "the database was opened for reading: cannot store");
+	if (record_encode(r, buf, sizeof(buf), &len, err) != 0)
+		return -1;
+	old = gdbm_fetch(s->db, key_of(user));
+	if (old.dptr == NULL && gdbm_last_errno(s->db) != GDBM_ITEM_NOT_FOUND)
+		rc = db_fail(s->db, "cannot read the record of", user, err);
+	else
+		rc = put_value(s, user, old, buf, len, err);
+	explicit_bzero(buf, sizeof(buf));
+	if (old.dptr != NULL) {
+		explicit_bzero(old.dptr, (size_t)old.dsize);
+		free(old.dptr);
+	}
+	return rc != 0 ? -1 : maybe_sync(s, err);
+}
+
+static int gdbm_del(struct gdbm_store *s, const char *user, struct totp_err *err)
+{
+	if (user_name_check(user, err) != 0)
+		return -1;
+	if (!s->writable)
+		return totp_err_set(err, TOTP_R_INVALID,
+				    "the database was opened for reading: cannot delete");
+	if (!gdbm_exists(s->db, key_of(user))) {
+		if (gdbm_last_errno(s->db) != GDBM_NO_ERROR &&
+		    gdbm_last_errno(s->db) != GDBM_ITEM_NOT_FOUND)
+			return db_fail(s->db, "cannot look up the record of", user, err);
+		return totp_err_set(err, TOTP_R_NOT_FOUND, "%s has no record", user);
+	}
+	if (s->copying) {
+		if (gdbm_delete(s->db, key_of(user)) != 0)
+			return db_fail(s->db, "cannot delete the record of", user, err);
+		return 0;
+	}
+	if (change_on_copy(s, user, NULL, err) != 0)
+		return -1;
+	return maybe_sync(s, err);
+}
+
+/* One key of the iteration: its name checked, its record decoded. */
+static int iter_one(struct gdbm_store *s, datum key, store_iter_fn fn, void *arg,
+		    struct totp_err *err)
+{
+	char user[USER_NAME_MAX + 1];
+	struct record r;
+	datum v;
+	int rc;
+
+	if (key.dsize <= 0 || key.dsize > USER_NAME_MAX ||
+	    memchr(key.dptr, '\0', (size_t)key.dsize) != NULL)
+		return totp_err_set(err, TOTP_R_CORRUPT,
+				    "the database holds a key that is no user name");
+	memcpy(user, key.dptr, (size_t)key.dsize);
+	user[key.dsize] = '\0';
+	if (user_name_check(user, NULL) != 0)
+		return totp_err_set(err, TOTP_R_CORRUPT,
+				    "the database holds a key that is no user name");
+	v = gdbm_fetch(s->db, key);
+	if (v.dptr == NULL)
+		return db_fail(s->db, "cannot read the record of", user, err);
+	if (value_take(v, &r, user, err) != 0)
+		return -1;
+	rc = fn(user, &r, arg);
+	record_wipe(&r);
+	return rc;
+}
+
+static int gdbm_iterate(struct gdbm_store *s, store_iter_fn fn, void *arg,
+			struct totp_err *err)
+{
+	datum key = gdbm_firstkey(s->db);
+
+	while (key.dptr != NULL) {
+		datum next;
+		int rc = iter_one(s, key, fn, arg, err);
+
+		if (rc != 0) {
+			free(key.dptr);
+			return rc;
+		}
+		next = gdbm_nextkey(s->db, key);
+		free(key.dptr);
+		key = next;
+	}
+	if (gdbm_last_errno(s->db) != GDBM_ITEM_NOT_FOUND)
+		return db_fail(s->db, "cannot list the records of", s->path, err);
+	return 0;
+}
+
+/* ---- the backend ------------------------------------------------------------ */
+
+static int be_open(const struct store_location *loc, enum store_mode mode,
+		   const struct store_opts *opts, void **h, struct totp_err *err)
+{
+	struct gdbm_store *s = NULL;
+
+	if (gdbm_open_path(loc->where, mode, opts, &s, err) != 0)
+		return -1;
+	*h = s;
+	return 0;
+}
+
+static int be_get(void *h, const char *user, struct record *r, struct totp_err *err)
+{
+	return gdbm_get(h, user, r, err);
+}
+
+static int be_put(void *h, const char *user, const struct record *r, struct totp_err *err)
+{
+	return gdbm_put(h, user, r, err);
+}
+
+static int be_del(void *h, const char *user, struct totp_err *err)
+{
+	return gdbm_del(h, user, err);
+}
+
+static int be_iterate(void *h, store_iter_fn fn, void *arg, struct totp_err *err)
+{
+	return gdbm_iterate(h, fn, arg, err);
+}
+
+static int be_commit(void *h, struct totp_err *err)
+{
+	return gdbm_commit(h, err);
+}
+
+static void be_close(void *h)
+{
+	gdbm_close_store(h);
+}
+
+const struct store_backend gdbm_store_backend = {
+    .name = "gdbm",
+    .open = be_open,
+    .get = be_get,
+    .put = be_put,
+    .put_if = NULL, /* the exclusive flock makes get + put atomic */
+    .del = be_del,
+    .iterate = be_iterate,
+    .commit = be_commit,
+    .close = be_close,
+};
+
+int gdbm_store_open(const char *db_path, enum store_mode mode,
+		    const struct store_opts *opts, struct store **out,
+		    struct totp_err *err)
+{
+	struct gdbm_store *s = NULL;
+
+	if (out != NULL)
+		*out = NULL;
+	if (gdbm_open_path(db_path, mode, opts, &s, err) != 0)
+		return -1;
+	return store_wrap(&gdbm_store_backend, s, out, err);
+}

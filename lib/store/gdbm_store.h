@@ -1,0 +1,59 @@
+/*
+ * gdbm_store: the store interface (store.h) over a realm's GDBM file.
+ *
+ * Locking (DESIGN.md): a stable lock file "<db>.lock" beside the database
+ * is flock()ed, shared to read and exclusive to write, retried until a
+ * deadline; then the database is opened with gdbm_fd_open(GDBM_NOLOCK) on
+ * an O_NOFOLLOW|O_CLOEXEC descriptor.  gdbm's close closes the database
+ * before it lets go of the lock.  A read-modify-write is one store_open
+ * with STORE_WRITE, get, put, close.
+ *
+ * Safe open: the path is walked from "/" with openat(O_NOFOLLOW) one
+ * component at a time; the database and lock file must then be regular
+ * files owned by `owner`, with no group or other write bit and one link;
+ * each failure has its own reason (TOTP_R_SYMLINK, _BAD_OWNER, _BAD_MODE,
+ * _NOT_REGULAR, _HARDLINK).  A file shorter than a GDBM header is
+ * TOTP_R_TRUNCATED, one that is not a GDBM file TOTP_R_CORRUPT, and so is
+ * one larger than opts->max_bytes or whose GDBM header gives a block,
+ * directory or bucket size that the file cannot hold (GDBM would allocate
+ * and read what the header says before it looks further).  Nothing
+ * here changes privileges: the caller drops to the user first.
+ *
+ * A missing database is TOTP_R_NOT_FOUND unless STORE_CREATE is given;
+ * then it (and missing parent folders, mode 0700) is created under the
+ * exclusive lock, built at a temporary name and renamed into place, so a
+ * crash never leaves a half-made database at the real name.
+ *
+ * Crash safety (slot.h, tests/test_torture.c): GDBM 1.23 alone is not
+ * safe against a process killed in the middle of gdbm_store.  So a record
+ * is kept in a fixed-size value of two checksummed slots, replaced in
+ * place (GDBM then writes only the value), and a new key or a deletion is
+ * made on a copy of the database renamed over it (GDBM's buckets,
+ * directory and header are then never rewritten in place).  A process
+ * killed at any point leaves every record as it was before the call or as
+ * the call made it.  A database file shorter than its GDBM header says is
+ * TOTP_R_TRUNCATED even when what is left would open.
+ */
+#ifndef TOTP_GDBM_STORE_H
+#define TOTP_GDBM_STORE_H
+
+#include "store.h"
+
+/* The backend store.c dispatches STORE_KIND_GDBM to. */
+struct store_backend;
+extern const struct store_backend gdbm_store_backend;
+
+/* Opens the GDBM store at `db_path` directly (the tests, the crash
+ * torture and bench_gen, which test this backend itself); everything
+ * else goes through store_open.  As store_open otherwise. */
+int gdbm_store_open(const char *db_path, enum store_mode mode,
+		    const struct store_opts *opts, struct store **out,
+		    struct totp_err *err);
+
+/* Durability is put's (with `sync`) and store_commit's: store_close
+ * itself never fsyncs, although GDBM 1.23's gdbm_close would
+ * (gdbm_store.c).  Every put is written to the file before it returns
+ * either way; `sync` decides only whether it survives a crash of the
+ * machine. */
+
+#endif
