@@ -755,14 +755,16 @@ static struct safe_rule file_rule(bool checked, uid_t also)
 	return r;
 }
 
-/* Reads and applies the file at c->conf_path, walked from "/" without
- * following a link (safe_open.h): its folders are not checked, so the
- * walk adds only the refusal of a linked folder on the way. */
+/* Reads and applies the file at c->conf_path: opened without following a
+ * link at its name and checked (safe_open.h), but not walked from "/".
+ * Its folders are root's (/etc/security) or, for totp-enroll --conf, the
+ * caller's own; a walk would refuse only a linked folder that its owner
+ * could replace anyway, and costs every login a descriptor per folder. */
 static int load_file(struct cfg *c, const struct safe_rule *rule, bool missing_ok,
 		     struct totp_err *err)
 {
 	const char *path = c->conf_path;
-	int fd = safe_open_path(path, O_RDONLY, NULL, rule, "file", err);
+	int fd = safe_open_at(AT_FDCWD, path, O_RDONLY, rule, "file", path, err);
 	char *text = NULL;
 	size_t len = 0;
 	int rc;
