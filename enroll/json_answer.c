@@ -69,6 +69,15 @@ int answer_error(FILE *f, const struct totp_err *e)
 	return json_end(&j);
 }
 
+static void codes_array(struct json *j, const char codes[][EMERGENCY_BUF], unsigned n)
+{
+	json_key(j, "emergencyCodes");
+	json_array_open(j);
+	for (unsigned i = 0; i < n; i++)
+		json_string(j, codes[i]);
+	json_array_close(j);
+}
+
 int answer_register(FILE *f, const struct registration *r, const char *realm)
 {
 	struct json j;
@@ -78,11 +87,19 @@ int answer_register(FILE *f, const struct registration *r, const char *realm)
 	answer_details_object(&j, &r->rec, realm);
 	json_kv_string(&j, "uri", r->uri);
 	json_kv_string(&j, "secret", r->secret_b32);
-	json_key(&j, "emergencyCodes");
-	json_array_open(&j);
-	for (unsigned i = 0; i < r->n_codes; i++)
-		json_string(&j, r->codes[i]);
-	json_array_close(&j);
+	codes_array(&j, r->codes, r->n_codes);
+	json_object_close(&j);
+	return json_end(&j);
+}
+
+int answer_codes(FILE *f, const struct new_codes *n, const char *realm)
+{
+	struct json j;
+
+	json_begin(&j, f);
+	json_object_open(&j);
+	answer_details_object(&j, &n->rec, realm);
+	codes_array(&j, n->codes, n->n_codes);
 	json_object_close(&j);
 	return json_end(&j);
 }

@@ -5,6 +5,7 @@
  *   details   {"sequence":"N","changeDate":"RFC 3339 ms","resourceOwner":REALM}
  *   register  {"details":{...},"uri":"otpauth://...","secret":"BASE32",
  *              "emergencyCodes":["12345678",...]}
+ *   codes     {"details":{...},"emergencyCodes":["12345678",...]}
  *   verify, remove, unlock   {"details":{...}}
  *   status    {"details":{...},"user":..,"state":..,"type":..,"algorithm":..,
  *              "digits":N,"period":N,"created":..,"lastSuccess":{..}|null,
@@ -43,6 +44,7 @@ int answer_error(FILE *f, const struct totp_err *e);
  * to add details to and close (array, then object). */
 void answer_error_open(struct json *j, const struct totp_err *e);
 int answer_register(FILE *f, const struct registration *r, const char *realm);
+int answer_codes(FILE *f, const struct new_codes *n, const char *realm);
 int answer_details(FILE *f, const struct record *r, const char *realm);
 int answer_status(FILE *f, const char *user, const struct record *r, const char *realm);
 int answer_list(FILE *f, const char *realm, const struct list_entry *v, size_t n);

@@ -1,6 +1,7 @@
 /*
  * totp-enroll: register (enroll), verify, status and remove one user's
- * TOTP/HOTP generator; root also unlocks, lists, imports and exports.
+ * TOTP/HOTP generator, and make new emergency codes; root also unlocks,
+ * lists, imports and exports.
  * This file dispatches the commands: it resolves the context (context.c),
  * calls lib/lifecycle.c (where every rule is) as the store's owner (or
  * list.c, import_cmd.c, export.c), and hands the result to json_answer.c
@@ -71,6 +72,33 @@ static int do_register(const struct context *x, struct registration *r,
 		return -1;
 	rc = lifecycle_register(&x->cfg, &x->loc, x->target.name, &x->params, x->issuer,
 				x->label, clock_now_ms(), r, err);
+	priv_restore(&p);
+	return rc;
+}
+
+static int do_codes(const struct context *x, const char *code, struct new_codes *n,
+		    struct totp_err *err)
+{
+	struct priv p;
+	int rc;
+
+	if (priv_become(&x->target, &x->loc, &p, err) < 0)
+		return -1;
+	rc = lifecycle_codes(&x->cfg, &x->loc, x->target.name, code, clock_now_ms(), n,
+			     err);
+	priv_restore(&p);
+	return rc;
+}
+
+static int do_codes_precheck(const struct context *x, struct totp_err *err)
+{
+	struct priv p;
+	int rc;
+
+	if (priv_become(&x->target, &x->loc, &p, err) < 0)
+		return -1;
+	rc = lifecycle_codes_precheck(&x->cfg, &x->loc, x->target.name, clock_now_ms(),
+				      err);
 	priv_restore(&p);
 	return rc;
 }
@@ -166,6 +194,78 @@ static int cmd_record(const struct opts *o, const struct context *x)
 	return exit_code_written(rc);
 }
 
+struct codes_call {
+	const struct context *x;
+	struct new_codes *n;
+};
+
+static int codes_one(void *arg, const char *code, struct totp_err *err)
+{
+	struct codes_call *call = arg;
+
+	return do_codes(call->x, code, call->n, err);
+}
+
+/* No CODE argument: refuse at once what no code would change, then ask
+ * for one (the prompt on stderr under --json, so stdout stays JSON).
+ * Returns 0 with the new codes in *n, or an exit code. */
+static int codes_prompt(const struct opts *o, const struct context *x,
+			struct new_codes *n)
+{
+	struct codes_call call = {x, n};
+	struct totp_err err;
+	int sig;
+
+	totp_err_clear(&err);
+	if (do_codes_precheck(x, &err) < 0)
+		return exit_code_failure(o, &err);
+	switch (prompt_code(STDIN_FILENO, o->json ? stderr : stdout,
+			    "Enter the code the app shows now (not an emergency code) "
+			    "to make new emergency codes: ",
+			    codes_one, &call, &sig, &err)) {
+	case PROMPT_VERIFIED:
+		return 0;
+	case PROMPT_INTERRUPTED:
+		if (sig != 0)
+			return 128 + sig;
+		totp_err_set(&err, TOTP_R_INVALID,
+			     "no code was given, nothing changed; give the code the app "
+			     "shows now as totp-enroll codes CODE");
+		return exit_code_failure(o, &err);
+	case PROMPT_FAILED: /* each wrong code was said at the prompt */
+		if (!o->json)
+			return totp_reason_exit(err.reason);
+		return exit_code_failure(o, &err);
+	default:
+		return exit_code_failure(o, &err);
+	}
+}
+
+/* Root is not asked for a code (totp-enroll(1) says why); anyone else
+ * gives it as CODE or at the prompt. */
+static int cmd_codes(const struct opts *o, const struct context *x)
+{
+	struct new_codes n;
+	struct totp_err err;
+	int rc;
+
+	totp_err_clear(&err);
+	memset(&n, 0, sizeof(n));
+	if (o->code != NULL || x->caller.uid == 0) {
+		if (do_codes(x, o->code, &n, &err) < 0)
+			return exit_code_failure(o, &err);
+	} else if ((rc = codes_prompt(o, x, &n)) != 0) {
+		lifecycle_new_codes_wipe(&n);
+		return rc;
+	}
+	if (o->json)
+		rc = answer_codes(stdout, &n, x->cfg.realm);
+	else
+		text_codes(stdout, x, &n), rc = 0;
+	lifecycle_new_codes_wipe(&n);
+	return exit_code_written(rc);
+}
+
 static int cmd_list(const struct opts *o, const struct context *x)
 {
 	struct list_entry *v;
@@ -202,6 +302,8 @@ static int run(const struct opts *o)
 		return import_command(o, &x);
 	case CMD_EXPORT:
 		return export_command(o, &x);
+	case CMD_CODES:
+		return cmd_codes(o, &x);
 	default:
 		return cmd_record(o, &x);
 	}

@@ -46,7 +46,7 @@ static const char *const names[] = {
     [CMD_ENROLL] = "enroll", [CMD_REGISTER] = "register", [CMD_VERIFY] = "verify",
     [CMD_STATUS] = "status", [CMD_REMOVE] = "remove",	  [CMD_LIST] = "list",
     [CMD_UNLOCK] = "unlock", [CMD_IMPORT] = "import",	  [CMD_EXPORT] = "export",
-    [CMD_HELP] = "help",     [CMD_VERSION] = "version",
+    [CMD_CODES] = "codes",   [CMD_HELP] = "help",	  [CMD_VERSION] = "version",
 };
 
 const char *command_name(enum command c)
@@ -69,6 +69,8 @@ void opts_usage(FILE *f)
 	    "  list          every user of a system-store realm (root only)\n"
 	    "  unlock        clear failures and a lockout (root only)\n"
 	    "  export        the record without its secret, for audits (root only)\n"
+	    "  codes [CODE]  new emergency codes, replacing the old ones; asks for\n"
+	    "                the code the app shows now (root: no code needed)\n"
 	    "  import --from google-authenticator [FILE]\n"
 	    "                a ~/.google_authenticator file (default: the user's own)\n"
 	    "  import --from oath FILE\n"
@@ -113,7 +115,7 @@ static int parse_command(int argc, char **argv, struct opts *o, struct totp_err 
 {
 	static const enum command cmds[] = {CMD_REGISTER, CMD_VERIFY, CMD_STATUS,
 					    CMD_REMOVE,	  CMD_LIST,   CMD_UNLOCK,
-					    CMD_IMPORT,	  CMD_EXPORT};
+					    CMD_IMPORT,	  CMD_EXPORT, CMD_CODES};
 	int nargs;
 
 	if (optind >= argc)
@@ -130,7 +132,11 @@ static int parse_command(int argc, char **argv, struct opts *o, struct totp_err 
 	if (o->cmd == CMD_VERIFY && nargs != 1)
 		return totp_err_set(err, TOTP_R_INVALID,
 				    "verify takes one CODE: the code your app shows now");
-	if (o->cmd == CMD_VERIFY)
+	if (o->cmd == CMD_CODES && nargs > 1)
+		return totp_err_set(
+		    err, TOTP_R_INVALID,
+		    "codes takes at most one CODE: the code your app shows now");
+	if (o->cmd == CMD_VERIFY || (o->cmd == CMD_CODES && nargs == 1))
 		o->code = argv[optind + 1];
 	else if (o->cmd == CMD_IMPORT && nargs <= 1)
 		o->file = nargs == 1 ? argv[optind + 1] : NULL;

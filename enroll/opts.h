@@ -22,6 +22,7 @@ enum command {
 	CMD_UNLOCK,
 	CMD_IMPORT, /* import --from SOURCE [FILE] */
 	CMD_EXPORT, /* one record without its secret (root) */
+	CMD_CODES,  /* new emergency codes, after a code from the app */
 	CMD_HELP,
 	CMD_VERSION,
 };
@@ -30,7 +31,7 @@ enum import_from { IMPORT_FROM_NONE, IMPORT_FROM_GA, IMPORT_FROM_OATH };
 
 struct opts {
 	enum command cmd;
-	const char *code; /* verify's CODE */
+	const char *code; /* verify's CODE, codes' optional CODE */
 	const char *realm, *user, *conf, *issuer, *qr_file;
 	bool json;
 	enum qr_mode qr;

@@ -92,6 +92,14 @@ static bool read_code(int in, const struct sigstate *st, char *buf, size_t sz)
 enum prompt_result prompt_confirm(int in, FILE *out, prompt_verify_fn fn, void *arg,
 				  int *signo, struct totp_err *err)
 {
+	return prompt_code(in, out, "\nEnter the code the app shows now to confirm: ", fn,
+			   arg, signo, err);
+}
+
+enum prompt_result prompt_code(int in, FILE *out, const char *question,
+			       prompt_verify_fn fn, void *arg, int *signo,
+			       struct totp_err *err)
+{
 	struct sigstate st;
 	enum prompt_result res = PROMPT_FAILED;
 	char code[LINE_MAX_];
@@ -99,7 +107,7 @@ enum prompt_result prompt_confirm(int in, FILE *out, prompt_verify_fn fn, void *
 	*signo = 0;
 	catch_signals(&st);
 	for (int i = 0; i < PROMPT_TRIES; i++) {
-		fprintf(out, "\nEnter the code the app shows now to confirm: ");
+		fputs(question, out);
 		fflush(out);
 		if (!read_code(in, &st, code, sizeof(code))) {
 			fputc('\n', out);

@@ -1,6 +1,7 @@
 /*
  * prompt: after a bare `totp-enroll` on a terminal, ask for a code from
- * the app and confirm the registration with it, a few tries.
+ * the app and confirm the registration with it, a few tries; and ask
+ * `totp-enroll codes` for its code the same way.
  *
  * An interrupt (SIGINT, SIGTERM, SIGHUP) or end of input stops the
  * prompt without touching the registration: it stays pending, and the
@@ -28,5 +29,10 @@ typedef int (*prompt_verify_fn)(void *arg, const char *code, struct totp_err *er
 /* Reads answers from file descriptor `in`, prompts on `out`. */
 enum prompt_result prompt_confirm(int in, FILE *out, prompt_verify_fn fn, void *arg,
 				  int *signo, struct totp_err *err);
+
+/* As prompt_confirm, asking `question` (totp-enroll codes). */
+enum prompt_result prompt_code(int in, FILE *out, const char *question,
+			       prompt_verify_fn fn, void *arg, int *signo,
+			       struct totp_err *err);
 
 #endif

@@ -95,6 +95,22 @@ void text_register(FILE *f, const struct context *x, const struct registration *
 		fprintf(f, "  %s\n", r->codes[i]);
 }
 
+void text_codes(FILE *f, const struct context *x, const struct new_codes *n)
+{
+	char who[TEXT_SAFE_MAX(USER_NAME_MAX) + 8];
+
+	fprintf(f,
+		"New emergency codes%s in realm %s (sequence %llu).\n"
+		"They replace the old ones: every earlier emergency code, used or "
+		"not, no longer works.\n"
+		"Each works once instead of a code from the app.  Write them down "
+		"now; they are shown only once.\n",
+		for_whom(x, who, sizeof(who)), x->cfg.realm,
+		(unsigned long long)n->rec.sequence);
+	for (unsigned i = 0; i < n->n_codes; i++)
+		fprintf(f, "  %s\n", n->codes[i]);
+}
+
 void text_verify_hint(FILE *f, const struct context *x)
 {
 	bool other_conf = strcmp(x->cfg.conf_path, cfg_default_path()) != 0;

@@ -22,6 +22,10 @@ void text_error(FILE *f, const struct totp_err *e);
 void text_register(FILE *f, const struct context *x, const struct registration *r,
 		   enum qr_mode qr);
 
+/* The new emergency codes of totp-enroll codes, and that they replace
+ * the old ones and are shown only once. */
+void text_codes(FILE *f, const struct context *x, const struct new_codes *n);
+
 /* What to run to confirm a pending registration. */
 void text_verify_hint(FILE *f, const struct context *x);
 

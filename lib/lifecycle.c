@@ -1,11 +1,13 @@
 /* lifecycle: the registration table of lifecycle.h, one locked pass each. */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "lifecycle.h"
+#include "login.h"
 #include "otp.h"
 #include "secret.h"
 #include "location.h"
@@ -300,4 +302,153 @@ int lifecycle_status(const struct cfg *c, const struct store_location *loc,
 	struct event_arg a = {user, 0};
 
 	return with_record(c, loc, user, STORE_READ, apply_status, &a, out, err);
+}
+
+/* ---- codes ---------------------------------------------------------------- */
+
+struct codes_arg {
+	const struct cfg *c;
+	const char *user, *code;
+	int64_t now_ms;
+	const struct record *fresh; /* the new hashes, made before the lock */
+	bool wrong;		    /* a wrong code, stored as a failure */
+	struct totp_err why;	    /* ... and what to say about it */
+};
+
+static int codes_refusal(const char *user, int found, const struct record *r,
+			 bool with_code, int64_t now_ms, struct totp_err *err)
+{
+	int64_t now = now_ms / 1000;
+
+	if (!found || r->state == RECORD_REMOVED)
+		return not_found(user, err);
+	if (r->state == RECORD_PENDING)
+		return totp_err_set(
+		    err, TOTP_R_PRECONDITION,
+		    "%s's registration is pending: confirm it first (totp-enroll verify "
+		    "CODE); the emergency codes it showed are the ones to keep",
+		    user);
+	if (with_code && r->locked_until != 0 && now < r->locked_until)
+		return totp_err_set(
+		    err, TOTP_R_LOCKED_OUT,
+		    "%s is locked out after too many wrong codes for another "
+		    "%lld seconds; wait, or ask an administrator to unlock",
+		    user, (long long)(r->locked_until - now));
+	return 0;
+}
+
+static int no_codes_realm(const struct cfg *c, struct totp_err *err)
+{
+	if (c->emergency_codes != 0)
+		return 0;
+	return totp_err_set(
+	    err, TOTP_R_PRECONDITION,
+	    "realm %s makes no emergency codes (emergency_codes = 0 in %s)", c->realm,
+	    c->conf_path[0] ? c->conf_path : "its configuration");
+}
+
+static int apply_codes(struct record *r, int found, void *varg, struct totp_err *err)
+{
+	struct codes_arg *a = varg;
+	struct login_event ev = {.service = "totp-enroll", .now_ms = a->now_ms};
+	struct login_result res;
+
+	if (codes_refusal(a->user, found, r, a->code != NULL, a->now_ms, err) < 0)
+		return -1;
+	if (a->code == NULL) {
+		record_add_event(r, a->now_ms);
+	} else {
+		memset(&res, 0, sizeof(res));
+		login_apply_otp(r, a->c, a->code, &ev, &res);
+		if (res.outcome == LOGIN_LOCKED_OUT) /* checked above: not reached */
+			return codes_refusal(a->user, found, r, true, a->now_ms, err);
+		if (res.outcome != LOGIN_SUCCESS) {
+			a->wrong = true;
+			if (res.locked_now)
+				totp_err_set(&a->why, TOTP_R_WRONG_CODE,
+					     "that is not the code the app shows now; "
+					     "%u wrong codes in a row: %s is locked out "
+					     "for %u seconds",
+					     (unsigned)r->failures, a->user,
+					     a->c->lockout);
+			else
+				totp_err_set(
+				    &a->why, TOTP_R_WRONG_CODE,
+				    "that is not the code the app shows now (an "
+				    "emergency code does not do here); it counts "
+				    "as a failed login (%u in a row)",
+				    (unsigned)r->failures);
+			return 1; /* the failure is stored, as a login's */
+		}
+	}
+	/* The check's event is the codes' event: one, as for any call. */
+	memcpy(r->emergency, a->fresh->emergency, sizeof(r->emergency));
+	r->emergency_count = a->fresh->emergency_count;
+	return 1;
+}
+
+int lifecycle_codes(const struct cfg *c, const struct store_location *loc,
+		    const char *user, const char *code, int64_t now_ms,
+		    struct new_codes *out, struct totp_err *err)
+{
+	struct record fresh;
+	struct codes_arg a;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&a, 0, sizeof(a));
+	memset(&fresh, 0, sizeof(fresh));
+	if (user_name_check(user, err) < 0 || no_codes_realm(c, err) < 0)
+		return -1;
+	/* Slow (crypt), so before the lock: a wrong code wastes only time. */
+	if (emergency_generate(&fresh, c->emergency_codes, out->codes, err) < 0) {
+		record_wipe(&fresh);
+		lifecycle_new_codes_wipe(out);
+		return -1;
+	}
+	out->n_codes = c->emergency_codes;
+	a.c = c;
+	a.user = user;
+	a.code = code;
+	a.now_ms = now_ms;
+	a.fresh = &fresh;
+	rc = with_record(c, loc, user, STORE_WRITE, apply_codes, &a, &out->rec, err);
+	if (rc == 0 && a.wrong) {
+		if (err != NULL)
+			*err = a.why;
+		rc = -1;
+	}
+	record_wipe(&fresh);
+	if (rc < 0)
+		lifecycle_new_codes_wipe(out);
+	return rc;
+}
+
+struct precheck_arg {
+	const struct cfg *c;
+	const char *user;
+	int64_t now_ms;
+};
+
+static int apply_codes_precheck(struct record *r, int found, void *varg,
+				struct totp_err *err)
+{
+	struct precheck_arg *a = varg;
+
+	return codes_refusal(a->user, found, r, true, a->now_ms, err) < 0 ? -1 : 0;
+}
+
+int lifecycle_codes_precheck(const struct cfg *c, const struct store_location *loc,
+			     const char *user, int64_t now_ms, struct totp_err *err)
+{
+	struct precheck_arg a = {c, user, now_ms};
+
+	if (no_codes_realm(c, err) < 0)
+		return -1;
+	return with_record(c, loc, user, STORE_READ, apply_codes_precheck, &a, NULL, err);
+}
+
+void lifecycle_new_codes_wipe(struct new_codes *n)
+{
+	explicit_bzero(n, sizeof(*n));
 }

@@ -1,7 +1,8 @@
 /*
- * lifecycle: register, verify, remove, status and unlock one user's
- * generator, as DESIGN.md's table (after ZITADEL's RegisterTOTP,
- * VerifyTOTPRegistration, RemoveTOTP), plus status and root's unlock:
+ * lifecycle: register, verify, remove, status, unlock and new emergency
+ * codes of one user's generator, as DESIGN.md's table (after ZITADEL's
+ * RegisterTOTP, VerifyTOTPRegistration, RemoveTOTP), plus status, root's
+ * unlock and codes:
  *
  *   register  none, pending, removed -> new secret, pending
  *             ready                   -> TOTP_R_EXISTS (gRPC 6)
@@ -16,6 +17,15 @@
  *             none, removed           -> TOTP_R_NOT_FOUND (5)
  *   unlock    pending or ready        -> failures and lockout cleared
  *             none, removed           -> TOTP_R_NOT_FOUND (5)
+ *   codes     ready, right code       -> a new set of emergency codes, the
+ *                                        old ones no longer work; the code
+ *                                        is used up (as a login's)
+ *             ready, wrong code       -> TOTP_R_WRONG_CODE (3), counted as
+ *                                        a login's failure; codes unchanged
+ *             ready, locked out       -> TOTP_R_LOCKED_OUT (8), unchanged
+ *             pending                 -> TOTP_R_PRECONDITION (9)
+ *             none, removed           -> TOTP_R_NOT_FOUND (5)
+ *             emergency_codes = 0     -> TOTP_R_PRECONDITION (9)
  *
  * Each call takes the store's lock once (exclusive to write), applies the
  * row, and syncs what it wrote to disk; a refused call writes nothing.
@@ -83,5 +93,44 @@ int lifecycle_status(const struct cfg *c, const struct store_location *loc,
 int lifecycle_unlock(const struct cfg *c, const struct store_location *loc,
 		     const char *user, int64_t now_ms, struct record *out,
 		     struct totp_err *err);
+
+struct new_codes {
+	struct record rec;			      /* the record after (no secret) */
+	char codes[CFG_EMERGENCY_MAX][EMERGENCY_BUF]; /* shown once */
+	unsigned n_codes;
+};
+
+/*
+ * A new set of the realm's emergency_codes codes for a ready generator,
+ * replacing every old one, used or not.  `code` is a current code from
+ * the app (TOTP or HOTP, never an emergency code), checked as a login
+ * checks it (login_apply_otp: the window, replays, the lockout) and used
+ * up: a right one moves the step or counter on and clears the failures,
+ * a wrong one is stored as a login's failure (and may start a lockout)
+ * and nothing else changes.  The codes and the check are one event
+ * (sequence + 1, change date); a wrong code is a failure's event(s).
+ *
+ * `code` NULL: no code is checked, and the lockout does not apply (the
+ * record's failures are left as they are).  Only for root: the caller
+ * decides (totp-enroll passes NULL only when run by root, who can remove
+ * and register anyone's generator anyway).
+ *
+ * The codes are hashed (slow) before the store's lock is taken, so that
+ * nobody's login waits for them.  On success out->codes holds them, to
+ * show once; wipe with lifecycle_new_codes_wipe, whatever the result.
+ */
+int lifecycle_codes(const struct cfg *c, const struct store_location *loc,
+		    const char *user, const char *code, int64_t now_ms,
+		    struct new_codes *out, struct totp_err *err);
+
+/* The refusals lifecycle_codes with a code would make before the code is
+ * checked (emergency_codes = 0, none or removed, pending, locked out),
+ * from a shared look that writes nothing: totp-enroll refuses at once
+ * instead of asking for a code in vain.  lifecycle_codes checks them
+ * again under its lock. */
+int lifecycle_codes_precheck(const struct cfg *c, const struct store_location *loc,
+			     const char *user, int64_t now_ms, struct totp_err *err);
+
+void lifecycle_new_codes_wipe(struct new_codes *n);
 
 #endif

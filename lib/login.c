@@ -156,9 +156,17 @@ static int allowed(const struct record *r, const struct cfg *c, const char *user
 static int decide(struct record *r, const struct cfg *c, const char *code,
 		  const struct login_event *ev, struct login_result *res, bool *slow)
 {
+	int changed = login_apply_otp(r, c, code, ev, res);
+
+	*slow = res->outcome == LOGIN_WRONG_CODE && maybe_emergency(code);
+	return changed;
+}
+
+int login_apply_otp(struct record *r, const struct cfg *c, const char *code,
+		    const struct login_event *ev, struct login_result *res)
+{
 	int64_t now = ev->now_ms / 1000;
 
-	*slow = false;
 	if (is_locked(r, now)) {
 		res->outcome = LOGIN_LOCKED_OUT;
 		return 0;
@@ -172,7 +180,6 @@ static int decide(struct record *r, const struct cfg *c, const char *code,
 		return 1;
 	}
 	record_failure(r, c, ev, res);
-	*slow = maybe_emergency(code);
 	return 1;
 }
 

@@ -42,6 +42,7 @@
 #include "location.h"
 #include "cfg.h"
 #include "errors.h"
+#include "record.h"
 
 enum login_outcome {
 	LOGIN_SUCCESS,	    /* right code: recorded, failures cleared */
@@ -88,6 +89,20 @@ int login_precheck(const struct cfg *c, const struct store_location *loc,
 int login_check(const struct cfg *c, const struct store_location *loc, const char *user,
 		const char *code, const struct login_event *ev, struct login_result *res,
 		struct totp_err *err);
+
+/* The OTP part of login_check's decision, on a ready record `r` the caller
+ * read under the store's exclusive lock and will store: a locked-out
+ * record is left as it is (res->outcome LOGIN_LOCKED_OUT, returns 0);
+ * else a lockout that has run out is cleared and `code` is checked with
+ * otp_accept (the window, and no step not newer than the last accepted
+ * one), the outcome recorded as a login's: LOGIN_SUCCESS (the step or
+ * counter moves on, failures cleared, last_success, one event) or
+ * LOGIN_WRONG_CODE (a failure counted, last_failure, a lockout at
+ * max_failures: res->locked_now), returning 1.  Emergency codes are not
+ * looked at.  Sets res->outcome and res->locked_now only.  totp-enroll
+ * codes uses it, so that its code counts exactly as a login's. */
+int login_apply_otp(struct record *r, const struct cfg *c, const char *code,
+		    const struct login_event *ev, struct login_result *res);
 
 /* The work login_check does for an answer nobody's record is checked
  * against (an unknown user, or no ready generator): the dummy hashes an

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "lifecycle.h"
+#include "login.h"
 #include "otp.h"
 #include "secret.h"
 #include "gdbm_store.h"
@@ -479,6 +480,278 @@ static void test_bad_user_name_refused(void **state)
 	assert_int_equal(err.reason, TOTP_R_INVALID);
 }
 
+/* ---- codes -------------------------------------------------------------------- */
+
+/* A ready generator made at T0_MS, its registration (secret, codes) in *r. */
+static void make_ready(struct fixture *f, struct registration *r)
+{
+	do_register(f, T0_MS, r);
+	verify_ok(f, r, T0_MS);
+}
+
+static enum login_outcome login_at(struct fixture *f, const char *code, int64_t now_ms,
+				   struct login_result *res)
+{
+	struct login_event ev = {.service = "test", .now_ms = now_ms};
+	struct totp_err err;
+
+	assert_int_equal(login_check(&f->c, &f->loc, USER, code, &ev, res, &err), 0);
+	return res->outcome;
+}
+
+static void test_codes_right_code_replaces_codes(void **state)
+{
+	struct fixture *f = *state;
+	struct registration r;
+	struct new_codes n;
+	struct login_result res;
+	struct record before, rec;
+	char code[OTP_CODE_BUF];
+	struct totp_err err;
+	int64_t t = T0_MS + 30000;
+
+	make_ready(f, &r);
+	status_ok(f, &before);
+	code_at(&r, t, code);
+	assert_int_equal(lifecycle_codes(&f->c, &f->loc, USER, code, t, &n, &err), 0);
+	assert_int_equal(n.n_codes, 2);
+	assert_int_equal(strlen(n.codes[0]), EMERGENCY_DIGITS);
+	assert_string_not_equal(n.codes[0], n.codes[1]);
+	assert_int_equal(n.rec.sequence, before.sequence + 1); /* one event */
+	assert_int_equal(n.rec.change_date_ms, t);
+	assert_int_equal(n.rec.secret_len, 0);
+	assert_int_equal(n.rec.emergency_count, 2);
+	assert_int_equal(n.rec.failures, 0);
+	assert_string_equal(n.rec.last_success.service, "totp-enroll");
+	status_ok(f, &rec);
+	assert_int_equal(rec.sequence, before.sequence + 1);
+	assert_int_equal(emergency_remaining(&rec), 2);
+	assert_memory_not_equal(rec.emergency[0], before.emergency[0], RECORD_HASH_MAX);
+	/* The code was used up: it logs nobody in (a replay). */
+	assert_int_equal(login_at(f, code, t, &res), LOGIN_WRONG_CODE);
+	/* Every old code is refused, every new one passes once. */
+	assert_int_equal(login_at(f, r.codes[0], t + 1000, &res), LOGIN_WRONG_CODE);
+	assert_int_equal(login_at(f, r.codes[1], t + 1000, &res), LOGIN_WRONG_CODE);
+	assert_int_equal(login_at(f, n.codes[0], t + 2000, &res), LOGIN_SUCCESS);
+	assert_true(res.emergency);
+	assert_int_equal(res.emergency_left, 1);
+	assert_int_equal(login_at(f, n.codes[1], t + 2000, &res), LOGIN_SUCCESS);
+	assert_int_equal(res.emergency_left, 0);
+	assert_int_equal(login_at(f, n.codes[0], t + 2000, &res), LOGIN_WRONG_CODE);
+	lifecycle_new_codes_wipe(&n);
+	assert_int_equal(n.codes[0][0], '\0');
+	lifecycle_registration_wipe(&r);
+}
+
+static void test_codes_wrong_code_counts_changes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct registration r;
+	struct new_codes n;
+	struct login_result res;
+	struct record before, rec;
+	char code[OTP_CODE_BUF], wrong[OTP_CODE_BUF];
+	struct totp_err err;
+	int64_t t = T0_MS + 30000;
+
+	make_ready(f, &r);
+	status_ok(f, &before);
+	code_at(&r, t, code);
+	wrong_code(code, wrong);
+	assert_int_equal(lifecycle_codes(&f->c, &f->loc, USER, wrong, t, &n, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_WRONG_CODE);
+	assert_int_equal(totp_reason_grpc(err.reason), 3);
+	assert_null(strstr(err.msg, wrong));
+	assert_int_equal(n.n_codes, 0); /* nothing to show */
+	assert_int_equal(n.codes[0][0], '\0');
+	status_ok(f, &rec);
+	assert_int_equal(rec.failures, 1); /* counted as a login's failure */
+	assert_string_equal(rec.last_failure.service, "totp-enroll");
+	assert_int_equal(rec.sequence, before.sequence + 1);
+	assert_int_equal(rec.counter, before.counter);
+	assert_memory_equal(rec.emergency, before.emergency, sizeof(rec.emergency));
+	/* An emergency code is not the app's code either. */
+	assert_int_equal(lifecycle_codes(&f->c, &f->loc, USER, r.codes[0], t, &n, &err),
+			 -1);
+	assert_int_equal(err.reason, TOTP_R_WRONG_CODE);
+	status_ok(f, &rec);
+	assert_int_equal(rec.failures, 2);
+	assert_int_equal(emergency_remaining(&rec), 2);
+	/* The old codes still work, and the right code still does. */
+	assert_int_equal(login_at(f, r.codes[0], t, &res), LOGIN_SUCCESS);
+	assert_int_equal(lifecycle_codes(&f->c, &f->loc, USER, code, t, &n, &err), 0);
+	lifecycle_new_codes_wipe(&n);
+	lifecycle_registration_wipe(&r);
+}
+
+static void test_codes_replay_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct registration r;
+	struct new_codes n1, n2;
+	struct login_result res;
+	struct record rec;
+	char code[OTP_CODE_BUF];
+	struct totp_err err;
+	int64_t t = T0_MS + 30000;
+
+	make_ready(f, &r);
+	code_at(&r, t, code);
+	assert_int_equal(lifecycle_codes(&f->c, &f->loc, USER, code, t, &n1, &err), 0);
+	assert_int_equal(lifecycle_codes(&f->c, &f->loc, USER, code, t + 1000, &n2, &err),
+			 -1);
+	assert_int_equal(err.reason, TOTP_R_WRONG_CODE);
+	status_ok(f, &rec);
+	assert_int_equal(rec.failures, 1);
+	/* The first set stands. */
+	assert_int_equal(login_at(f, n1.codes[0], t + 2000, &res), LOGIN_SUCCESS);
+	/* A code that logged in cannot mint codes either. */
+	code_at(&r, t + 30000, code);
+	assert_int_equal(login_at(f, code, t + 30000, &res), LOGIN_SUCCESS);
+	assert_int_equal(
+	    lifecycle_codes(&f->c, &f->loc, USER, code, t + 31000, &n2, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_WRONG_CODE);
+	lifecycle_new_codes_wipe(&n1);
+	lifecycle_registration_wipe(&r);
+}
+
+static void test_codes_pending_none_removed(void **state)
+{
+	struct fixture *f = *state;
+	struct registration r;
+	struct new_codes n;
+	struct record before, rec;
+	char code[OTP_CODE_BUF];
+	struct totp_err err;
+
+	assert_int_equal(lifecycle_codes(&f->c, &f->loc, USER, "123456", T0_MS, &n, &err),
+			 -1);
+	assert_int_equal(err.reason, TOTP_R_NOT_FOUND);
+	assert_int_equal(totp_reason_grpc(err.reason), 5);
+	assert_int_equal(lifecycle_codes_precheck(&f->c, &f->loc, USER, T0_MS, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_NOT_FOUND);
+	do_register(f, T0_MS, &r);
+	status_ok(f, &before);
+	code_at(&r, T0_MS, code);
+	assert_int_equal(lifecycle_codes(&f->c, &f->loc, USER, code, T0_MS, &n, &err),
+			 -1);
+	assert_int_equal(err.reason, TOTP_R_PRECONDITION);
+	assert_int_equal(totp_reason_grpc(err.reason), 9);
+	assert_non_null(strstr(err.msg, "pending"));
+	assert_int_equal(lifecycle_codes_precheck(&f->c, &f->loc, USER, T0_MS, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_PRECONDITION);
+	status_ok(f, &rec);
+	assert_memory_equal(&rec, &before, sizeof(rec)); /* nothing stored */
+	/* The pending code was not used up: it still verifies. */
+	verify_ok(f, &r, T0_MS);
+	assert_int_equal(lifecycle_codes_precheck(&f->c, &f->loc, USER, T0_MS, &err), 0);
+	assert_int_equal(lifecycle_remove(&f->c, &f->loc, USER, T0_MS, NULL, &err), 0);
+	assert_int_equal(lifecycle_codes(&f->c, &f->loc, USER, NULL, T0_MS, &n, &err),
+			 -1);
+	assert_int_equal(err.reason, TOTP_R_NOT_FOUND);
+	lifecycle_registration_wipe(&r);
+}
+
+static void test_codes_locked_out(void **state)
+{
+	struct fixture *f = *state;
+	struct registration r;
+	struct new_codes n;
+	struct record before, rec;
+	char code[OTP_CODE_BUF], wrong[OTP_CODE_BUF];
+	struct totp_err err;
+	int64_t t = T0_MS + 30000;
+
+	f->c.max_failures = 2;
+	make_ready(f, &r);
+	code_at(&r, t, code);
+	wrong_code(code, wrong);
+	assert_int_equal(lifecycle_codes(&f->c, &f->loc, USER, wrong, t, &n, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_WRONG_CODE);
+	assert_null(strstr(err.msg, "locked out"));
+	/* The second wrong code starts the lockout, and says so. */
+	assert_int_equal(lifecycle_codes(&f->c, &f->loc, USER, wrong, t, &n, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_WRONG_CODE);
+	assert_non_null(strstr(err.msg, "locked out"));
+	status_ok(f, &before);
+	assert_int_equal(before.locked_until, t / 1000 + (int64_t)f->c.lockout);
+	/* Locked: even the right code is not checked, and nothing is stored. */
+	assert_int_equal(lifecycle_codes_precheck(&f->c, &f->loc, USER, t, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_LOCKED_OUT);
+	assert_int_equal(lifecycle_codes(&f->c, &f->loc, USER, code, t, &n, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_LOCKED_OUT);
+	assert_int_equal(totp_reason_grpc(err.reason), 8);
+	status_ok(f, &rec);
+	assert_memory_equal(&rec, &before, sizeof(rec));
+	/* Root (no code) is not held by the lockout, and does not lift it. */
+	assert_int_equal(lifecycle_codes(&f->c, &f->loc, USER, NULL, t, &n, &err), 0);
+	assert_int_equal(n.rec.sequence, before.sequence + 1);
+	assert_int_equal(n.rec.locked_until, before.locked_until);
+	assert_int_equal(n.rec.failures, before.failures);
+	assert_memory_not_equal(n.rec.emergency[0], before.emergency[0], RECORD_HASH_MAX);
+	lifecycle_new_codes_wipe(&n);
+	/* Once the lockout has run out, the right code works again. */
+	code_at(&r, t + 330000, code);
+	assert_int_equal(
+	    lifecycle_codes(&f->c, &f->loc, USER, code, t + 330000, &n, &err), 0);
+	assert_int_equal(n.rec.failures, 0);
+	assert_int_equal(n.rec.locked_until, 0);
+	lifecycle_new_codes_wipe(&n);
+	lifecycle_registration_wipe(&r);
+}
+
+static void test_codes_realm_without_codes(void **state)
+{
+	struct fixture *f = *state;
+	struct registration r;
+	struct new_codes n;
+	struct record before, rec;
+	char code[OTP_CODE_BUF];
+	struct totp_err err;
+	int64_t t = T0_MS + 30000;
+
+	make_ready(f, &r);
+	status_ok(f, &before);
+	f->c.emergency_codes = 0;
+	code_at(&r, t, code);
+	assert_int_equal(lifecycle_codes(&f->c, &f->loc, USER, code, t, &n, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_PRECONDITION);
+	assert_int_equal(totp_reason_grpc(err.reason), 9);
+	assert_non_null(strstr(err.msg, "emergency_codes = 0"));
+	assert_int_equal(lifecycle_codes_precheck(&f->c, &f->loc, USER, t, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_PRECONDITION);
+	status_ok(f, &rec);
+	assert_memory_equal(&rec, &before, sizeof(rec)); /* the code not used up */
+	f->c.emergency_codes = 2;
+	assert_int_equal(lifecycle_codes(&f->c, &f->loc, USER, code, t, &n, &err), 0);
+	lifecycle_new_codes_wipe(&n);
+	lifecycle_registration_wipe(&r);
+}
+
+static void test_codes_hotp_moves_counter(void **state)
+{
+	struct fixture *f = *state;
+	struct registration r;
+	struct new_codes n;
+	char code[OTP_CODE_BUF];
+	struct totp_err err;
+
+	f->p.type = OTP_HOTP;
+	do_register(f, T0_MS, &r);
+	code_at(&r, T0_MS, code); /* counter 0 */
+	assert_int_equal(lifecycle_verify(&f->c, &f->loc, USER, code, T0_MS, NULL, &err),
+			 0);
+	assert_int_equal(
+	    otp_code(r.rec.secret, r.rec.secret_len, &r.rec.params, 1, code, &err), 0);
+	assert_int_equal(lifecycle_codes(&f->c, &f->loc, USER, code, T0_MS, &n, &err), 0);
+	assert_int_equal(n.rec.counter, 2);
+	lifecycle_new_codes_wipe(&n);
+	assert_int_equal(lifecycle_codes(&f->c, &f->loc, USER, code, T0_MS, &n, &err),
+			 -1);
+	assert_int_equal(err.reason, TOTP_R_WRONG_CODE);
+	lifecycle_registration_wipe(&r);
+}
+
 /* ---- authorize ---------------------------------------------------------------- */
 
 static void test_authorize(void **state)
@@ -525,6 +798,13 @@ int main(void)
 	    T(test_unlock_clears_failures),
 	    T(test_status_is_read_only),
 	    T(test_bad_user_name_refused),
+	    T(test_codes_right_code_replaces_codes),
+	    T(test_codes_wrong_code_counts_changes_nothing),
+	    T(test_codes_replay_refused),
+	    T(test_codes_pending_none_removed),
+	    T(test_codes_locked_out),
+	    T(test_codes_realm_without_codes),
+	    T(test_codes_hotp_moves_counter),
 	    cmocka_unit_test(test_authorize),
 	};
 

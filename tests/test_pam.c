@@ -126,6 +126,56 @@ static void test_success_after_enrolment(void **state)
 	lifecycle_registration_wipe(&reg);
 }
 
+/* totp-enroll codes (issue 17): after lifecycle_codes with the app's code,
+ * the module refuses every old emergency code and the code codes used,
+ * and takes a new emergency code once. */
+static void test_new_codes_at_login(void **state)
+{
+	struct registration reg;
+	struct new_codes n;
+	struct account a;
+	struct store_location loc;
+	struct cfg c;
+	struct totp_err e;
+	char code[OTP_CODE_BUF];
+	struct otp_params p = totp6();
+	uint64_t step;
+
+	(void)state;
+	settle();
+	cfg_defaults(&c);
+	c.emergency_codes = 2;
+	assert_int_equal(cfg_set(&c, "store", g_store, "test", &e), 0);
+	assert_int_equal(account_lookup(g_user, &a, &e), 0);
+	assert_int_equal(location_for(&c, &a, &loc, &e), 0);
+	memset(&reg, 0, sizeof(reg));
+	if (lifecycle_register(&c, &loc, g_user, &p, "test", g_user,
+			       (int64_t)time(NULL) * 1000, &reg, &e) < 0)
+		fail_msg("register: %s", e.msg);
+	step = step_now();
+	code_at(&reg.rec, step, code);
+	if (lifecycle_verify(&c, &loc, g_user, code, (int64_t)time(NULL) * 1000, NULL,
+			     &e) < 0)
+		fail_msg("verify: %s", e.msg);
+	code_at(&reg.rec, step + 1, code);
+	if (lifecycle_codes(&c, &loc, g_user, code, (int64_t)time(NULL) * 1000, &n, &e) <
+	    0)
+		fail_msg("codes: %s", e.msg);
+	answers(1, code);
+	assert_int_equal(run(""), PAM_AUTH_ERR); /* used up by codes */
+	answers(1, reg.codes[0]);
+	assert_int_equal(run(""), PAM_AUTH_ERR);
+	answers(1, reg.codes[1]);
+	assert_int_equal(run(""), PAM_AUTH_ERR);
+	answers(1, n.codes[1]);
+	assert_int_equal(run(""), PAM_SUCCESS);
+	assert_logged("accepted an emergency code, 1 left");
+	answers(1, n.codes[1]);
+	assert_int_equal(run(""), PAM_AUTH_ERR);
+	lifecycle_new_codes_wipe(&n);
+	lifecycle_registration_wipe(&reg);
+}
+
 static void test_wrong_code(void **state)
 {
 	struct record r, after;
@@ -1179,6 +1229,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_success, reset),
 	    cmocka_unit_test_setup(test_success_after_enrolment, reset),
+	    cmocka_unit_test_setup(test_new_codes_at_login, reset),
 	    cmocka_unit_test_setup(test_wrong_code, reset),
 	    cmocka_unit_test_setup(test_replay, reset),
 	    cmocka_unit_test_setup(test_window_neighbours, reset),
