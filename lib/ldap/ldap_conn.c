@@ -6,9 +6,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -16,12 +18,125 @@
 
 #include "ldap/ldap_conn.h"
 
+/* The watchdog of one server attempt (try_server): libldap 2.5's
+ * ldaps:// handshake ignores LDAP_OPT_NETWORK_TIMEOUT against a server that
+ * accepts and never answers (it spins on EAGAIN: seen with Debian 12's
+ * libldap 2.5.13, ldapwhoami -o nettimeout=1 too).  So a thread waits for
+ * the attempt's deadline and, if the attempt is still running, shuts the
+ * socket down: libldap's reads then fail and the attempt returns.  The
+ * socket is known through libldap's connect callbacks, and forgotten when
+ * libldap closes it, under the mutex. */
+struct watchdog {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int fd;			  /* the attempt's socket, -1 when none */
+	bool done;		  /* the attempt returned */
+	bool fired;		  /* the deadline passed first */
+	struct timespec deadline; /* CLOCK_MONOTONIC */
+};
+
 struct ldapc {
 	LDAP *ld;
 	const struct ldap_realm_cfg *cfg; /* the caller's: outlives the connection */
 	const char *uri;		  /* one of cfg->uri */
 	int timeout_ms;
+	struct ldap_conncb cb; /* libldap keeps a pointer to it */
+	struct watchdog *dog;  /* during an attempt only */
 };
+
+static int conn_add(LDAP *ld, Sockbuf *sb, LDAPURLDesc *srv, struct sockaddr *addr,
+		    struct ldap_conncb *ctx)
+{
+	struct ldapc *c = ctx->lc_arg;
+	ber_socket_t fd = -1;
+
+	(void)ld;
+	(void)srv;
+	(void)addr;
+	if (c->dog == NULL || ber_sockbuf_ctrl(sb, LBER_SB_OPT_GET_FD, &fd) != 1)
+		return 0;
+	pthread_mutex_lock(&c->dog->mu);
+	c->dog->fd = fd;
+	if (c->dog->fired)
+		shutdown(fd, SHUT_RDWR);
+	pthread_mutex_unlock(&c->dog->mu);
+	return 0;
+}
+
+static void conn_del(LDAP *ld, Sockbuf *sb, struct ldap_conncb *ctx)
+{
+	struct ldapc *c = ctx->lc_arg;
+
+	(void)ld;
+	(void)sb;
+	if (c->dog == NULL)
+		return;
+	pthread_mutex_lock(&c->dog->mu);
+	c->dog->fd = -1;
+	pthread_mutex_unlock(&c->dog->mu);
+}
+
+static void *watch(void *arg)
+{
+	struct watchdog *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->done) {
+		if (pthread_cond_timedwait(&w->cv, &w->mu, &w->deadline) == ETIMEDOUT &&
+		    !w->done) {
+			w->fired = true;
+			if (w->fd >= 0)
+				shutdown(w->fd, SHUT_RDWR);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Starts the watchdog for `ms` (0 on success). */
+static int dog_start(struct watchdog *w, pthread_t *t, int64_t ms)
+{
+	pthread_condattr_t a;
+
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+	clock_gettime(CLOCK_MONOTONIC, &w->deadline);
+	w->deadline.tv_sec += (time_t)(ms / 1000);
+	w->deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (w->deadline.tv_nsec >= 1000000000L) {
+		w->deadline.tv_sec++;
+		w->deadline.tv_nsec -= 1000000000L;
+	}
+	if (pthread_condattr_init(&a) != 0)
+		return -1;
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &a);
+	pthread_condattr_destroy(&a);
+	pthread_mutex_init(&w->mu, NULL);
+	if (pthread_create(t, NULL, watch, w) != 0) {
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+		return -1;
+	}
+	return 0;
+}
+
+/* Stops the watchdog; true when it fired. */
+static bool dog_stop(struct watchdog *w, pthread_t t)
+{
+	bool fired;
+
+	pthread_mutex_lock(&w->mu);
+	w->done = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(t, NULL);
+	fired = w->fired;
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	return fired;
+}
 
 void *ldapc_handle(struct ldapc *c)
 {
@@ -230,7 +345,7 @@ int ldapc_read_bindpw(const char *path, char *out, size_t outlen, struct totp_er
 /* Sets the per-handle options: protocol, no referrals, timeouts, and for
  * TLS the CA and DEMAND, applied with a new TLS context. */
 static int set_options(LDAP *ld, const char *uri, const struct ldap_realm_cfg *cfg,
-		       int64_t ms, struct totp_err *err)
+		       int64_t ms, struct ldapc *c, struct totp_err *err)
 {
 	int v3 = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND, server = 0;
 	int tls12 = LDAP_OPT_X_TLS_PROTOCOL_TLS1_2;
@@ -240,7 +355,8 @@ static int set_options(LDAP *ld, const char *uri, const struct ldap_realm_cfg *c
 	    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_RESTART, LDAP_OPT_ON) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
-	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) != LDAP_OPT_SUCCESS)
+	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_CONNECT_CB, &c->cb) != LDAP_OPT_SUCCESS)
 		return totp_err_set(err, TOTP_R_INTERNAL, "%s: cannot set LDAP options",
 				    uri);
 	if (strncmp(uri, "ldapi://", 8) == 0 || cfg->tls_ca == NULL)
@@ -282,6 +398,37 @@ static int bind_ms(LDAP *ld, const char *uri, const char *dn, const char *mech,
 	return 0;
 }
 
+/* SASL EXTERNAL: slapd's Cyrus SASL answers the first step with
+ * saslBindInProgress and an empty challenge; the empty response ends it
+ * (what ldap_sasl_interactive_bind does, without its callbacks). */
+static int bind_external(LDAP *ld, const char *uri, int64_t ms, struct totp_err *err)
+{
+	int64_t start = now_ms();
+	struct berval empty = {0, ""};
+	struct berval *cred = NULL;
+
+	for (int step = 0; step < 3; step++) {
+		LDAPMessage *res = NULL;
+		int msgid = -1, rc, result = LDAP_OTHER;
+
+		rc = ldap_sasl_bind(ld, NULL, "EXTERNAL", cred, NULL, NULL, &msgid);
+		if (rc != LDAP_SUCCESS)
+			return fail_ld(ld, uri, rc, "SASL EXTERNAL bind", err);
+		rc = wait_ms(ld, msgid, ms - (now_ms() - start), &res);
+		if (rc != LDAP_SUCCESS)
+			return fail_ld(ld, uri, rc, "SASL EXTERNAL bind", err);
+		rc = ldap_parse_result(ld, res, &result, NULL, NULL, NULL, NULL, 1);
+		if (rc != LDAP_SUCCESS)
+			return fail_ld(ld, uri, rc, "SASL EXTERNAL bind", err);
+		if (result == LDAP_SUCCESS)
+			return 0;
+		if (result != LDAP_SASL_BIND_IN_PROGRESS)
+			return fail_ld(ld, uri, result, "SASL EXTERNAL bind", err);
+		cred = &empty;
+	}
+	return fail_ld(ld, uri, LDAP_SASL_BIND_IN_PROGRESS, "SASL EXTERNAL bind", err);
+}
+
 static int bind_simple(LDAP *ld, const char *uri, const char *dn, const char *password,
 		       int64_t ms, struct totp_err *err)
 {
@@ -303,7 +450,7 @@ static int bind_simple(LDAP *ld, const char *uri, const char *dn, const char *pa
 
 /* Connect, TLS, bind on one server within `ms`. */
 static int try_server(const struct ldap_realm_cfg *cfg, const char *uri, enum ldapc_as as,
-		      const char *dn, const char *password, LDAP **out,
+		      const char *dn, const char *password, struct ldapc *c, LDAP **out,
 		      struct totp_err *err)
 {
 	int64_t start = now_ms(), ms = cfg->timeout_ms;
@@ -315,7 +462,7 @@ static int try_server(const struct ldap_realm_cfg *cfg, const char *uri, enum ld
 	if (rc != LDAP_SUCCESS)
 		return totp_err_set(err, TOTP_R_CONFIG, "%s: %s", uri,
 				    ldap_err2string(rc));
-	if (set_options(ld, uri, cfg, ms, err) < 0)
+	if (set_options(ld, uri, cfg, ms, c, err) < 0)
 		goto fail;
 	if (strncmp(uri, "ldap://", 7) == 0 && cfg->tls_ca != NULL) {
 		rc = ldap_start_tls_s(ld, NULL, NULL);
@@ -338,9 +485,9 @@ static int try_server(const struct ldap_realm_cfg *cfg, const char *uri, enum ld
 		if (rc < 0)
 			goto fail;
 	} else if (as == LDAPC_HOST) {
-		struct berval none = {0, NULL};
-
-		if (bind_ms(ld, uri, NULL, "EXTERNAL", &none, ms, err) < 0)
+		/* EXTERNAL with no credentials: the identity is the peer's
+		 * uid and gid on ldapi://, as slapd's authz-regexp maps it. */
+		if (bind_external(ld, uri, ms, err) < 0)
 			goto fail;
 	} else {
 		/* LDAPC_ANON: make sure the server is there and answers. */
@@ -376,11 +523,37 @@ int ldapc_open(const struct ldap_realm_cfg *cfg, enum ldapc_as as, const char *d
 		return totp_err_set(err, TOTP_R_NOMEM, "out of memory");
 	c->timeout_ms = cfg->timeout_ms;
 	c->cfg = cfg;
+	c->cb.lc_add = conn_add;
+	c->cb.lc_del = conn_del;
+	c->cb.lc_arg = c;
 	for (size_t i = 0; i < cfg->n_uri; i++) {
 		struct totp_err e;
 
 		totp_err_clear(&e);
-		if (try_server(cfg, cfg->uri[i], as, dn, password, &c->ld, &e) == 0) {
+		struct watchdog dog;
+		pthread_t t;
+		int rc;
+
+		if (dog_start(&dog, &t, cfg->timeout_ms) < 0) {
+			free(c);
+			return totp_err_set(err, TOTP_R_INTERNAL,
+					    "cannot start a thread");
+		}
+		c->dog = &dog;
+		rc = try_server(cfg, cfg->uri[i], as, dn, password, c, &c->ld, &e);
+		if (dog_stop(&dog, t)) {
+			/* Past the deadline: whatever libldap made of it, this
+			 * server did not answer in time. */
+			if (rc == 0) {
+				ldap_unbind_ext(c->ld, NULL, NULL);
+				c->ld = NULL;
+				rc = -1;
+			}
+			totp_err_set(&e, TOTP_R_IO, "%s: no answer within %d ms",
+				     cfg->uri[i], cfg->timeout_ms);
+		}
+		c->dog = NULL;
+		if (rc == 0) {
 			c->uri = cfg->uri[i];
 			*out = c;
 			return 0;
