@@ -498,7 +498,6 @@ static void test_acl_and_enrollment(void **state)
 	struct ldapc *alice, *bob, *host;
 	struct totp_err e;
 	struct ldapc_token t;
-	struct ldapc_set also = {"oathTOTPParams", "cn=x"};
 	char *adn = NULL, *bdn = NULL, *tok = NULL, code[OTP_CODE_BUF];
 	enum otp_type type;
 	uint64_t step;
@@ -543,7 +542,6 @@ static void test_acl_and_enrollment(void **state)
 	assert_int_equal(ldapc_token_read(host, "cn=bob," TOKENS, OTP_TOTP, &t, &e), 0);
 	assert_memory_equal(t.secret, key, 20);
 	ldapc_token_wipe(&t);
-	(void)also;
 	print_message(
 	    "# ACLs: alice cannot create, change, delete or link bob's token; bob "
 	    "cannot read his secret or rewind his last step\n");
@@ -606,8 +604,8 @@ static void test_failover(void **state)
 	pid_t p1 = (pid_t)atoi(env("LDAPT_P1_PID"));
 
 	(void)state;
-	/* A port nobody listens on (the stalled server's, plus one, is not
-	 * guaranteed free: use provider 1 after it is killed instead). */
+	/* Both up: the first answers.  Then provider 1 is killed (its port
+	 * refuses) and the second must answer. */
 	snprintf(uris, sizeof(uris), "%s %s", env("LDAPT_URI1"), env("LDAPT_URI2"));
 	cfg_make(&c, uris, NULL, 2000);
 	l = open_host(&c);

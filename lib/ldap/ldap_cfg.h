@@ -8,7 +8,8 @@
  * parses, a DN that libldap parses, a filter with %u, a timeout in range,
  * an absolute path); ldap_cfg_check() validates the keys together (a
  * base, a CA for every ldaps:// URI and every ldap:// URI that is not the
- * loopback, a password file with a bind DN).  Both fail with
+ * loopback, a bind DN and a password file together, and ldapi:// URIs
+ * only when there is no bind DN: SASL EXTERNAL).  Both fail with
  * TOTP_R_CONFIG and a message naming the key; a key given twice replaces
  * its first value.  No global state: a cfg is the caller's.
  *
