@@ -9,10 +9,13 @@
  *
  * Time.  Each server gets cfg->timeout_ms for all of connect, TLS and
  * bind: LDAP_OPT_NETWORK_TIMEOUT bounds the connect, LDAP_OPT_TIMEOUT the
- * StartTLS exchange, and the bind is waited for with ldap_result() on the
- * time left, then abandoned.  Every later operation on the connection is
- * waited for at most cfg->timeout_ms too.  So a silent server never holds
- * a call longer than about the timeout, and ldapc_open() returns within
+ * StartTLS exchange, the bind is waited for with ldap_result() on the
+ * time left, then abandoned; and a watchdog thread shuts the socket down
+ * when the attempt outlives its deadline (libldap 2.5.13 spins forever in
+ * an ldaps:// handshake with a server that accepts and never answers,
+ * whatever the timeouts).  Every later operation on the connection is
+ * waited for at most cfg->timeout_ms.  So a silent server never holds a
+ * call longer than about the timeout, and ldapc_open() returns within
  * about n_uri times the timeout.
  *
  * TLS.  ldaps://, and ldap:// when ldap_tls_ca is set (StartTLS,
