@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,8 @@ static void *watch(void *arg)
 static int dog_start(struct watchdog *w, pthread_t *t, int64_t ms)
 {
 	pthread_condattr_t a;
+	sigset_t all, old;
+	int rc;
 
 	memset(w, 0, sizeof(*w));
 	w->fd = -1;
@@ -114,7 +117,14 @@ static int dog_start(struct watchdog *w, pthread_t *t, int64_t ms)
 	pthread_cond_init(&w->cv, &a);
 	pthread_condattr_destroy(&a);
 	pthread_mutex_init(&w->mu, NULL);
-	if (pthread_create(t, NULL, watch, w) != 0) {
+	/* The thread takes no signal: a process-directed one (SIGTERM,
+	 * SIGALRM, SIGCHLD of sshd or sudo) stays with the application's
+	 * threads and handlers.  It inherits the mask it is created with. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(t, NULL, watch, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
 		pthread_cond_destroy(&w->cv);
 		pthread_mutex_destroy(&w->mu);
 		return -1;
@@ -755,4 +765,33 @@ int ldapc_child_dn(const char *attr, const char *value, const char *parent, char
 	if (n < 0 || (size_t)n >= outlen - o)
 		return totp_err_set(err, TOTP_R_INVALID, "the DN is too long");
 	return 0;
+}
+
+/* ---- SIGPIPE (ldap_conn.h) ------------------------------------------------ */
+
+void ldapc_sigpipe_block(struct ldapc_sigpipe *g)
+{
+	sigset_t pipe_set, pending;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigemptyset(&pending);
+	g->was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &g->old);
+}
+
+void ldapc_sigpipe_restore(struct ldapc_sigpipe *g)
+{
+	sigset_t pipe_set, pending;
+	struct timespec zero = {0, 0};
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigemptyset(&pending);
+	/* A SIGPIPE raised by a write of ours is pending now: take it. */
+	if (!g->was_pending && sigpending(&pending) == 0 &&
+	    sigismember(&pending, SIGPIPE) == 1)
+		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+			;
+	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
 }

@@ -47,6 +47,7 @@
 #ifndef TOTP_LDAP_CONN_H
 #define TOTP_LDAP_CONN_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -111,6 +112,23 @@ int ldapc_find_user(struct ldapc *c, const char *user, char **dn, struct totp_er
  * TOTP_R_INVALID when value is empty or it does not fit. */
 int ldapc_child_dn(const char *attr, const char *value, const char *parent, char *out,
 		   size_t outlen, struct totp_err *err);
+
+/* SIGPIPE.  liblber writes to the socket with write(2) (sockbuf.c's
+ * sb_stream_write, under TLS too), which raises SIGPIPE in the writing
+ * thread when the server has gone or the watchdog shut the socket down;
+ * su, login or sudo do not all ignore it, and would be killed inside a
+ * login.  So every entry point that talks to the directory (ldap_store.c)
+ * runs between ldapc_sigpipe_block, which blocks SIGPIPE in the calling
+ * thread, and ldapc_sigpipe_restore, which takes a SIGPIPE that became
+ * pending meanwhile (unless one was pending before) and restores the
+ * mask: the write fails with EPIPE and the caller sees an unavailable
+ * server.  The watchdog thread runs with every signal blocked. */
+struct ldapc_sigpipe {
+	sigset_t old;
+	bool was_pending;
+};
+void ldapc_sigpipe_block(struct ldapc_sigpipe *g);
+void ldapc_sigpipe_restore(struct ldapc_sigpipe *g);
 
 /* ---- for ldap_token.c ---------------------------------------------------- */
 

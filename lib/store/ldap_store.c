@@ -35,8 +35,8 @@ static void forget(struct ldap_store *h)
 	h->user[0] = '\0';
 }
 
-static int ls_open(const struct store_location *loc, enum store_mode mode,
-		   const struct store_opts *opts, void **out, struct totp_err *err)
+static int open_u(const struct store_location *loc, enum store_mode mode,
+		  const struct store_opts *opts, void **out, struct totp_err *err)
 {
 	struct ldap_store *h;
 
@@ -60,7 +60,7 @@ static int ls_open(const struct store_location *loc, enum store_mode mode,
 	return 0;
 }
 
-static void ls_close(void *vh)
+static void close_u(void *vh)
 {
 	struct ldap_store *h = vh;
 
@@ -117,7 +117,7 @@ static int fill(struct ldap_store *h, const struct ldapc_token *t,
 	return 0;
 }
 
-static int ls_get(void *vh, const char *user, struct record *r, struct totp_err *err)
+static int get_u(void *vh, const char *user, struct record *r, struct totp_err *err)
 {
 	struct ldap_store *h = vh;
 	struct ldapc_token t;
@@ -226,8 +226,8 @@ static int write_state(struct ldap_store *h, const struct record *r, struct totp
 	return rc;
 }
 
-static int ls_put_if(void *vh, const char *user, const struct record *r,
-		     uint64_t read_sequence, struct totp_err *err)
+static int put_if_u(void *vh, const char *user, const struct record *r,
+		    uint64_t read_sequence, struct totp_err *err)
 {
 	struct ldap_store *h = vh;
 
@@ -236,24 +236,68 @@ static int ls_put_if(void *vh, const char *user, const struct record *r,
 				    "an ldap store writes only the record it read last");
 	if (r->state != RECORD_READY)
 		return totp_err_set(err, TOTP_R_INVALID,
-				    "an ldap store changes a token's state with "
-				    "totp-enroll only");
+				    "an ldap realm's token is registered, verified "
+				    "and removed in the directory, which totp-enroll "
+				    "does not do yet (issue 14)");
 	if (read_sequence != h->sequence)
 		return 1;
 	return write_state(h, r, err);
 }
 
-static int ls_put(void *vh, const char *user, const struct record *r,
-		  struct totp_err *err)
+static int put_u(void *vh, const char *user, const struct record *r, struct totp_err *err)
 {
 	struct ldap_store *h = vh;
-	int rc = ls_put_if(vh, user, r, h->sequence, err);
+	int rc = put_if_u(vh, user, r, h->sequence, err);
 
 	if (rc == 1)
 		return totp_err_set(
 		    err, TOTP_R_PRECONDITION,
 		    "the token of %s was changed by another host meanwhile", user);
 	return rc;
+}
+
+/* Every call that talks to the directory, with SIGPIPE blocked and any
+ * it raised taken (ldap_conn.h). */
+#define GUARDED(call)                                                                    \
+	do {                                                                             \
+		struct ldapc_sigpipe g_;                                                 \
+		int rc_;                                                                 \
+		ldapc_sigpipe_block(&g_);                                                \
+		rc_ = (call);                                                            \
+		ldapc_sigpipe_restore(&g_);                                              \
+		return rc_;                                                              \
+	} while (0)
+
+static int ls_open(const struct store_location *loc, enum store_mode mode,
+		   const struct store_opts *opts, void **out, struct totp_err *err)
+{
+	GUARDED(open_u(loc, mode, opts, out, err));
+}
+
+static void ls_close(void *vh)
+{
+	struct ldapc_sigpipe g;
+
+	ldapc_sigpipe_block(&g);
+	close_u(vh);
+	ldapc_sigpipe_restore(&g);
+}
+
+static int ls_get(void *vh, const char *user, struct record *r, struct totp_err *err)
+{
+	GUARDED(get_u(vh, user, r, err));
+}
+
+static int ls_put_if(void *vh, const char *user, const struct record *r,
+		     uint64_t read_sequence, struct totp_err *err)
+{
+	GUARDED(put_if_u(vh, user, r, read_sequence, err));
+}
+
+static int ls_put(void *vh, const char *user, const struct record *r,
+		  struct totp_err *err)
+{
+	GUARDED(put_u(vh, user, r, err));
 }
 
 static int ls_del(void *vh, const char *user, struct totp_err *err)
@@ -296,8 +340,8 @@ const struct store_backend ldap_store_backend = {
 
 /* ---- ldap_check = bind ---------------------------------------------------- */
 
-int ldap_store_bind_lookup(const struct store_location *loc, const char *user, char **dn,
-			   struct totp_err *err)
+static int bind_lookup_u(const struct store_location *loc, const char *user, char **dn,
+			 struct totp_err *err)
 {
 	struct ldapc *c = NULL;
 	char *token_dn = NULL;
@@ -329,8 +373,8 @@ int ldap_store_bind_lookup(const struct store_location *loc, const char *user, c
 	return -1;
 }
 
-int ldap_store_bind_check(const struct store_location *loc, const char *dn,
-			  const char *password, const char *code, struct totp_err *err)
+static int bind_check_u(const struct store_location *loc, const char *dn,
+			const char *password, const char *code, struct totp_err *err)
 {
 	struct totp_err e;
 
@@ -341,4 +385,16 @@ int ldap_store_bind_check(const struct store_location *loc, const char *dn,
 	if (err != NULL)
 		*err = e;
 	return -1;
+}
+
+int ldap_store_bind_lookup(const struct store_location *loc, const char *user, char **dn,
+			   struct totp_err *err)
+{
+	GUARDED(bind_lookup_u(loc, user, dn, err));
+}
+
+int ldap_store_bind_check(const struct store_location *loc, const char *dn,
+			  const char *password, const char *code, struct totp_err *err)
+{
+	GUARDED(bind_check_u(loc, dn, password, code, err));
 }
