@@ -19,6 +19,7 @@
 need() { for c in "$@"; do command -v "$c" >/dev/null 2>&1 || { echo "# skipped: $c not installed"; exit 77; }; done; }
 need /usr/sbin/slapd /usr/sbin/slaptest ldapadd ldapmodify ldapsearch ldapwhoami openssl pamtester timeout
 need /usr/bin/python3
+# shellcheck source=tests/ldap/fixture.sh
 . "${top_srcdir:-.}/tests/ldap/fixture.sh"
 
 B=$(cd "${top_builddir:-.}" && pwd)
@@ -26,6 +27,12 @@ MOD=$B/.libs/pam_totp.so
 TRY=$B/tests/ldap_try
 [ -f "$MOD" ] || { echo "not ok - $MOD is not built"; exit 1; }
 GUARD=${LDAPT_GUARD:-120}
+export LDAPT_PIN=$MOD
+# An ASan build's module in pamtester (not built with ASan): its runtime
+# is preloaded, leaks of pamtester itself are not ours.
+PT_ENV=()
+asan=$(ldd "$MOD" | sed -n 's/.*libasan[^ ]* => \([^ ]*\).*/\1/p')
+[ -z "$asan" ] || PT_ENV=("LD_PRELOAD=$asan" ASAN_OPTIONS=detect_leaks=0)
 SVC=pam_totp_ldap_test_$$
 ldap_cleanup_all() { rm -f "/etc/pam.d/$SVC"; ldap_cleanup; }
 trap ldap_cleanup_all EXIT
@@ -39,7 +46,7 @@ expect() { # expect GOT WANT NAME
 	if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3: got '$1', want '$2'"; fi
 }
 
-ADMIN="-x -D cn=admin,dc=example,dc=org -w secret"
+ADMIN=(-x -D "cn=admin,dc=example,dc=org" -w secret)
 KEY_HEX=3132333435363738393031323334353637383930 # "12345678901234567890"
 # code STEP_OFFSET [PERIOD DIGITS]: the TOTP code of now + offset steps
 code() {
@@ -87,7 +94,7 @@ add: oathTOTPToken
 oathTOTPToken: cn=racer,ou=tokens,dc=example,dc=org
 
 LDIF
-ldapmodify $ADMIN -H "$LDAPT_URI1" -f "$LT/tokens.ldif" >"$LT/tokens.log" 2>&1 &&
+ldapmodify "${ADMIN[@]}" -H "$LDAPT_URI1" -f "$LT/tokens.ldif" >"$LT/tokens.log" 2>&1 &&
 	ok "hand-made tokens for alice, bob, dave (ldapmodify as the admin)" ||
 	{ not_ok "ldapadd of hand-made tokens: $(cat "$LT/tokens.log")"; exit 1; }
 
@@ -147,7 +154,7 @@ printf '%s\n' "$LOG" | grep -q 'accepted; user=carol realm=read' && ok "read: lo
 printf '%s\n' "$LOG" | grep -qF "$C0" && not_ok "a code in the log: $LOG" || ok "no code in the log"
 try read carol "$C0"
 expect "$(outcome)" wrong-code "read: the same code again is refused (replay)"
-step=$(ldapsearch $ADMIN -LLL -H "$LDAPT_URI1" -b cn=carol,ou=tokens,dc=example,dc=org -s base oathTOTPLastTimeStep |
+step=$(ldapsearch "${ADMIN[@]}" -LLL -H "$LDAPT_URI1" -b cn=carol,ou=tokens,dc=example,dc=org -s base oathTOTPLastTimeStep |
 	sed -n 's/^oathTOTPLastTimeStep: //p')
 [ "${step:-0}" -gt 0 ] && ok "read: oathTOTPLastTimeStep holds the step accepted ($step)" ||
 	not_ok "read: oathTOTPLastTimeStep is '$step'"
@@ -183,15 +190,15 @@ expect "$(outcome)" wrong-code "bind: a user the directory does not know is refu
 # ---- pamtester, both modes ----------------------------------------------
 printf 'auth required %s conf=%s realm=read\naccount required pam_permit.so\n' \
 	"$MOD" "$LT/pam_totp.conf" >"/etc/pam.d/$SVC"
-printf '%s\n' "$C0" | timeout "$GUARD" pamtester -v "$SVC" bob authenticate >"$LT/pt" 2>&1 &&
+printf '%s\n' "$C0" | env "${PT_ENV[@]}" timeout "$GUARD" pamtester -v "$SVC" bob authenticate >"$LT/pt" 2>&1 &&
 	ok "pamtester, read: bob's hand-made token" || not_ok "pamtester read: $(cat "$LT/pt")"
-printf '%s\n' "$C0" | timeout "$GUARD" pamtester -v "$SVC" bob authenticate >"$LT/pt" 2>&1 &&
+printf '%s\n' "$C0" | env "${PT_ENV[@]}" timeout "$GUARD" pamtester -v "$SVC" bob authenticate >"$LT/pt" 2>&1 &&
 	not_ok "pamtester, read: a replay passed" || ok "pamtester, read: the replay fails"
 printf 'auth required %s conf=%s realm=bind\naccount required pam_permit.so\n' \
 	"$MOD" "$LT/pam_totp.conf" >"/etc/pam.d/$SVC"
-printf 'pw-dave\n%s\n' "$C0" | timeout "$GUARD" pamtester -v "$SVC" dave authenticate >"$LT/pt" 2>&1 &&
+printf 'pw-dave\n%s\n' "$C0" | env "${PT_ENV[@]}" timeout "$GUARD" pamtester -v "$SVC" dave authenticate >"$LT/pt" 2>&1 &&
 	ok "pamtester, bind: dave with password and code" || not_ok "pamtester bind: $(cat "$LT/pt")"
-printf 'pw-dave\n%s\n' "$C0" | timeout "$GUARD" pamtester -v "$SVC" dave authenticate >"$LT/pt" 2>&1 &&
+printf 'pw-dave\n%s\n' "$C0" | env "${PT_ENV[@]}" timeout "$GUARD" pamtester -v "$SVC" dave authenticate >"$LT/pt" 2>&1 &&
 	not_ok "pamtester, bind: a replay passed" || ok "pamtester, bind: the replay fails"
 rm -f "/etc/pam.d/$SVC"
 
@@ -205,7 +212,7 @@ bad_rounds=0 winners=""
 for round in $(seq 1 "$ROUNDS"); do
 	# a fresh start: the admin sets the last step back (not a login)
 	printf 'dn: cn=racer,ou=tokens,dc=example,dc=org\nchangetype: modify\nreplace: oathTOTPLastTimeStep\noathTOTPLastTimeStep: 0\n-\nreplace: oathFailureCount\noathFailureCount: 0\n' |
-		ldapmodify $ADMIN -H "$LDAPT_URI1" >/dev/null 2>&1 || not_ok "race: reset"
+		ldapmodify "${ADMIN[@]}" -H "$LDAPT_URI1" >/dev/null 2>&1 || not_ok "race: reset"
 	C=$(code 0)
 	at=$(($(now_ms) + 400))
 	pids=""
