@@ -39,9 +39,10 @@
  * Each open is one connection bound with the host's identity (ldap_binddn
  * + ldap_bindpw_file, or SASL EXTERNAL over ldapi://), with ldap_conn's
  * failover and per-server timeout.  A directory that is down, refuses or
- * stalls is TOTP_R_IO (PAM_AUTHINFO_UNAVAIL).  delete and iterate are not
- * served through the record interface (TOTP_R_INVALID): the lifecycle of
- * an ldap realm is ldap_store_register/verify/remove below.
+ * stalls is TOTP_R_IO (PAM_AUTHINFO_UNAVAIL).  Only a READY record is
+ * written (the login's outcome, or root's unlock); put of another state,
+ * delete and iterate are TOTP_R_INVALID: registering, verifying and
+ * removing a token in the directory (totp-enroll) is not written yet.
  */
 #ifndef TOTP_LDAP_STORE_H
 #define TOTP_LDAP_STORE_H
