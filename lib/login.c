@@ -270,6 +270,50 @@ int login_equal_work(const struct cfg *c, const char *code, struct totp_err *err
 	return emergency_find(NULL, code, c->emergency_codes, &slot, err) < 0 ? -1 : 0;
 }
 
+/* How often a store without a lock (store.h: an ldap realm, shared by
+ * many hosts) may be found changed by others between this check's read
+ * and its write before the check gives up (an error: nobody passes).
+ * Each conflict means another check was applied, so 8 hosts racing need
+ * at most 8. */
+#define LOCKLESS_TRIES 32
+
+/* Decides and stores the outcome (1 when r changed).  Under a lock, a put.
+ * Without one, a compare-and-set against what was read: when another
+ * host wrote first, the record is read again and the code decided again
+ * (a code that another host just accepted is then a replay: wrong). */
+static int decide_and_store(struct store *s, const struct cfg *c, const char *user,
+			    const char *code, const struct login_event *ev,
+			    struct record *r, struct login_result *res, bool *slow,
+			    struct totp_err *err)
+{
+	for (unsigned tries = 1;; tries++) {
+		uint64_t read_sequence = r->sequence;
+		int found, rc = decide(r, c, code, ev, res, slow);
+
+		if (rc != 1)
+			return rc;
+		if (!store_lockless(s))
+			return store_put(s, user, r, err) < 0 ? -1 : 0;
+		rc = store_put_if(s, user, r, read_sequence, err);
+		if (rc <= 0)
+			return rc;
+		if (tries == LOCKLESS_TRIES)
+			return totp_err_set(err, TOTP_R_LOCK_TIMEOUT,
+					    "the record of %s was changed by others %d "
+					    "times during this check",
+					    user, LOCKLESS_TRIES);
+		record_wipe(r);
+		memset(res, 0, sizeof(*res));
+		found = store_get(s, user, r, err);
+		if (found < 0)
+			return -1;
+		if (!is_ready(found, r)) { /* removed meanwhile */
+			res->outcome = LOGIN_NOT_ENROLLED;
+			return 0;
+		}
+	}
+}
+
 int login_check(const struct cfg *c, const struct store_location *loc, const char *user,
 		const char *code, const struct login_event *ev, struct login_result *res,
 		struct totp_err *err)
@@ -296,9 +340,7 @@ int login_check(const struct cfg *c, const struct store_location *loc, const cha
 		rc = allowed(&r, c, user, err);
 	if (rc == 0 && ready) {
 		last_failure = r.last_failure;
-		rc = decide(&r, c, code, ev, res, &slow);
-		if (rc == 1)
-			rc = store_put(s, user, &r, err) < 0 ? -1 : 0;
+		rc = decide_and_store(s, c, user, code, ev, &r, res, &slow, err);
 		fill_result(res, &r);
 	}
 	/* Nothing slow under the lock: every other login of the store waits

@@ -31,8 +31,10 @@
 #include "cfg.h"
 #include "emergency.h"
 #include "location.h"
+#include "ldap_store.h"
 #include "login.h"
 #include "otp.h"
+#include "user_name.h"
 
 /* Requested on every call: libpam applies it only when the stack fails,
  * and takes the longest any module asked for. */
@@ -40,6 +42,7 @@
 /* An answer holds at most a password and a code. */
 #define ANSWER_MAX (PAM_MAX_RESP_SIZE + 1)
 #define FORWARD_PROMPT "Password and verification code: "
+#define PASSWORD_PROMPT "Password: "
 #define LOCKED_MESSAGE "Too many failed attempts: try again later."
 
 struct ctx {
@@ -466,7 +469,13 @@ static int resolve_user(struct ctx *x, struct totp_err *err)
 {
 	struct totp_err e;
 
-	if (account_lookup(x->user, &x->acct, &e) < 0) {
+	if (x->cfg.store == CFG_STORE_LDAP) {
+		/* The directory knows the user (ldap_filter); the machine may
+		 * not (no sssd on it), and needs no home for the store. */
+		if (user_name_check(x->user, NULL) != 0)
+			return 0;
+		snprintf(x->acct.name, sizeof(x->acct.name), "%s", x->user);
+	} else if (account_lookup(x->user, &x->acct, &e) < 0) {
 		if (e.reason == TOTP_R_NOT_FOUND || e.reason == TOTP_R_INVALID)
 			return 0;
 		*err = e;
@@ -480,6 +489,78 @@ static int resolve_user(struct ctx *x, struct totp_err *err)
 	return 1;
 }
 
+/* ---- ldap_check = bind (issue 14) ---------------------------------------- */
+
+/* The user's password: PAM_AUTHTOK from an earlier module (use_first_pass,
+ * try_first_pass), else asked, never echoed.  In this mode the first_pass
+ * options are about the password, not the code. */
+static int get_password(struct ctx *x, char out[ANSWER_MAX])
+{
+	const char *tok = NULL;
+	char *resp = NULL;
+	int rc;
+
+	if (x->cfg.use_first_pass || x->cfg.try_first_pass)
+		tok = item_string(x->pamh, PAM_AUTHTOK);
+	if (tok != NULL && tok[0] != '\0') {
+		take(out, tok);
+		return PAM_SUCCESS;
+	}
+	if (x->cfg.use_first_pass) {
+		note(x, LOG_ERR, "use_first_pass, but no earlier module set a password");
+		return PAM_AUTH_ERR;
+	}
+	rc = pam_prompt(x->pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", PASSWORD_PROMPT);
+	if (rc == PAM_SUCCESS && resp == NULL)
+		rc = PAM_CONV_ERR;
+	if (rc == PAM_SUCCESS)
+		take(out, resp);
+	if (resp != NULL) {
+		explicit_bzero(resp, strlen(resp));
+		free(resp);
+	}
+	if (rc != PAM_SUCCESS)
+		note(x, LOG_ERR, "cannot read the password: %s",
+		     pam_strerror(x->pamh, rc));
+	return rc;
+}
+
+/* The password, then the code, and one bind as the user with both:
+ * slapo-otp checks the code in the directory, which records its step. */
+static int bind_login(struct ctx *x)
+{
+	char password[ANSWER_MAX], code[ANSWER_MAX];
+	struct totp_err err;
+	char *dn = NULL;
+	int rc = ldap_store_bind_lookup(&x->loc, x->acct.name, &dn, &err);
+
+	if (rc < 0)
+		return store_trouble(x, &err);
+	if (rc == 0)
+		return not_enrolled(x, x->cfg.params.digits);
+	rc = get_password(x, password);
+	if (rc == PAM_SUCCESS)
+		rc = ask(x, x->cfg.prompt, code);
+	if (rc == PAM_SUCCESS) {
+		int ok = ldap_store_bind_check(&x->loc, dn, password, code, &err);
+
+		if (ok < 0) {
+			rc = store_trouble(x, &err);
+		} else if (ok == 1) {
+			note(x, LOG_NOTICE, "accepted (ldap bind)");
+			rc = PAM_SUCCESS;
+		} else {
+			note(x, LOG_NOTICE,
+			     "refused: the directory refused the password and code");
+			rc = PAM_AUTH_ERR;
+		}
+	}
+	explicit_bzero(password, sizeof(password));
+	explicit_bzero(code, sizeof(code));
+	free(dn);
+	return rc;
+}
+
 static int authenticate(struct ctx *x)
 {
 	struct login_result pre;
@@ -490,6 +571,8 @@ static int authenticate(struct ctx *x)
 		return store_trouble(x, &err);
 	if (rc == 0)
 		return not_enrolled(x, x->cfg.params.digits);
+	if (x->cfg.store == CFG_STORE_LDAP && x->cfg.ldap.check == LDAP_CHECK_BIND)
+		return bind_login(x);
 	if (precheck_as_user(x, &pre, &err) < 0)
 		return store_trouble(x, &err);
 	switch (pre.outcome) {
@@ -531,6 +614,7 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 		else
 			rc = authenticate(x);
 	}
+	cfg_free(&x->cfg);
 	explicit_bzero(x, sizeof(*x));
 	free(x);
 	return rc;

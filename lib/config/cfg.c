@@ -65,6 +65,12 @@ void cfg_defaults(struct cfg *c)
 	c->allow_periods[0] = 30;
 	c->allow_periods[1] = 60;
 	snprintf(c->prompt, sizeof(c->prompt), "%s", DEFAULT_PROMPT);
+	ldap_cfg_init(&c->ldap);
+}
+
+void cfg_free(struct cfg *c)
+{
+	ldap_cfg_free(&c->ldap);
 }
 
 /* ---- messages ----------------------------------------------------------- */
@@ -315,6 +321,9 @@ static int set_store(struct cfg *c, const struct key *k, const char *v, const ch
 	if (strcmp(v, "user") == 0) {
 		c->store = CFG_STORE_USER;
 		tmpl = USER_STORE;
+	} else if (strcmp(v, "ldap") == 0) {
+		c->store = CFG_STORE_LDAP; /* the ldap_* keys say where */
+		tmpl = "";
 	} else if (strcmp(v, "system") == 0) {
 		c->store = CFG_STORE_SYSTEM;
 		tmpl = SYSTEM_STORE;
@@ -651,6 +660,20 @@ static int section_line(struct parse *ps, char *s, unsigned line, struct totp_er
 	return 0;
 }
 
+/* The ldap_* keys of a `store = ldap` realm (ldap_cfg.h): in a [realm]
+ * section only, since they name one realm's directory. */
+static int ldap_key(const struct parse *ps, struct cfg *target, const char *key,
+		    const char *value, const char *where, struct totp_err *err)
+{
+	struct totp_err e;
+
+	if (!ps->in_section)
+		return bad(err, where, key, "belongs in a [realm] section");
+	if (ldap_cfg_set(&target->ldap, key, value, &e) != 0)
+		return totp_err_set(err, e.reason, "%s: %s", where, e.msg);
+	return 0;
+}
+
 static int key_line(struct parse *ps, char *s, unsigned line, struct totp_err *err)
 {
 	char where[CFG_PATH_MAX + 16], sh[48];
@@ -672,6 +695,8 @@ static int key_line(struct parse *ps, char *s, unsigned line, struct totp_err *e
 	if (value == NULL)
 		return bad(err, where, shown(key, sh),
 			   "a quoted value must end with '\"'");
+	if (ldap_cfg_is_key(key))
+		return ldap_key(ps, target, key, value, where, err);
 	return set_from(target, IN_FILE, key, value, where, err);
 }
 
@@ -720,6 +745,17 @@ static int realm_defined(const struct cfg *c, bool found, const char *name,
 	    c->realm, c->realm);
 }
 
+/* The end of a `store = ldap` realm: its keys together (ldap_cfg_check). */
+static int ldap_realm_check(const struct cfg *c, const char *name, struct totp_err *err)
+{
+	struct totp_err e;
+
+	if (ldap_cfg_check(&c->ldap, &e) == 0)
+		return 0;
+	return totp_err_set(err, e.reason, "%s: realm %s (store = ldap): %s", name,
+			    c->realm, e.msg);
+}
+
 int cfg_load_buffer(struct cfg *c, const char *text, size_t len, const char *name,
 		    struct totp_err *err)
 {
@@ -739,6 +775,9 @@ int cfg_load_buffer(struct cfg *c, const char *text, size_t len, const char *nam
 	}
 	if (rc == 0)
 		rc = realm_defined(c, ps.found, name, err);
+	if (rc == 0 && c->store == CFG_STORE_LDAP)
+		rc = ldap_realm_check(c, name, err);
+	cfg_free(&ps.scratch);
 	free(ps.seen);
 	free(buf);
 	return rc;

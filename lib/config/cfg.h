@@ -54,6 +54,7 @@
 #include <sys/types.h>
 
 #include "errors.h"
+#include "ldap/ldap_cfg.h"
 #include "otp.h"
 #include "record.h"
 
@@ -63,7 +64,12 @@
 #define CFG_PATH_MAX 1024
 #define CFG_EMERGENCY_MAX RECORD_EMERGENCY_MAX
 
-enum cfg_store_kind { CFG_STORE_USER = 0, CFG_STORE_SYSTEM = 1, CFG_STORE_PATH = 2 };
+enum cfg_store_kind {
+	CFG_STORE_USER = 0,
+	CFG_STORE_SYSTEM = 1,
+	CFG_STORE_PATH = 2,
+	CFG_STORE_LDAP = 3, /* store = ldap: the realm's ldap_* keys (issue 14) */
+};
 
 struct cfg {
 	char realm[CFG_REALM_MAX + 1];
@@ -93,6 +99,10 @@ struct cfg {
 	bool try_first_pass;
 	bool forward_pass;
 	char prompt[CFG_PROMPT_MAX];
+
+	/* store = ldap: the ldap_* keys of the realm's section (ldap_cfg.h;
+	 * malloc'd strings, freed by cfg_free) */
+	struct ldap_realm_cfg ldap;
 };
 
 /* The default configuration file, $sysconfdir/security/pam_totp.conf. */
@@ -101,6 +111,9 @@ const char *cfg_default_path(void);
 /* Fills c with the built-in defaults listed above: realm "default", the
  * default file, a user store.  cfg_load starts here. */
 void cfg_defaults(struct cfg *c);
+
+/* Frees what the ldap_* keys allocated (cfg_defaults again after it). */
+void cfg_free(struct cfg *c);
 
 /* A valid realm name: [A-Za-z0-9][A-Za-z0-9._-]{0,63}. 0 or -1. */
 int cfg_realm_check(const char *realm, struct totp_err *err);

@@ -1,6 +1,7 @@
 /* location: where a realm's store lives, and how it is opened (location.h). */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "location.h"
@@ -119,6 +120,18 @@ int location_for(const struct cfg *c, const struct account *a, struct store_loca
 		 struct totp_err *err)
 {
 	memset(out, 0, sizeof(*out));
+	if (c->store == CFG_STORE_LDAP) { /* issue 14: the realm's directory */
+		if (c->ldap.n_uri == 0)
+			return totp_err_set(err, TOTP_R_CONFIG,
+					    "realm %s: store = ldap needs ldap_uri",
+					    c->realm);
+		out->kind = STORE_KIND_LDAP;
+		snprintf(out->where, sizeof(out->where), "%s", c->ldap.uri[0]);
+		out->ldap = &c->ldap;
+		out->max_failures = c->max_failures;
+		out->lockout = c->lockout;
+		return 0;
+	}
 	out->kind = STORE_KIND_GDBM;
 	if (location_db_path(c, a->name, a->home, out->where, sizeof(out->where), err) <
 	    0)

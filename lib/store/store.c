@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gdbm_store.h"
+#include "ldap_store.h"
 #include "store_backend.h"
 
 struct store {
@@ -17,6 +18,8 @@ static const struct store_backend *backend_for(enum store_kind kind)
 	switch (kind) {
 	case STORE_KIND_GDBM:
 		return &gdbm_store_backend;
+	case STORE_KIND_LDAP:
+		return &ldap_store_backend;
 	}
 	return NULL;
 }
@@ -87,6 +90,11 @@ int store_put_if(struct store *s, const char *user, const struct record *r,
 	if (s->be->put_if != NULL)
 		return s->be->put_if(s->h, user, r, read_sequence, err);
 	return put_if_locked(s, user, r, read_sequence, err);
+}
+
+bool store_lockless(const struct store *s)
+{
+	return s->be->lockless;
 }
 
 int store_delete(struct store *s, const char *user, struct totp_err *err)

@@ -22,6 +22,12 @@
  *   - store_put_if is the compare-and-set a check relies on when it let
  *     go of the store between its read and its write (login.c's slow
  *     check): it writes only if the stored sequence is still the one read.
+ *   - A backend without a lock (STORE_KIND_LDAP: a directory shared by
+ *     many hosts) says so with store_lockless(): there the get, decision
+ *     and put of one open are NOT atomic, and a writer must use
+ *     store_put_if, re-read and decide again when it answers 1.  Its
+ *     compare is on the moving state it read (see ldap_store.h), which
+ *     the directory checks in the same request as the write.
  *
  * Callers name a store by a struct store_location (config/location.h
  * fills it) and never by a file, descriptor or lock: the backend (GDBM
@@ -48,7 +54,10 @@
 
 enum store_kind {
 	STORE_KIND_GDBM = 0, /* a GDBM file on this machine (gdbm_store.h) */
+	STORE_KIND_LDAP = 1, /* an OATH-LDAP directory (ldap_store.h, issue 14) */
 };
+
+struct ldap_realm_cfg;
 
 /* Where a store lives and whose it is (config/location.h makes one). */
 struct store_location {
@@ -56,6 +65,13 @@ struct store_location {
 	char where[STORE_WHERE_MAX]; /* the backend's address: for GDBM a path */
 	uid_t owner;		     /* who must own it */
 	bool per_user;		     /* a user store: open it as the user */
+	/* STORE_KIND_LDAP only (where then names the first server, for
+	 * messages): the realm's directory, and the lockout policy the
+	 * backend derives record.locked_until from (oathFailureCount,
+	 * oathLastFailure).  The cfg outlives every open. */
+	const struct ldap_realm_cfg *ldap;
+	unsigned max_failures;
+	unsigned lockout;
 };
 
 enum store_mode {
@@ -98,6 +114,10 @@ int store_put(struct store *s, const char *user, const struct record *r,
  * (someone else wrote since; nothing changed), -1 on error. */
 int store_put_if(struct store *s, const char *user, const struct record *r,
 		 uint64_t read_sequence, struct totp_err *err);
+
+/* Whether the store has no lock (above): login.c then writes with
+ * store_put_if only, and decides again on a conflict. */
+bool store_lockless(const struct store *s);
 
 /* Deletes the user's record; deleting a missing one is TOTP_R_NOT_FOUND. */
 int store_delete(struct store *s, const char *user, struct totp_err *err);

@@ -25,6 +25,8 @@ struct store_backend {
 	int (*iterate)(void *h, store_iter_fn fn, void *arg, struct totp_err *err);
 	int (*commit)(void *h, struct totp_err *err);
 	void (*close)(void *h);
+	/* true: no lock; put_if is then the only safe write (store.h) */
+	bool lockless;
 };
 
 /* Wraps an open backend handle as a struct store (0, or -1 when out of
