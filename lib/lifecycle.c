@@ -384,6 +384,7 @@ static int apply_codes(struct record *r, int found, void *varg, struct totp_err 
 	/* The check's event is the codes' event: one, as for any call. */
 	memcpy(r->emergency, a->fresh->emergency, sizeof(r->emergency));
 	r->emergency_count = a->fresh->emergency_count;
+	r->emergency_used = a->fresh->emergency_used;
 	return 1;
 }
 

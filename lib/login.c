@@ -93,10 +93,13 @@ static int check_otp(struct record *r, const struct cfg *c, const char *code, in
 			  &r->counter, NULL) == 1;
 }
 
-static void set_event(struct record_event *e, const struct login_event *ev)
+/* `by`: the generator (0, "default", until issue 17), RECORD_BY_EMERGENCY
+ * or RECORD_BY_NONE (a failure). */
+static void set_event(struct record_event *e, const struct login_event *ev, uint8_t by)
 {
 	memset(e, 0, sizeof(*e));
 	e->time = ev->now_ms / 1000;
+	e->by = by;
 	if (ev->service != NULL)
 		strncpy(e->service, ev->service, sizeof(e->service) - 1);
 	if (ev->rhost != NULL)
@@ -112,7 +115,7 @@ static void record_failure(struct record *r, const struct cfg *c,
 
 	if (!ev->retry || r->failures == 0)
 		r->failures++;
-	set_event(&r->last_failure, ev);
+	set_event(&r->last_failure, ev, RECORD_BY_NONE);
 	record_add_event(r, ev->now_ms);
 	if (c->max_failures != 0 && r->failures >= c->max_failures) {
 		r->locked_until = now + (int64_t)c->lockout;
@@ -122,12 +125,14 @@ static void record_failure(struct record *r, const struct cfg *c,
 	res->outcome = LOGIN_WRONG_CODE;
 }
 
-static void record_success(struct record *r, const struct login_event *ev,
+static void record_success(struct record *r, const struct login_event *ev, uint8_t by,
 			   struct login_result *res)
 {
 	r->failures = 0;
 	r->locked_until = 0;
-	set_event(&r->last_success, ev);
+	set_event(&r->last_success, ev, by);
+	if (by < RECORD_GENERATORS_MAX)
+		r->gen[by].last_used = ev->now_ms / 1000;
 	record_add_event(r, ev->now_ms);
 	res->outcome = LOGIN_SUCCESS;
 }
@@ -176,7 +181,7 @@ int login_apply_otp(struct record *r, const struct cfg *c, const char *code,
 		r->failures = 0;
 	}
 	if (check_otp(r, c, code, now) == 1) {
-		record_success(r, ev, res);
+		record_success(r, ev, 0, res);
 		return 1;
 	}
 	record_failure(r, c, ev, res);
@@ -200,8 +205,9 @@ static bool still_usable(const struct record *now_r, int found, const struct rec
 			 int slot, int64_t now)
 {
 	if (!is_ready(found, now_r) || now_r->emergency_count <= slot ||
-	    now_r->emergency[slot][0] == '\0' ||
-	    memcmp(now_r->emergency[slot], mine->emergency[slot], RECORD_HASH_MAX) != 0)
+	    record_code_used(now_r, (unsigned)slot) ||
+	    memcmp(&now_r->emergency[slot], &mine->emergency[slot],
+		   sizeof(now_r->emergency[slot])) != 0)
 		return false;
 	return now_r->sequence == mine->sequence || !is_locked(now_r, now);
 }
@@ -239,8 +245,8 @@ static int slow_check(const struct cfg *c, const struct store_location *loc,
 	if (rc == 0 && still_usable(&r, found, mine, slot, ev->now_ms / 1000)) {
 		bool unchanged = r.sequence == mine->sequence;
 
-		explicit_bzero(r.emergency[slot], RECORD_HASH_MAX);
-		record_success(&r, ev, res);
+		r.emergency_used |= (uint16_t)(1U << slot);
+		record_success(&r, ev, RECORD_BY_EMERGENCY, res);
 		if (unchanged)
 			r.last_failure = *last_failure;
 		res->emergency = true;

@@ -37,8 +37,7 @@ case "$want" in
 build) pkgs=$BUILD ;;
 list)
 	# shellcheck disable=SC2086
-	printf '%s
-' $BUILD $TEST $DEB
+	printf '%s\n' $BUILD $TEST $DEB
 	exit 0
 	;;
 *) pkgs="$BUILD $TEST $DEB" ;;

@@ -1,6 +1,7 @@
 /* emergency: generation, hashing, one use each. */
 #include "config.h"
 
+#include <crypt.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,6 +35,16 @@ static void assert_code_shape(const char *code)
 		assert_true(code[i] >= '0' && code[i] <= '9');
 }
 
+static bool is_zero(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		if (b[i] != 0)
+			return false;
+	return true;
+}
+
 static void test_generate_makes_hashed_codes(void **state)
 {
 	struct record *r = *state;
@@ -45,16 +56,17 @@ static void test_generate_makes_hashed_codes(void **state)
 	assert_int_equal(emergency_remaining(r), 5);
 	for (unsigned i = 0; i < 5; i++) {
 		assert_code_shape(codes[i]);
-		assert_int_equal(r->emergency[i][0], '$');
-		for (unsigned j = 0; j < 5; j++)
-			assert_null(strstr(r->emergency[j], codes[i]));
+		assert_false(record_code_used(r, i));
+		assert_null(memmem(r->emergency, sizeof(r->emergency), codes[i],
+				   EMERGENCY_DIGITS));
 		for (unsigned j = 0; j < i; j++)
 			assert_string_not_equal(codes[i], codes[j]);
 	}
 	/* every hash has its own salt */
-	assert_string_not_equal(r->emergency[0], r->emergency[1]);
+	assert_memory_not_equal(r->emergency[0].salt, r->emergency[1].salt,
+				RECORD_SALT_LEN);
 	for (unsigned i = 5; i < RECORD_EMERGENCY_MAX; i++)
-		assert_string_equal(r->emergency[i], "");
+		assert_true(is_zero(&r->emergency[i], sizeof(r->emergency[i])));
 }
 
 static void test_each_code_works_once(void **state)
@@ -69,7 +81,7 @@ static void test_each_code_works_once(void **state)
 	for (unsigned k = 0; k < 5; k++) {
 		unsigned i = order[k];
 		assert_int_equal(emergency_use(r, codes[i], &e), 1);
-		assert_string_equal(r->emergency[i], "");
+		assert_true(record_code_used(r, i));
 		assert_int_equal(emergency_remaining(r), 4 - k);
 		assert_int_equal(emergency_use(r, codes[i], &e), 0);
 		assert_int_equal(emergency_remaining(r), 4 - k);
@@ -144,7 +156,7 @@ static void test_generate_max_and_zero(void **state)
 	assert_int_equal(emergency_generate(r, 0, codes, &e), 0);
 	assert_int_equal(r->emergency_count, 0);
 	assert_int_equal(emergency_remaining(r), 0);
-	assert_string_equal(r->emergency[0], "");
+	assert_true(is_zero(&r->emergency[0], sizeof(r->emergency[0])));
 	assert_int_equal(emergency_use(r, codes[0], &e), 0);
 }
 
@@ -161,11 +173,12 @@ static void test_set_then_use(void **state)
 	assert_int_equal(r->emergency_count, 3);
 	assert_int_equal(emergency_remaining(r), 3);
 	for (unsigned i = 0; i < 3; i++) {
-		assert_int_equal(r->emergency[i][0], '$');
-		assert_null(strstr(r->emergency[i], codes[i]));
+		assert_false(record_code_used(r, i));
+		assert_null(memmem(&r->emergency[i], sizeof(r->emergency[i]), codes[i],
+				   EMERGENCY_DIGITS));
 	}
 	assert_int_equal(emergency_use(r, "76543210", &e), 1);
-	assert_string_equal(r->emergency[1], "");
+	assert_true(record_code_used(r, 1));
 	assert_int_equal(emergency_use(r, "76543210", &e), 0);
 	assert_int_equal(emergency_use(r, "00000001", &e), 1);
 	assert_int_equal(emergency_use(r, "01234567", &e), 1);
@@ -192,17 +205,29 @@ static void test_corrupt_hash_reported(void **state)
 	struct totp_err e;
 
 	assert_int_equal(emergency_set(r, codes, 2, &e), 0);
-	strcpy(r->emergency[0], "$y$garbage");
+	/* v2 holds salt and digest, and any salt is a setting crypt takes:
+	 * a damaged code cannot make crypt fail, it matches nothing */
+	r->emergency[0].digest[3] ^= 0x40;
 	/* the good slot still matches */
 	assert_int_equal(emergency_use(r, "22222222", &e), 1);
-	/* no match with an unusable hash left: an error, the record unchanged */
-	assert_int_equal(emergency_use(r, "11111111", &e), -1);
-	assert_int_equal(e.reason, TOTP_R_CORRUPT);
-	assert_string_equal(r->emergency[0], "$y$garbage");
-	/* an unterminated hash is unusable too */
-	memset(r->emergency[0], 'x', RECORD_HASH_MAX);
-	assert_int_equal(emergency_use(r, "11111111", &e), -1);
-	assert_int_equal(e.reason, TOTP_R_CORRUPT);
+	assert_int_equal(emergency_use(r, "11111111", &e), 0);
+	assert_false(record_code_used(r, 0));
+	/* a v1 hash converts, and checks the same code */
+	{
+		char h[RECORD_HASH_MAX];
+		struct crypt_data cd;
+
+		memset(&cd, 0, sizeof(cd));
+		strcpy(h, crypt_r("33333333", "$y$j9T$KECXgkU0WiIH8X/900QwT0", &cd));
+		assert_true(record_hash_wellformed(h));
+		assert_int_equal(record_code_from_crypt(h, &r->emergency[0], &e), 0);
+		assert_int_equal(emergency_use(r, "11111111", &e), 0);
+		assert_int_equal(emergency_use(r, "33333333", &e), 1);
+		/* a salt yescrypt would not read (bits left over) does not */
+		h[7 + 21] = 'z';
+		assert_int_equal(record_code_from_crypt(h, &r->emergency[0], &e), -1);
+		assert_int_equal(e.reason, TOTP_R_CORRUPT);
+	}
 }
 
 static void test_count_beyond_table_is_clamped(void **state)
@@ -213,9 +238,11 @@ static void test_count_beyond_table_is_clamped(void **state)
 
 	assert_int_equal(emergency_set(r, codes, 1, &e), 0);
 	r->emergency_count = 200; /* a damaged record must not read past the table */
-	assert_int_equal(emergency_remaining(r), 1);
+	/* v2: a code is used by its bit, so the table's other entries count
+	 * as (unmatchable) codes; the count is clamped to the table */
+	assert_int_equal(emergency_remaining(r), RECORD_EMERGENCY_MAX);
 	assert_int_equal(emergency_use(r, "12345678", &e), 1);
-	assert_int_equal(emergency_remaining(r), 0);
+	assert_int_equal(emergency_remaining(r), RECORD_EMERGENCY_MAX - 1);
 }
 
 int main(void)

@@ -33,7 +33,7 @@ static void read_is(const uint8_t *v, const uint8_t *want, size_t want_len)
 static void test_first_then_next(void **state)
 {
 	static uint8_t v1[SLOT_VALUE_SIZE], v2[SLOT_VALUE_SIZE], v3[SLOT_VALUE_SIZE];
-	uint8_t a[100], b[RECORD_ENCODED_LARGEST], c[1];
+	uint8_t a[100], b[RECORD_V1_ENCODED_LARGEST], c[1];
 	struct totp_err e;
 
 	(void)state;
@@ -122,7 +122,7 @@ static void test_broken_slots(void **state)
 	/* a record that does not fit, or none */
 	assert_int_equal(slot_value_write(v, NULL, a, 0, &e), -1);
 	assert_int_equal(e.reason, TOTP_R_INTERNAL);
-	assert_int_equal(slot_value_write(v, NULL, a, RECORD_ENCODED_LARGEST + 1, &e),
+	assert_int_equal(slot_value_write(v, NULL, a, RECORD_V1_ENCODED_LARGEST + 1, &e),
 			 -1);
 	assert_int_equal(e.reason, TOTP_R_INTERNAL);
 }

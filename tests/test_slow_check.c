@@ -331,11 +331,12 @@ static void test_equal_work(void **state)
 	assert_int_equal(want, 5);
 	/* three of five used */
 	for (int i = 0; i < 3; i++)
-		r.emergency[i][0] = '\0';
+		r.emergency_used |= (uint16_t)(1U << i);
 	put_record("default", &r);
 	assert_int_equal(hashes_for(g_user), want);
 	/* none at all */
 	r.emergency_count = 0;
+	r.emergency_used = 0;
 	put_record("default", &r);
 	assert_int_equal(hashes_for(g_user), want);
 	/* pending, then no record in a store of others, then no store */

@@ -1,4 +1,4 @@
-/* emergency: one-use codes, stored as crypt(3) hashes (see emergency.h). */
+/* emergency: one-use codes, stored as yescrypt salts and digests (emergency.h). */
 #include "config.h"
 
 #include <crypt.h>
@@ -84,11 +84,12 @@ static int random_code(char out[EMERGENCY_BUF], struct totp_err *err)
 	return rc;
 }
 
-/* Hashes `code` with yescrypt at RECORD_HASH_COST and a fresh salt.
- * Named, not libxcrypt's preferred method, and the cost pinned, because a
- * record holds hashes of this one format only (record.h): a record with
- * any other is refused, so that it cannot make a login hash for long. */
-static int hash_code(const char *code, char out[RECORD_HASH_MAX], struct totp_err *err)
+/* Hashes `code` with yescrypt at RECORD_HASH_COST and a fresh salt into a
+ * code of the record's one format (salt and the start of the hash).
+ * Named, not libxcrypt's preferred method, and the cost pinned: the format
+ * holds no method or cost, so nothing in a record can make a login hash
+ * for long. */
+static int hash_code(const char *code, struct record_code *out, struct totp_err *err)
 {
 	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
 	struct crypt_data *cd;
@@ -105,29 +106,22 @@ static int hash_code(const char *code, char out[RECORD_HASH_MAX], struct totp_er
 	if (h == NULL || h[0] == '*')
 		rc = totp_err_set(err, TOTP_R_INTERNAL,
 				  "crypt failed hashing an emergency code");
-	else if (!record_hash_wellformed(h))
+	else if (record_code_from_crypt(h, out, err) != 0)
 		rc = totp_err_set(err, TOTP_R_INTERNAL,
 				  "crypt made a hash other than %s...: this libxcrypt "
 				  "is not the one pam_totp was made for",
 				  RECORD_HASH_PREFIX);
-	else
-		memcpy(out, h, strlen(h) + 1);
 	crypt_data_free(cd);
 	return rc;
 }
 
-/* Constant-time equality of two NUL-terminated hashes of < RECORD_HASH_MAX
- * bytes: the loop always runs the whole buffer. */
-static bool hash_equal(const char *a, const char *b)
+/* Constant-time equality of two digests. */
+static bool digest_equal(const uint8_t *a, const uint8_t *b)
 {
-	size_t la = strnlen(a, RECORD_HASH_MAX), lb = strnlen(b, RECORD_HASH_MAX);
-	unsigned diff = (unsigned)(la ^ lb);
+	unsigned diff = 0;
 
-	for (size_t i = 0; i < RECORD_HASH_MAX; i++) {
-		unsigned ca = i < la ? (unsigned char)a[i] : 0;
-		unsigned cb = i < lb ? (unsigned char)b[i] : 0;
-		diff |= ca ^ cb;
-	}
+	for (size_t i = 0; i < RECORD_DIGEST_LEN; i++)
+		diff |= (unsigned)(a[i] ^ b[i]);
 	return diff == 0;
 }
 
@@ -136,21 +130,19 @@ static bool hash_equal(const char *a, const char *b)
 static int store_hashes(struct record *r, const char *const *codes, unsigned n,
 			struct totp_err *err)
 {
-	char(*tmp)[RECORD_HASH_MAX] = calloc(RECORD_EMERGENCY_MAX, RECORD_HASH_MAX);
+	struct record_code tmp[RECORD_EMERGENCY_MAX];
 	int rc = 0;
 
-	if (tmp == NULL)
-		return totp_err_set(err, TOTP_R_NOMEM,
-				    "out of memory hashing emergency codes");
+	memset(tmp, 0, sizeof(tmp));
 	for (unsigned i = 0; i < n && rc == 0; i++)
-		rc = hash_code(codes[i], tmp[i], err);
+		rc = hash_code(codes[i], &tmp[i], err);
 	if (rc == 0) {
 		explicit_bzero(r->emergency, sizeof(r->emergency));
-		memcpy(r->emergency, tmp, (size_t)n * RECORD_HASH_MAX);
+		memcpy(r->emergency, tmp, (size_t)n * sizeof(tmp[0]));
 		r->emergency_count = (uint8_t)n;
+		r->emergency_used = 0;
 	}
-	explicit_bzero(tmp, (size_t)RECORD_EMERGENCY_MAX * RECORD_HASH_MAX);
-	free(tmp);
+	explicit_bzero(tmp, sizeof(tmp));
 	return rc;
 }
 
@@ -208,14 +200,22 @@ int emergency_set(struct record *r, const char *const *codes, unsigned n,
 	return store_hashes(r, codes, n, err);
 }
 
-/* Checks one stored hash: 1 match, 0 not, -1 when the hash is unusable. */
-static int check_one(const char *stored, const char *code, struct crypt_data *cd)
+/* Checks one stored code: 1 match, 0 not, -1 when crypt cannot use it. */
+static int check_one(const struct record_code *stored, const char *code,
+		     struct crypt_data *cd)
 {
-	const char *h = crypt_rn(code, stored, cd, (int)sizeof(*cd));
+	char setting[RECORD_HASH_MAX];
+	uint8_t digest[RECORD_DIGEST_LEN];
+	const char *h;
+	int rc;
 
-	if (h == NULL || h[0] == '*')
+	record_code_setting(stored, setting);
+	h = crypt_rn(code, setting, cd, (int)sizeof(*cd));
+	if (h == NULL || h[0] == '*' || record_digest_from_crypt(h, digest) != 0)
 		return -1;
-	return hash_equal(h, stored) ? 1 : 0;
+	rc = digest_equal(digest, stored->digest) ? 1 : 0;
+	explicit_bzero(digest, sizeof(digest));
+	return rc;
 }
 
 /* Hashes `code` once with a fresh yescrypt setting of the cost this build
@@ -253,13 +253,11 @@ int emergency_find(const struct record *r, const char *code, unsigned min_hashes
 	/* Every unused hash is computed, whichever matches, so the time taken
 	 * does not tell which slot (or whether any) matched. */
 	for (unsigned i = 0; i < count; i++) {
-		const char *stored = r->emergency[i];
-		size_t len = strnlen(stored, RECORD_HASH_MAX);
 		int m;
 
-		if (len == 0)
+		if (record_code_used(r, i))
 			continue;
-		m = len < RECORD_HASH_MAX ? check_one(stored, code, cd) : -1;
+		m = check_one(&r->emergency[i], code, cd);
 		done++;
 		if (m < 0)
 			broken = true;
@@ -291,7 +289,7 @@ int emergency_use(struct record *r, const char *code, struct totp_err *err)
 	int slot, rc = emergency_find(r, code, 0, &slot, err);
 
 	if (rc == 1)
-		explicit_bzero(r->emergency[slot], RECORD_HASH_MAX);
+		r->emergency_used |= (uint16_t)(1U << slot);
 	return rc;
 }
 
@@ -302,7 +300,7 @@ unsigned emergency_remaining(const struct record *r)
 	if (count > RECORD_EMERGENCY_MAX)
 		count = RECORD_EMERGENCY_MAX;
 	for (unsigned i = 0; i < count; i++)
-		if (r->emergency[i][0] != '\0')
+		if (!record_code_used(r, i))
 			left++;
 	return left;
 }

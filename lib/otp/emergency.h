@@ -1,9 +1,10 @@
 /*
  * emergency: one-use 8-digit codes for when the phone is lost.
  *
- * Made at registration from getrandom(), shown once, stored only as
- * crypt(3) hashes (libxcrypt, its preferred method: yescrypt on Debian).
- * A used code's hash is emptied in the record.
+ * Made at registration from getrandom(), shown once, stored only as the
+ * record's one hash format: yescrypt at cost 5 (libxcrypt), its 16-byte
+ * salt and the first 16 bytes of the hash (record.h).  A used code keeps
+ * its bytes and gets its bit in r->emergency_used.
  */
 #ifndef TOTP_EMERGENCY_H
 #define TOTP_EMERGENCY_H
@@ -28,8 +29,8 @@ int emergency_generate(struct record *r, unsigned n, char codes[][EMERGENCY_BUF]
 int emergency_set(struct record *r, const char *const *codes, unsigned n,
 		  struct totp_err *err);
 
-/* If `code` (EMERGENCY_DIGITS digits) matches an unused hash, empties that
- * hash and returns 1; 0 when none matches; -1 on error.  Every hash is
+/* If `code` (EMERGENCY_DIGITS digits) matches an unused code, marks it
+ * used and returns 1; 0 when none matches; -1 on error.  Every hash is
  * checked, whatever matches.  A `code` that is not exactly EMERGENCY_DIGITS
  * ASCII digits (or NULL) matches nothing: 0 at once, nothing hashed, so a
  * caller may offer any typed code.  A stored hash crypt(3) cannot use is

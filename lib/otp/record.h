@@ -1,17 +1,12 @@
 /*
- * record: one user's generator, as stored under the user's name in a
- * realm database, and its versioned byte encoding.
+ * record: one user's generators (at most 4), lockout, emergency codes and
+ * events, as stored under the user's name in a realm database, and its
+ * versioned byte encoding (docs/record-v2.md; the layout is below).
  *
- * Encoding (version 1), all integers big-endian:
- *   "TOTP" magic, u8 version, then the fields below in order; strings and
- *   the secret as u8 length + bytes; emergency hashes as u8 count, then
- *   each as u8 length + bytes (length 0: used up).
- * The decoder checks every length against the end of the value and every
- * enum against its range, and refuses trailing bytes: it never reads past
- * the value and never crashes.  An event's service and remote host are
- * printable ASCII (0x20-0x7e): the encoder writes '?' for any other byte,
- * the decoder refuses one (issue 18: terminal escapes).  An emergency
- * hash is of one format (RECORD_HASH_PREFIX below).  A record of a newer
+ * The decoder never reads past the value and never crashes.  An event's
+ * service and remote host are printable ASCII (0x20-0x7e): the encoder
+ * writes '?' for any other byte and cuts them at 31 and 63 bytes, the
+ * decoder refuses one (issue 18: terminal escapes).  A record of a newer
  * version is refused with TOTP_R_VERSION, a malformed one with
  * TOTP_R_CORRUPT.
  */
@@ -26,33 +21,73 @@
 #include "otp.h"
 #include "secret.h"
 
-#define RECORD_VERSION 1
+#define RECORD_VERSION 2
+#define RECORD_GENERATORS_MAX 4 /* docs/record-v2.md: phone, spare, token, one more */
+#define RECORD_NAME_MAX 17	/* [a-z0-9._-]{1,16} and its NUL */
+#define RECORD_DEFAULT_NAME "default"
+#define RECORD_DRIFT_MAX 10	/* |drift| in steps (RFC 6238 section 6) */
 #define RECORD_EMERGENCY_MAX 10 /* google-authenticator's most, too */
-#define RECORD_HASH_MAX 96	/* a crypt(3) hash (yescrypt: 73) and its NUL */
-/* The one emergency-code hash this build writes, and the only one a record
- * may hold (issue 18): yescrypt at libxcrypt's cost 5 ("j9T", libxcrypt's
- * default), a 22-character salt and a 43-character hash, 73 bytes.  Any
- * other method or cost (bcrypt, "$y$jGT$", a malformed hash) would let a
- * user's own store make the login hash for seconds, or days; the codec
- * refuses it (encode: TOTP_R_INVALID, decode: TOTP_R_CORRUPT).  An empty
- * hash is a used-up code. */
+#define RECORD_SALT_LEN 16	/* a yescrypt salt, binary (22 crypt64 chars) */
+#define RECORD_DIGEST_LEN 16	/* the first 16 bytes of the yescrypt hash */
+#define RECORD_GRACE_MAX 4	/* grace hosts kept (format only, issue 17) */
+#define RECORD_GRACE_KEY_LEN 16 /* HMAC-SHA256(secret, rhost), truncated */
+#define RECORD_SERVICE_MAX 32	/* PAM service name (31 bytes) and its NUL */
+#define RECORD_RHOST_MAX 64	/* remote host (63 bytes) and its NUL */
+/* Which generator an event was: 0..RECORD_GENERATORS_MAX-1, or these. */
+#define RECORD_BY_NONE 0xff
+#define RECORD_BY_EMERGENCY 0xfe
+/* Version 1's emergency hash (the string form v1 records hold and this
+ * codec converts): yescrypt at libxcrypt's cost 5 ("j9T"), a 22-character
+ * salt and a 43-character hash, 73 bytes.  Version 2 keeps the salt and
+ * the first RECORD_DIGEST_LEN bytes of the hash, binary: the method and
+ * cost are the format's, so nothing in a record can make a login hash
+ * longer (issue 18). */
+#define RECORD_HASH_MAX 96 /* a v1 crypt(3) hash and its NUL */
 #define RECORD_HASH_PREFIX "$y$j9T$"
 #define RECORD_HASH_COST 5
 #define RECORD_HASH_LEN 73
-#define RECORD_SERVICE_MAX 64 /* PAM service name and its NUL, cut */
-#define RECORD_RHOST_MAX 256  /* remote host and its NUL, cut */
-/* An upper bound of the encoded size, for buffers. */
-#define RECORD_ENCODED_MAX 8192
-/* The exact size of the largest record (every string and the secret at
- * their longest, RECORD_EMERGENCY_MAX hashes): magic and version 5, the
- * fixed fields 10 + SECRET_MAX, the counters 44, two events of 8 + 1 +
- * (SERVICE_MAX - 1) + 1 + (RHOST_MAX - 1), the hashes 1 + MAX * HASH_MAX.
- * The store keeps every record in a slot this large (store.c); two of
- * them must fit with the key in one 4 KiB GDBM block, or each user takes
- * two (GDBM rounds a new value up to whole blocks). */
-#define RECORD_ENCODED_LARGEST                                                           \
-	(5 + 10 + SECRET_MAX + 44 + 2 * (8 + RECORD_SERVICE_MAX + RECORD_RHOST_MAX) +    \
-	 1 + RECORD_EMERGENCY_MAX * RECORD_HASH_MAX)
+/* Version 1's largest encoding (SERVICE 64, RHOST 256, HASH 96): the
+ * size of a v1 slot, which slot.c must still recognise. */
+#define RECORD_V1_ENCODED_LARGEST                                                        \
+	(5 + 10 + SECRET_MAX + 44 + 2 * (8 + 64 + 256) + 1 + RECORD_EMERGENCY_MAX * 96)
+
+/*
+ * Encoding (version 2), all integers big-endian:
+ *   "TOTP", u8 version 2, u16 immutable length, immutable area,
+ *   u16 mutable length, mutable area.
+ * The immutable area changes only at register, verify, remove, `codes`
+ * and a new generator; the mutable area at every login:
+ *   immutable: u8 n (1..4) generators of {u8 len + name, u8 state, u8
+ *     type, u8 alg, u8 digits, u32 period, u8 window, u8 len + secret,
+ *     u64 created}; u8 emergency count, each code salt[16] + digest[16].
+ *   mutable: u8 n (= the immutable n), per generator {u64 counter, i8
+ *     drift, u64 last used}; u32 failures, u64 locked_until, u64
+ *     sequence, u64 change_date_ms, u16 used bits of the codes; last
+ *     success and last failure {u64 time, u8 by, u8 len + service, u8
+ *     len + rhost}; u8 n grace hosts of {key[16], u64 time}.
+ * In memory the name RECORD_DEFAULT_NAME is "" (the encoder writes it,
+ * the decoder gives ""), so that a record made with one unnamed
+ * generator reads back byte for byte.
+ * Version 1 ("TOTP", 1: one generator, codes as crypt strings) decodes
+ * into generator 0, "default"; its hashes convert (an empty one is
+ * a used code).  The decoder checks every length against the end of its
+ * area and every enum against its range and refuses trailing bytes.
+ */
+#define RECORD_IMMUTABLE_MAX                                                             \
+	(1 +                                                                             \
+	 RECORD_GENERATORS_MAX * (1 + 16 + 1 + 1 + 1 + 1 + 4 + 1 + 1 + SECRET_MAX + 8) + \
+	 1 + RECORD_EMERGENCY_MAX * (RECORD_SALT_LEN + RECORD_DIGEST_LEN))
+#define RECORD_MUTABLE_GEN 17 /* a generator's counter, drift, last used */
+#define RECORD_MUTABLE_FIXED                                                             \
+	(1 + 4 + 8 + 8 + 8 + 2 +                                                         \
+	 2 * (8 + 1 + 1 + (RECORD_SERVICE_MAX - 1) + 1 + (RECORD_RHOST_MAX - 1)) + 1 +   \
+	 RECORD_GRACE_MAX * (RECORD_GRACE_KEY_LEN + 8))
+/* The largest mutable area of a record of n generators. */
+#define RECORD_MUTABLE_MAX_FOR(n) (RECORD_MUTABLE_FIXED + (size_t)(n)*RECORD_MUTABLE_GEN)
+#define RECORD_MUTABLE_MAX RECORD_MUTABLE_MAX_FOR(RECORD_GENERATORS_MAX)
+/* The exact size of the largest v2 encoding, and a bound for buffers. */
+#define RECORD_ENCODED_LARGEST (5 + 2 + RECORD_IMMUTABLE_MAX + 2 + RECORD_MUTABLE_MAX)
+#define RECORD_ENCODED_MAX 2048
 
 enum record_state {
 	RECORD_PENDING = 1, /* registered, not yet verified: never lets anyone in */
@@ -62,42 +97,108 @@ enum record_state {
 
 struct record_event {
 	int64_t time; /* unix seconds, 0: never */
+	uint8_t by;   /* the generator's index, RECORD_BY_EMERGENCY or _NONE */
 	char service[RECORD_SERVICE_MAX];
 	char rhost[RECORD_RHOST_MAX];
 };
 
+/* One emergency code: its yescrypt salt and the start of its hash. */
+struct record_code {
+	uint8_t salt[RECORD_SALT_LEN];
+	uint8_t digest[RECORD_DIGEST_LEN];
+};
+
+struct record_grace {
+	uint8_t key[RECORD_GRACE_KEY_LEN];
+	int64_t time;
+};
+
+/* A generator's fields (struct record_gen, and generator 0's view in
+ * struct record below). */
+#define RECORD_GEN_FIELDS                                                                \
+	char name[RECORD_NAME_MAX]; /* "": RECORD_DEFAULT_NAME, as decoded */            \
+	enum record_state state;    /* 0: a free entry */                                \
+	struct otp_params params;                                                        \
+	uint8_t window; /* 0: the realm's; else this generator's window */               \
+	uint8_t secret[SECRET_MAX];                                                      \
+	uint8_t secret_len;                                                              \
+	/* TOTP: the last accepted time step (0: none yet).                              \
+	 * HOTP: the next expected counter. */                                           \
+	uint64_t counter;                                                                \
+	int8_t drift;	   /* steps, |drift| <= RECORD_DRIFT_MAX (issue 17) */           \
+	int64_t created;   /* unix seconds of the registration */                        \
+	int64_t last_used; /* unix seconds of its last accepted code, 0: never */
+
+struct record_gen {
+	RECORD_GEN_FIELDS
+};
+
 struct record {
-	enum record_state state;
-	struct otp_params params;
-	uint8_t window; /* 0: the realm's; else this user's window */
-	uint8_t secret[SECRET_MAX];
-	uint8_t secret_len;
-	/* TOTP: the last accepted time step (0: none yet).
-	 * HOTP: the next expected counter. */
-	uint64_t counter;
-	uint32_t failures;	/* consecutive failed checks */
+	/* Generators in use are gen[0..n) (state != 0), n <= 4.  Until issue
+	 * 17 every caller works on ONE generator, "default", gen[0]: the
+	 * anonymous struct names gen[0]'s fields directly (r->state is
+	 * r->gen[0].state), the same members in the same order. */
+	union {
+		struct record_gen gen[RECORD_GENERATORS_MAX];
+		struct {
+			RECORD_GEN_FIELDS
+		};
+	};
+	/* per user */
+	uint32_t failures;	/* consecutive failed checks, any generator */
 	int64_t locked_until;	/* unix seconds; 0: not locked */
-	uint64_t sequence;	/* events on this generator, ZITADEL's sequence */
+	uint64_t sequence;	/* events of this user, ZITADEL's sequence */
 	int64_t change_date_ms; /* unix milliseconds of the last event */
-	int64_t created;	/* unix seconds of the registration */
 	struct record_event last_success;
 	struct record_event last_failure;
-	uint8_t emergency_count; /* hashes in use, used-up ones included */
-	char emergency[RECORD_EMERGENCY_MAX][RECORD_HASH_MAX]; /* "": used */
+	uint8_t emergency_count; /* codes in use, used-up ones included */
+	uint16_t emergency_used; /* bit i: code i is used up */
+	struct record_code emergency[RECORD_EMERGENCY_MAX];
+	uint8_t grace_count;
+	struct record_grace grace[RECORD_GRACE_MAX];
 };
+
+/* How many generators r holds (entries in use from gen[0]). */
+unsigned record_generators(const struct record *r);
+
+/* The generator called `name` ("" or NULL: RECORD_DEFAULT_NAME), or NULL. */
+struct record_gen *record_generator(struct record *r, const char *name);
+
+/* Whether emergency code i is used up. */
+bool record_code_used(const struct record *r, unsigned i);
+
+/* The two areas of r (docs/record-v2.md): imm[RECORD_IMMUTABLE_MAX],
+ * mut[RECORD_MUTABLE_MAX]; their lengths in *imm_len and *mut_len. */
+int record_encode_areas(const struct record *r, uint8_t *imm, size_t *imm_len,
+			uint8_t *mut, size_t *mut_len, struct totp_err *err);
+
+/* Decodes the two areas into *r (zeroed first). */
+int record_decode_areas(const uint8_t *imm, size_t imm_len, const uint8_t *mut,
+			size_t mut_len, struct record *r, struct totp_err *err);
+
+/* A v1 crypt string (record_hash_wellformed) as a v2 code: 0, or -1
+ * (TOTP_R_CORRUPT) when its salt is not one yescrypt would read. */
+int record_code_from_crypt(const char *h, struct record_code *c, struct totp_err *err);
+
+/* The crypt(3) setting "$y$j9T$<salt>" of a code, NUL-terminated. */
+void record_code_setting(const struct record_code *c, char out[RECORD_HASH_MAX]);
+
+/* The digest of a crypt(3) result of the one format (0), or -1. */
+int record_digest_from_crypt(const char *h, uint8_t digest[RECORD_DIGEST_LEN]);
 
 /* Counts one event on the generator (registered, verified, check succeeded
  * or failed, locked, unlocked, removed): sequence + 1, change_date_ms. */
 void record_add_event(struct record *r, int64_t now_ms);
 
-/* Encodes into buf (at least RECORD_ENCODED_MAX bytes); length in *len. */
+/* Encodes (version 2) into buf (at least RECORD_ENCODED_MAX bytes); length
+ * in *len. */
 int record_encode(const struct record *r, uint8_t *buf, size_t bufsz, size_t *len,
 		  struct totp_err *err);
 
-/* Decodes `len` bytes into *r (zeroed first). */
+/* Decodes `len` bytes (version 1 or 2) into *r (zeroed first). */
 int record_decode(const uint8_t *buf, size_t len, struct record *r, struct totp_err *err);
 
-/* Whether `h` (NUL-terminated) is a hash of the one format above. */
+/* Whether `h` (NUL-terminated) is a v1 hash of the one format above. */
 bool record_hash_wellformed(const char *h);
 
 /* Wipes the whole record (secret and hashes) with explicit_bzero. */

@@ -18,6 +18,7 @@
 #include "safe_open.h"
 #include "slot.h"
 #include "store_backend.h"
+#include "value2.h"
 
 struct db_path {
 	char dir[PATH_MAX];
@@ -599,11 +600,19 @@ static int value_take(datum v, struct record *r, const char *user, struct totp_e
 	int rc = 0;
 
 	memset(r, 0, sizeof(*r));
-	if (slot_value_is(bytes, len))
-		rc = slot_value_read((const uint8_t *)v.dptr, (size_t)v.dsize, &bytes,
-				     &len, err);
-	if (rc == 0)
-		rc = record_decode(bytes, len, r, err);
+	if (value2_is(bytes, len)) {
+		const uint8_t *imm, *mut;
+		size_t il, ml;
+
+		rc = value2_read(bytes, len, &imm, &il, &mut, &ml, err);
+		if (rc == 0)
+			rc = record_decode_areas(imm, il, mut, ml, r, err);
+	} else {
+		if (slot_value_is(bytes, len))
+			rc = slot_value_read(bytes, len, &bytes, &len, err);
+		if (rc == 0)
+			rc = record_decode(bytes, len, r, err);
+	}
 
 	explicit_bzero(v.dptr, (size_t)v.dsize);
 	free(v.dptr);
@@ -701,7 +710,7 @@ static int copy_file(int from, int to, off_t size)
  * syncs it and renames it over the database.  A crash before the rename
  * leaves the old database whole; after it, the new one. */
 static int start_copy(struct gdbm_store *s, const char *user, const uint8_t *value,
-		      struct totp_err *err)
+		      size_t value_len, struct totp_err *err)
 {
 	int fd, flags = GDBM_WRITER | GDBM_NOLOCK | GDBM_CLOEXEC | GDBM_NOMMAP;
 	struct stat st;
@@ -711,8 +720,7 @@ static int start_copy(struct gdbm_store *s, const char *user, const uint8_t *val
 	unlinkat(s->dir_fd, s->p.tmp, 0); /* a crashed writer's: we hold the lock */
 	if (fstat(gdbm_fdesc(s->db), &st) != 0)
 		return totp_err_errno(err, errno, "cannot stat database %s", s->path);
-	if (room_for(s->dir_fd, (uint64_t)st.st_size + SLOT_VALUE_SIZE, s->path, err) !=
-	    0)
+	if (room_for(s->dir_fd, (uint64_t)st.st_size + value_len, s->path, err) != 0)
 		return -1;
 	fd = openat(s->dir_fd, s->p.tmp,
 		    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -734,7 +742,7 @@ static int start_copy(struct gdbm_store *s, const char *user, const uint8_t *val
 		goto fail;
 	}
 	if (value != NULL) {
-		datum v = {(char *)value, SLOT_VALUE_SIZE};
+		datum v = {(char *)value, (int)value_len};
 
 		rc = gdbm_store(db, key_of(user), v, GDBM_REPLACE);
 	} else {
@@ -769,41 +777,49 @@ static int publish(struct gdbm_store *s, struct totp_err *err)
 /* A structural change: on a copy, published at once unless the store was
  * opened for a batch (then by store_commit). */
 static int change_on_copy(struct gdbm_store *s, const char *user, const uint8_t *value,
-			  struct totp_err *err)
+			  size_t value_len, struct totp_err *err)
 {
-	if (start_copy(s, user, value, err) != 0)
+	if (start_copy(s, user, value, value_len, err) != 0)
 		return -1;
 	return s->batch ? 0 : publish(s, err);
 }
 
 /* ---- writing a record ------------------------------------------------------ */
 
-/* Writes the slotted value that follows `old` (a fetched value, or none).
- * In place when `old` is slotted (the same size: GDBM reuses its place and
- * writes only the value) or when writing to a copy nobody sees yet; else
- * on a copy, which a batch's first write always starts. */
+/* Writes the v2 value (value2.h) that follows `old` (a fetched value, or
+ * none).  In place when `old` is a v2 value of the same immutable area
+ * (a login: the same size, GDBM reuses its place and writes only the
+ * value) or when writing to a copy nobody sees yet; else (a new key, a
+ * v1 value, a changed immutable area) on a copy, which a batch's first
+ * write always starts. */
 static int put_value(struct gdbm_store *s, const char *user, datum old,
-		     const uint8_t *rec, size_t len, struct totp_err *err)
+		     const struct record *r, struct totp_err *err)
 {
-	bool slotted =
-	    old.dptr != NULL && slot_value_is((uint8_t *)old.dptr, (size_t)old.dsize);
-	bool in_place = s->copying || (slotted && !s->batch);
-	uint8_t *value = malloc(SLOT_VALUE_SIZE);
+	uint8_t imm[RECORD_IMMUTABLE_MAX], mut[RECORD_MUTABLE_MAX];
+	size_t il = 0, ml = 0, vlen = 0;
+	uint8_t *value = malloc(VALUE2_MAX);
+	bool same = false;
 	int rc;
 
 	if (value == NULL)
 		return totp_err_set(err, TOTP_R_NOMEM,
 				    "out of memory storing the record of %s", user);
-	rc = slot_value_write(value, slotted ? (uint8_t *)old.dptr : NULL, rec, len, err);
-	if (rc == 0 && in_place) {
-		datum v = {(char *)value, SLOT_VALUE_SIZE};
+	rc = record_encode_areas(r, imm, &il, mut, &ml, err);
+	if (rc == 0)
+		rc = value2_write(value, &vlen, (const uint8_t *)old.dptr,
+				  old.dptr != NULL ? (size_t)old.dsize : 0, imm, il, mut,
+				  ml, RECORD_MUTABLE_MAX_FOR(record_generators(r)), &same,
+				  err);
+	if (rc == 0 && (s->copying || (same && !s->batch))) {
+		datum v = {(char *)value, (int)vlen};
 
 		if (gdbm_store(s->db, key_of(user), v, GDBM_REPLACE) != 0)
 			rc = db_fail(s->db, "cannot store the record of", user, err);
 	} else if (rc == 0) {
-		rc = change_on_copy(s, user, value, err);
+		rc = change_on_copy(s, user, value, vlen, err);
 	}
-	explicit_bzero(value, SLOT_VALUE_SIZE);
+	explicit_bzero(imm, sizeof(imm));
+	explicit_bzero(value, VALUE2_MAX);
 	free(value);
 	return rc;
 }
@@ -811,8 +827,6 @@ static int put_value(struct gdbm_store *s, const char *user, datum old,
 static int gdbm_put(struct gdbm_store *s, const char *user, const struct record *r,
 		    struct totp_err *err)
 {
-	uint8_t buf[RECORD_ENCODED_MAX];
-	size_t len;
 	datum old;
 	int rc;
 
@@ -821,14 +835,11 @@ static int gdbm_put(struct gdbm_store *s, const char *user, const struct record 
 	if (!s->writable)
 		return totp_err_set(err, TOTP_R_INVALID,
 				    "the database was opened for reading: cannot store");
-	if (record_encode(r, buf, sizeof(buf), &len, err) != 0)
-		return -1;
 	old = gdbm_fetch(s->db, key_of(user));
 	if (old.dptr == NULL && gdbm_last_errno(s->db) != GDBM_ITEM_NOT_FOUND)
 		rc = db_fail(s->db, "cannot read the record of", user, err);
 	else
-		rc = put_value(s, user, old, buf, len, err);
-	explicit_bzero(buf, sizeof(buf));
+		rc = put_value(s, user, old, r, err);
 	if (old.dptr != NULL) {
 		explicit_bzero(old.dptr, (size_t)old.dsize);
 		free(old.dptr);
@@ -854,7 +865,7 @@ static int gdbm_del(struct gdbm_store *s, const char *user, struct totp_err *err
 			return db_fail(s->db, "cannot delete the record of", user, err);
 		return 0;
 	}
-	if (change_on_copy(s, user, NULL, err) != 0)
+	if (change_on_copy(s, user, NULL, 0, err) != 0)
 		return -1;
 	return maybe_sync(s, err);
 }

@@ -24,12 +24,17 @@
  * exclusive lock, built at a temporary name and renamed into place, so a
  * crash never leaves a half-made database at the real name.
  *
- * Crash safety (slot.h, tests/test_torture.c): GDBM 1.23 alone is not
+ * Crash safety (value2.h, tests/test_torture.c): GDBM 1.23 alone is not
  * safe against a process killed in the middle of gdbm_store.  So a record
- * is kept in a fixed-size value of two checksummed slots, replaced in
- * place (GDBM then writes only the value), and a new key or a deletion is
- * made on a copy of the database renamed over it (GDBM's buckets,
- * directory and header are then never rewritten in place).  A process
+ * is kept in a v2 value: an immutable area and two checksummed slots of
+ * its mutable area, of a size fixed for the life of the value.  A write
+ * that changes only the mutable area (a login) replaces the value in
+ * place (GDBM then writes only the value, and only the older slot
+ * differs); a new key, a deletion, or a changed immutable area (register,
+ * verify, remove, new codes) is made on a copy of the database renamed
+ * over it (GDBM's buckets, directory and header are then never rewritten
+ * in place).  v1 values (slot.h's "TOTS", and bare records) are read; the
+ * first write of one makes it a v2 value, on a copy.  A process
  * killed at any point leaves every record as it was before the call or as
  * the call made it.  A database file shorter than its GDBM header says is
  * TOTP_R_TRUNCATED even when what is left would open.

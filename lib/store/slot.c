@@ -65,7 +65,7 @@ static uint64_t slot_claim(const uint8_t *slot)
 {
 	uint32_t len = (uint32_t)get_be(slot + 8, 4);
 
-	if (len == 0 || len > RECORD_ENCODED_LARGEST)
+	if (len == 0 || len > RECORD_V1_ENCODED_LARGEST)
 		return 0;
 	return get_be(slot, 8);
 }
@@ -130,7 +130,7 @@ int slot_value_write(uint8_t *out, const uint8_t *old, const uint8_t *rec, size_
 	int cur = -1;
 	uint8_t *slot;
 
-	if (len == 0 || len > RECORD_ENCODED_LARGEST)
+	if (len == 0 || len > RECORD_V1_ENCODED_LARGEST)
 		return totp_err_set(err, TOTP_R_INTERNAL,
 				    "a record of %zu bytes does not fit a slot", len);
 	if (old != NULL && slot_value_is(old, SLOT_VALUE_SIZE)) {
