@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "bytes.h"
 #include "slot.h"
 
 /* GDBM gives a new value whole blocks (4 KiB on most filesystems) and
@@ -15,44 +16,12 @@ _Static_assert(SLOT_VALUE_SIZE + 512 <= 4096, "a slotted value must fit a 4 KiB 
 static const uint8_t slot_magic[4] = {'T', 'O', 'T', 'S'};
 #define SLOT_VERSION 1
 
-/* CRC-32 (IEEE 802.3, reflected) of a slot's head and record.  The table
- * is made on the stack each time (no global state): 2 KiB of work against
- * the 27 KiB bit by bit would cost for a whole slot. */
+/* CRC-32 of a slot's head (generation and length) and its record. */
 static uint32_t slot_crc(const uint8_t *slot, size_t len)
 {
-	uint32_t table[256], crc = 0xFFFFFFFFU;
+	uint32_t crc = crc32_add(CRC32_INIT, slot, 12);
 
-	for (uint32_t i = 0; i < 256; i++) {
-		uint32_t c = i;
-
-		for (int k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0xEDB88320U & (0U - (c & 1U)));
-		table[i] = c;
-	}
-	for (size_t i = 0; i < 12 + len; i++) {
-		/* the head's generation and length, then the record after the CRC */
-		uint8_t b = i < 12 ? slot[i] : slot[SLOT_HEAD + i - 12];
-
-		crc = (crc >> 8) ^ table[(crc ^ b) & 0xFFU];
-	}
-	return ~crc;
-}
-
-static uint64_t get_be(const uint8_t *p, size_t n)
-{
-	uint64_t v = 0;
-
-	for (size_t i = 0; i < n; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static void put_be(uint8_t *p, uint64_t v, size_t n)
-{
-	for (size_t i = n; i > 0; i--) {
-		p[i - 1] = (uint8_t)(v & 0xff);
-		v >>= 8;
-	}
+	return crc32_end(crc32_add(crc, slot + SLOT_HEAD, len));
 }
 
 static const uint8_t *slot_at(const uint8_t *v, int i)
@@ -63,17 +32,17 @@ static const uint8_t *slot_at(const uint8_t *v, int i)
 /* The generation a slot claims, 0 for an empty one. */
 static uint64_t slot_claim(const uint8_t *slot)
 {
-	uint32_t len = (uint32_t)get_be(slot + 8, 4);
+	uint32_t len = (uint32_t)be_get(slot + 8, 4);
 
 	if (len == 0 || len > RECORD_V1_ENCODED_LARGEST)
 		return 0;
-	return get_be(slot, 8);
+	return be_get(slot, 8);
 }
 
 static bool slot_whole(const uint8_t *slot)
 {
-	return slot_crc(slot, (size_t)get_be(slot + 8, 4)) ==
-	       (uint32_t)get_be(slot + 12, 4);
+	return slot_crc(slot, (size_t)be_get(slot + 8, 4)) ==
+	       (uint32_t)be_get(slot + 12, 4);
 }
 
 bool slot_value_is(const uint8_t *v, size_t n)
@@ -119,7 +88,7 @@ int slot_value_read(const uint8_t *v, size_t n, const uint8_t **rec, size_t *len
 		return totp_err_set(err, TOTP_R_CORRUPT,
 				    "neither copy of the record is whole");
 	*rec = slot_at(v, i) + SLOT_HEAD;
-	*len = (size_t)get_be(slot_at(v, i) + 8, 4);
+	*len = (size_t)be_get(slot_at(v, i) + 8, 4);
 	return 0;
 }
 
@@ -144,9 +113,9 @@ int slot_value_write(uint8_t *out, const uint8_t *old, const uint8_t *rec, size_
 	/* the other slot than the newest whole one; slot 0 when none is */
 	slot = out + SLOT_VALUE_HEAD + (size_t)(cur == 0 ? 1 : 0) * SLOT_SIZE;
 	memset(slot, 0, SLOT_SIZE);
-	put_be(slot, gen + 1, 8);
-	put_be(slot + 8, len, 4);
+	be_put(slot, gen + 1, 8);
+	be_put(slot + 8, len, 4);
 	memcpy(slot + SLOT_HEAD, rec, len);
-	put_be(slot + 12, slot_crc(slot, len), 4);
+	be_put(slot + 12, slot_crc(slot, len), 4);
 	return 0;
 }

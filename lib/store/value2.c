@@ -4,50 +4,23 @@
 
 #include <string.h>
 
+#include "bytes.h"
 #include "value2.h"
 
 static const uint8_t value2_magic[4] = {'T', 'O', 'T', '2'};
 
-/* CRC-32 (IEEE 802.3, reflected), bit by bit: values are about a KiB. */
-static uint32_t crc_add(uint32_t crc, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		crc ^= p[i];
-		for (int k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xEDB88320U & (0U - (crc & 1U)));
-	}
-	return crc;
-}
-
 static uint32_t crc32_of(const uint8_t *p, size_t n)
 {
-	return ~crc_add(0xFFFFFFFFU, p, n);
-}
-
-static uint64_t get_be(const uint8_t *p, size_t n)
-{
-	uint64_t v = 0;
-
-	for (size_t i = 0; i < n; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static void put_be(uint8_t *p, uint64_t v, size_t n)
-{
-	for (size_t i = n; i > 0; i--) {
-		p[i - 1] = (uint8_t)(v & 0xff);
-		v >>= 8;
-	}
+	return crc32_end(crc32_add(CRC32_INIT, p, n));
 }
 
 /* A slot's CRC: its generation, its length and its mutable bytes. */
 static uint32_t slot_crc(const uint8_t *slot, size_t len)
 {
-	uint32_t crc = crc_add(0xFFFFFFFFU, slot, 8);
+	uint32_t crc = crc32_add(CRC32_INIT, slot, 8);
 
-	crc = crc_add(crc, slot + 12, 2);
-	return ~crc_add(crc, slot + VALUE2_SLOT_HEAD, len);
+	crc = crc32_add(crc, slot + 12, 2);
+	return crc32_end(crc32_add(crc, slot + VALUE2_SLOT_HEAD, len));
 }
 
 bool value2_is(const uint8_t *v, size_t n)
@@ -72,8 +45,8 @@ static int layout_of(const uint8_t *v, size_t n, struct layout *l, struct totp_e
 		return totp_err_set(err, TOTP_R_CORRUPT,
 				    "the value has version %u and flags %u",
 				    (unsigned)v[4], (unsigned)v[5]);
-	l->imm = (size_t)get_be(v + 6, 2);
-	l->room = (size_t)get_be(v + 8, 2);
+	l->imm = (size_t)be_get(v + 6, 2);
+	l->room = (size_t)be_get(v + 8, 2);
 	if (l->imm > RECORD_IMMUTABLE_MAX || l->room > RECORD_MUTABLE_MAX ||
 	    n != VALUE2_SIZE(l->imm, l->room))
 		return totp_err_set(err, TOTP_R_CORRUPT,
@@ -87,15 +60,15 @@ static int layout_of(const uint8_t *v, size_t n, struct layout *l, struct totp_e
 /* The generation a slot claims, 0 for an empty or impossible one. */
 static uint64_t slot_claim(const uint8_t *slot, size_t room)
 {
-	if ((size_t)get_be(slot + 12, 2) > room)
+	if ((size_t)be_get(slot + 12, 2) > room)
 		return 0;
-	return get_be(slot, 8);
+	return be_get(slot, 8);
 }
 
 static bool slot_whole(const uint8_t *slot)
 {
-	return slot_crc(slot, (size_t)get_be(slot + 12, 2)) ==
-	       (uint32_t)get_be(slot + 8, 4);
+	return slot_crc(slot, (size_t)be_get(slot + 12, 2)) ==
+	       (uint32_t)be_get(slot + 8, 4);
 }
 
 /* The newest whole slot, 0 or 1, or -1; its generation (or the highest
@@ -128,7 +101,7 @@ int value2_read(const uint8_t *v, size_t n, const uint8_t **imm, size_t *imm_len
 	if (layout_of(v, n, &l, err) != 0)
 		return -1;
 	if (crc32_of(v, VALUE2_HEAD + l.imm) !=
-	    (uint32_t)get_be(v + VALUE2_HEAD + l.imm, 4))
+	    (uint32_t)be_get(v + VALUE2_HEAD + l.imm, 4))
 		return totp_err_set(err, TOTP_R_CORRUPT,
 				    "the record's immutable part is damaged (CRC)");
 	i = newest(v, &l, &gen);
@@ -138,7 +111,7 @@ int value2_read(const uint8_t *v, size_t n, const uint8_t **imm, size_t *imm_len
 	*imm = v + VALUE2_HEAD;
 	*imm_len = l.imm;
 	*mut = v + l.slot0 + (size_t)i * l.slot_size + VALUE2_SLOT_HEAD;
-	*mut_len = (size_t)get_be(v + l.slot0 + (size_t)i * l.slot_size + 12, 2);
+	*mut_len = (size_t)be_get(v + l.slot0 + (size_t)i * l.slot_size + 12, 2);
 	return 0;
 }
 
@@ -153,7 +126,7 @@ static bool same_immutable(const uint8_t *old, size_t n_old, const uint8_t *imm,
 		return false;
 	return memcmp(old + VALUE2_HEAD, imm, imm_len) == 0 &&
 	       crc32_of(old, VALUE2_HEAD + l.imm) ==
-		   (uint32_t)get_be(old + VALUE2_HEAD + l.imm, 4);
+		   (uint32_t)be_get(old + VALUE2_HEAD + l.imm, 4);
 }
 
 int value2_write(uint8_t *out, size_t *out_len, const uint8_t *old, size_t n_old,
@@ -180,19 +153,19 @@ int value2_write(uint8_t *out, size_t *out_len, const uint8_t *old, size_t n_old
 		memset(out, 0, n);
 		memcpy(out, value2_magic, 4);
 		out[4] = VALUE2_VERSION;
-		put_be(out + 6, imm_len, 2);
-		put_be(out + 8, room, 2);
+		be_put(out + 6, imm_len, 2);
+		be_put(out + 8, room, 2);
 		memcpy(out + VALUE2_HEAD, imm, imm_len);
-		put_be(out + VALUE2_HEAD + imm_len, crc32_of(out, VALUE2_HEAD + imm_len),
+		be_put(out + VALUE2_HEAD + imm_len, crc32_of(out, VALUE2_HEAD + imm_len),
 		       4);
 	}
 	/* the other slot than the newest whole one; slot A when none is */
 	slot = out + l.slot0 + (size_t)(cur == 0 ? 1 : 0) * l.slot_size;
 	memset(slot, 0, l.slot_size);
-	put_be(slot, gen + 1, 8);
-	put_be(slot + 12, mut_len, 2);
+	be_put(slot, gen + 1, 8);
+	be_put(slot + 12, mut_len, 2);
 	memcpy(slot + VALUE2_SLOT_HEAD, mut, mut_len);
-	put_be(slot + 8, slot_crc(slot, mut_len), 4);
+	be_put(slot + 8, slot_crc(slot, mut_len), 4);
 	*out_len = n;
 	return 0;
 }
