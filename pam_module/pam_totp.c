@@ -238,9 +238,11 @@ static void take(char out[ANSWER_MAX], const char *s)
 	out[n] = '\0';
 }
 
-static int ask(struct ctx *x, const char *prompt, char out[ANSWER_MAX])
+/* One prompt through the conversation; `what` names the answer in the
+ * log line of a failure.  The application's copy is wiped. */
+static int prompt_for(struct ctx *x, int style, const char *prompt, const char *what,
+		      char out[ANSWER_MAX])
 {
-	int style = x->cfg.echo_code ? PAM_PROMPT_ECHO_ON : PAM_PROMPT_ECHO_OFF;
 	char *resp = NULL;
 	int rc = pam_prompt(x->pamh, style, &resp, "%s", prompt);
 
@@ -253,8 +255,16 @@ static int ask(struct ctx *x, const char *prompt, char out[ANSWER_MAX])
 		free(resp);
 	}
 	if (rc != PAM_SUCCESS)
-		note(x, LOG_ERR, "cannot read the answer: %s", pam_strerror(x->pamh, rc));
+		note(x, LOG_ERR, "cannot read the %s: %s", what,
+		     pam_strerror(x->pamh, rc));
 	return rc;
+}
+
+static int ask(struct ctx *x, const char *prompt, char out[ANSWER_MAX])
+{
+	int style = x->cfg.echo_code ? PAM_PROMPT_ECHO_ON : PAM_PROMPT_ECHO_OFF;
+
+	return prompt_for(x, style, prompt, "answer", out);
 }
 
 /* forward_pass: "PASSWORDCODE" in one answer.  The trailing `digits`
@@ -497,8 +507,6 @@ static int resolve_user(struct ctx *x, struct totp_err *err)
 static int get_password(struct ctx *x, char out[ANSWER_MAX])
 {
 	const char *tok = NULL;
-	char *resp = NULL;
-	int rc;
 
 	if (x->cfg.use_first_pass || x->cfg.try_first_pass)
 		tok = item_string(x->pamh, PAM_AUTHTOK);
@@ -510,19 +518,7 @@ static int get_password(struct ctx *x, char out[ANSWER_MAX])
 		note(x, LOG_ERR, "use_first_pass, but no earlier module set a password");
 		return PAM_AUTH_ERR;
 	}
-	rc = pam_prompt(x->pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", PASSWORD_PROMPT);
-	if (rc == PAM_SUCCESS && resp == NULL)
-		rc = PAM_CONV_ERR;
-	if (rc == PAM_SUCCESS)
-		take(out, resp);
-	if (resp != NULL) {
-		explicit_bzero(resp, strlen(resp));
-		free(resp);
-	}
-	if (rc != PAM_SUCCESS)
-		note(x, LOG_ERR, "cannot read the password: %s",
-		     pam_strerror(x->pamh, rc));
-	return rc;
+	return prompt_for(x, PAM_PROMPT_ECHO_OFF, PASSWORD_PROMPT, "password", out);
 }
 
 /* The password, then the code, and one bind as the user with both:
