@@ -83,14 +83,22 @@ int login_precheck(const struct cfg *c, const struct store_location *loc,
 	return rc;
 }
 
-/* 1 if `code` is the generator's next code (the step or counter moves on),
- * else 0: a malformed code is a wrong code like any other. */
+_Static_assert(OTP_DRIFT_MAX == RECORD_DRIFT_MAX, "one drift bound");
+
+/* 1 if `code` is the generator's next code (the step or counter moves on,
+ * and a TOTP generator's drift follows the step matched: the window, of
+ * the same size, is centred on the clock's step + the drift), else 0: a
+ * malformed code is a wrong code like any other. */
 static int check_otp(struct record *r, const struct cfg *c, const char *code, int64_t now)
 {
 	unsigned window = r->window ? r->window : c->window;
+	int drift = r->drift;
+	int ok = otp_accept(r->secret, r->secret_len, &r->params, window, now, code,
+			    &r->counter, &drift, NULL);
 
-	return otp_accept(r->secret, r->secret_len, &r->params, window, now, code,
-			  &r->counter, NULL) == 1;
+	if (ok == 1)
+		r->drift = (int8_t)drift; /* |drift| <= OTP_DRIFT_MAX */
+	return ok == 1;
 }
 
 /* `by`: the generator (0, "default", until issue 17), RECORD_BY_EMERGENCY

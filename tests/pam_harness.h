@@ -88,6 +88,8 @@ uint64_t step_now(void);
 /* Moves the tests' wall clock to the start of the next 30 s step (it
  * does not sleep): a step named after it stays "now" for 30 s. */
 void settle(void);
+/* Moves the tests' wall clock on by `seconds` (never back). */
+void clock_advance(unsigned seconds);
 /* settle(), then the user's ready TOTP record in the default realm. */
 void put_ready_default(struct record *r);
 /* The stack with `args`, answered with r's code at `factor`: its result. */
