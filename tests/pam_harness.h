@@ -33,6 +33,8 @@ extern char g_store[PATH_MAX + 32]; /* store= template for g_dir */
 extern char g_user[USER_NAME_MAX + 1];
 extern uid_t g_uid;
 extern bool g_quick;
+/* PAM_RHOST of the next runs (NULL: not set); reset() puts RHOST back. */
+extern const char *g_rhost;
 
 /* snprintf that fails the test instead of cutting a string short. */
 __attribute__((format(printf, 3, 4))) size_t sfmt(char *out, size_t size, const char *fmt,

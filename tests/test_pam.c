@@ -426,6 +426,174 @@ static void test_drift_hotp_unaffected(void **state)
 	assert_int_equal(after.drift, 7);
 }
 
+/* ---- grace period (issue 17) ----------------------------------------------- */
+
+#define GRACE "grace_period=600"
+
+/* A fresh code (the clock moved a step on first): the module's answer. */
+static int fresh_code(const struct record *r, const char *args)
+{
+	clock_advance(30);
+	return run_with_code(r, step_now(), args);
+}
+
+/* Not asked: PAM_SUCCESS without a prompt, logged as such. */
+static void assert_let_in(const char *args)
+{
+	answers(0);
+	assert_int_equal(run(args), PAM_SUCCESS);
+	assert_int_equal(g_s.n_prompts, 0);
+	assert_logged("accepted without a code: grace period");
+}
+
+/* Asked: a prompt, and a wrong answer refused. */
+static void assert_asked(const struct record *r, const char *args)
+{
+	char code[OTP_CODE_BUF];
+
+	wrong_code(r, step_now(), code);
+	answers(1, code);
+	assert_int_equal(run(args), PAM_AUTH_ERR);
+	assert_int_equal(g_s.n_prompts, 1);
+}
+
+/* The same host within grace is not asked, and that writes nothing; the
+ * code it typed is still a replay elsewhere. */
+static void test_grace_same_host(void **state)
+{
+	struct record r, before, after;
+	char code[OTP_CODE_BUF];
+
+	(void)state;
+	put_ready_default(&r);
+	code_at(&r, step_now(), code);
+	answers(1, code);
+	assert_int_equal(run(GRACE), PAM_SUCCESS);
+	assert_int_equal(g_s.n_prompts, 1);
+	get_record("default", &before);
+	assert_int_equal(before.grace_count, 1);
+	clock_advance(300);
+	assert_let_in(GRACE);
+	assert_logged("rhost=" RHOST);
+	get_record("default", &after);
+	assert_true(after.sequence == before.sequence);
+	assert_true(after.grace[0].time == before.grace[0].time);
+	/* the host is not in the record as text */
+	assert_null(memmem(after.grace, sizeof(after.grace), RHOST, strlen(RHOST)));
+	/* a replay of the code is refused as ever, from another host */
+	g_rhost = "203.0.113.9";
+	answers(1, code);
+	assert_int_equal(run(GRACE), PAM_AUTH_ERR);
+	assert_logged("refused: wrong code");
+}
+
+static void test_grace_other_host(void **state)
+{
+	struct record r;
+
+	(void)state;
+	put_ready_default(&r);
+	assert_int_equal(run_with_code(&r, step_now(), GRACE), PAM_SUCCESS);
+	g_rhost = "203.0.113.9";
+	assert_asked(&r, GRACE);
+	g_rhost = RHOST ".1"; /* a longer name is another host */
+	assert_asked(&r, GRACE);
+}
+
+/* Grace runs from the code typed, not from the last login within it. */
+static void test_grace_expires(void **state)
+{
+	struct record r;
+
+	(void)state;
+	put_ready_default(&r);
+	assert_int_equal(run_with_code(&r, step_now(), GRACE), PAM_SUCCESS);
+	clock_advance(599);
+	assert_let_in(GRACE);
+	clock_advance(1);
+	assert_asked(&r, GRACE);
+	/* a new code starts it again */
+	assert_int_equal(fresh_code(&r, GRACE), PAM_SUCCESS);
+	assert_let_in(GRACE);
+}
+
+/* An empty PAM_RHOST (local logins, sudo, su) is never remembered. */
+static void test_grace_empty_rhost(void **state)
+{
+	struct record r, after;
+
+	(void)state;
+	put_ready_default(&r);
+	g_rhost = NULL;
+	assert_int_equal(run_with_code(&r, step_now(), GRACE), PAM_SUCCESS);
+	assert_asked(&r, GRACE);
+	g_rhost = "";
+	assert_int_equal(fresh_code(&r, GRACE), PAM_SUCCESS);
+	assert_asked(&r, GRACE);
+	get_record("default", &after);
+	assert_int_equal(after.grace_count, 0);
+}
+
+/* Off by default: nothing remembered, and what was remembered is not used
+ * without grace_period. */
+static void test_grace_off_by_default(void **state)
+{
+	struct record r, after;
+
+	(void)state;
+	put_ready_default(&r);
+	assert_int_equal(run_with_code(&r, step_now(), ""), PAM_SUCCESS);
+	get_record("default", &after);
+	assert_int_equal(after.grace_count, 0);
+	assert_asked(&r, "");
+	assert_int_equal(fresh_code(&r, GRACE), PAM_SUCCESS);
+	assert_asked(&r, "");
+	/* bounded: more than a day is refused, failing closed */
+	answers(0);
+	assert_int_equal(run("grace_period=86401"), PAM_SERVICE_ERR);
+	assert_int_equal(run("grace_period=60 forward_pass"), PAM_SERVICE_ERR);
+}
+
+/* At most RECORD_GRACE_MAX hosts: the oldest gives way. */
+static void test_grace_bounded_hosts(void **state)
+{
+	static const char *const hosts[] = {"192.0.2.1", "192.0.2.2", "192.0.2.3",
+					    "192.0.2.4", "192.0.2.5"};
+	struct record r, after;
+
+	(void)state;
+	put_ready_default(&r);
+	for (size_t i = 0; i < 5; i++) {
+		g_rhost = hosts[i];
+		assert_int_equal(fresh_code(&r, "grace_period=3600"), PAM_SUCCESS);
+	}
+	get_record("default", &after);
+	assert_int_equal(after.grace_count, RECORD_GRACE_MAX);
+	g_rhost = hosts[0];
+	assert_asked(&r, "grace_period=3600");
+	for (size_t i = 1; i < 5; i++) {
+		g_rhost = hosts[i];
+		assert_let_in("grace_period=3600");
+	}
+}
+
+/* A locked-out user is not let in by grace: asked, then refused. */
+static void test_grace_lockout_refuses(void **state)
+{
+	struct record r, now_r;
+
+	(void)state;
+	put_ready_default(&r);
+	assert_int_equal(run_with_code(&r, step_now(), GRACE), PAM_SUCCESS);
+	get_record("default", &now_r);
+	now_r.locked_until = time(NULL) + 300;
+	put_record("default", &now_r);
+	answers(1, "000000");
+	assert_int_equal(run(GRACE), PAM_MAXTRIES);
+	assert_int_equal(g_s.n_prompts, 1);
+	assert_not_logged("grace period");
+}
+
 static void test_pending_registration(void **state)
 {
 	struct record r;
@@ -1383,6 +1551,13 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup(test_drift_window_not_widened, reset),
 	    cmocka_unit_test_setup(test_drift_bounded, reset),
 	    cmocka_unit_test_setup(test_drift_hotp_unaffected, reset),
+	    cmocka_unit_test_setup(test_grace_same_host, reset),
+	    cmocka_unit_test_setup(test_grace_other_host, reset),
+	    cmocka_unit_test_setup(test_grace_expires, reset),
+	    cmocka_unit_test_setup(test_grace_empty_rhost, reset),
+	    cmocka_unit_test_setup(test_grace_off_by_default, reset),
+	    cmocka_unit_test_setup(test_grace_bounded_hosts, reset),
+	    cmocka_unit_test_setup(test_grace_lockout_refuses, reset),
 	    cmocka_unit_test_setup(test_pending_registration, reset),
 	    cmocka_unit_test_setup(test_not_enrolled, reset),
 	    cmocka_unit_test_setup(test_not_enrolled_store_of_others, reset),
