@@ -183,6 +183,8 @@ void lifecycle_registration_wipe(struct registration *r)
 
 /* ---- verify, remove, unlock, status --------------------------------------- */
 
+_Static_assert(RECORD_DRIFT_MAX <= OTP_WINDOW_MAX, "verify's drift search is a window");
+
 struct verify_arg {
 	const struct cfg *c;
 	const char *user, *code;
@@ -193,7 +195,7 @@ static int apply_verify(struct record *r, int found, void *varg, struct totp_err
 {
 	struct verify_arg *a = varg;
 	unsigned window;
-	int ok;
+	int ok, drift;
 
 	if (!found || r->state == RECORD_REMOVED)
 		return not_found(a->user, err);
@@ -202,8 +204,16 @@ static int apply_verify(struct record *r, int found, void *varg, struct totp_err
 				    "%s's generator is already verified and in use",
 				    a->user);
 	window = r->window ? r->window : a->c->window;
+	/* Clock drift (issue 17): a TOTP registration looks RECORD_DRIFT_MAX
+	 * steps either way once, to learn the drift the phone starts with;
+	 * logins then follow it within the window (otp_accept). */
+	drift = 0;
+	if (r->params.type == OTP_TOTP)
+		window = RECORD_DRIFT_MAX;
 	ok = otp_accept(r->secret, r->secret_len, &r->params, window, a->now_ms / 1000,
-			a->code, &r->counter, err);
+			a->code, &r->counter, &drift, err);
+	if (ok == 1)
+		r->drift = (int8_t)drift; /* |drift| <= RECORD_DRIFT_MAX */
 	if (ok < 0)
 		return -1;
 	if (ok == 0)

@@ -9,6 +9,7 @@
 #include "login.h"
 #include "otp.h"
 #include "location.h"
+#include "sha256.h"
 #include "store.h"
 
 static bool is_ready(int found, const struct record *r)
@@ -50,9 +51,103 @@ static int open_if_any(const struct cfg *c, const struct store_location *loc,
 static int allowed(const struct record *r, const struct cfg *c, const char *user,
 		   struct totp_err *err);
 
+/* ---- grace hosts (login.h) ---------------------------------------------- */
+
+/* The host's key: HMAC-SHA256(first ready generator's secret, rhost),
+ * cut to RECORD_GRACE_KEY_LEN.  0, or -1 when there is no such secret. */
+static int grace_key(const struct record *r, const char *rhost,
+		     uint8_t key[RECORD_GRACE_KEY_LEN])
+{
+	uint8_t mac[SHA256_LEN];
+
+	for (unsigned i = 0; i < RECORD_GENERATORS_MAX; i++) {
+		const struct record_gen *g = &r->gen[i];
+
+		if (g->state != RECORD_READY || g->secret_len == 0)
+			continue;
+		hmac_sha256(g->secret, g->secret_len, rhost, strlen(rhost), mac);
+		memcpy(key, mac, RECORD_GRACE_KEY_LEN);
+		explicit_bzero(mac, sizeof(mac));
+		return 0;
+	}
+	return -1;
+}
+
+/* The index of the entry holding `key`, or -1: every entry is compared,
+ * in constant time, whatever matched. */
+static int grace_find(const struct record *r, const uint8_t key[RECORD_GRACE_KEY_LEN])
+{
+	unsigned found = 0, at = 0;
+
+	for (unsigned i = 0; i < RECORD_GRACE_MAX; i++) {
+		unsigned eq =
+		    (unsigned)otp_ct_equal(r->grace[i].key, key, RECORD_GRACE_KEY_LEN) &
+		    (unsigned)(i < r->grace_count);
+		unsigned mask = 0u - eq;
+
+		at = (at & ~mask) | (i & mask);
+		found |= eq;
+	}
+	return found ? (int)at : -1;
+}
+
+static bool has_rhost(const char *rhost)
+{
+	return rhost != NULL && rhost[0] != '\0';
+}
+
+/* Whether `rhost` is within grace; its age in *age. */
+static bool grace_applies(const struct record *r, const struct cfg *c, const char *rhost,
+			  int64_t now, int64_t *age)
+{
+	uint8_t key[RECORD_GRACE_KEY_LEN];
+	int i;
+
+	if (c->grace_period == 0 || !has_rhost(rhost) || grace_key(r, rhost, key) < 0)
+		return false;
+	i = grace_find(r, key);
+	explicit_bzero(key, sizeof(key));
+	if (i < 0 || r->grace[i].time > now || now - r->grace[i].time >= c->grace_period)
+		return false;
+	*age = now - r->grace[i].time;
+	return true;
+}
+
+/* After an accepted OTP code: remembers rhost (the oldest entry gives way
+ * when all RECORD_GRACE_MAX are taken).  Only with grace on, never an
+ * empty rhost. */
+static void grace_remember(struct record *r, const struct cfg *c, const char *rhost,
+			   int64_t now)
+{
+	uint8_t key[RECORD_GRACE_KEY_LEN];
+	int i;
+
+	if (c->grace_period == 0 || !has_rhost(rhost) || grace_key(r, rhost, key) < 0)
+		return;
+	i = grace_find(r, key);
+	if (i < 0 && r->grace_count < RECORD_GRACE_MAX) {
+		i = r->grace_count++;
+	} else if (i < 0) {
+		i = 0;
+		for (int j = 1; j < RECORD_GRACE_MAX; j++)
+			if (r->grace[j].time < r->grace[i].time)
+				i = j;
+	}
+	memcpy(r->grace[i].key, key, sizeof(key));
+	r->grace[i].time = now;
+	explicit_bzero(key, sizeof(key));
+}
+
 int login_precheck(const struct cfg *c, const struct store_location *loc,
 		   const char *user, int64_t now_ms, struct login_result *res,
 		   struct totp_err *err)
+{
+	return login_precheck_from(c, loc, user, NULL, now_ms, res, err);
+}
+
+int login_precheck_from(const struct cfg *c, const struct store_location *loc,
+			const char *user, const char *rhost, int64_t now_ms,
+			struct login_result *res, struct totp_err *err)
 {
 	struct store *s = NULL;
 	struct record r;
@@ -76,6 +171,8 @@ int login_precheck(const struct cfg *c, const struct store_location *loc,
 			res->outcome = LOGIN_NOT_ENROLLED;
 		else if (is_locked(&r, now_ms / 1000))
 			res->outcome = LOGIN_LOCKED_OUT;
+		else if (grace_applies(&r, c, rhost, now_ms / 1000, &res->grace_age))
+			res->outcome = LOGIN_GRACE;
 		else
 			res->outcome = LOGIN_READY;
 	}
@@ -83,14 +180,22 @@ int login_precheck(const struct cfg *c, const struct store_location *loc,
 	return rc;
 }
 
-/* 1 if `code` is the generator's next code (the step or counter moves on),
- * else 0: a malformed code is a wrong code like any other. */
+_Static_assert(OTP_DRIFT_MAX == RECORD_DRIFT_MAX, "one drift bound");
+
+/* 1 if `code` is the generator's next code (the step or counter moves on,
+ * and a TOTP generator's drift follows the step matched: the window, of
+ * the same size, is centred on the clock's step + the drift), else 0: a
+ * malformed code is a wrong code like any other. */
 static int check_otp(struct record *r, const struct cfg *c, const char *code, int64_t now)
 {
 	unsigned window = r->window ? r->window : c->window;
+	int drift = r->drift;
+	int ok = otp_accept(r->secret, r->secret_len, &r->params, window, now, code,
+			    &r->counter, &drift, NULL);
 
-	return otp_accept(r->secret, r->secret_len, &r->params, window, now, code,
-			  &r->counter, NULL) == 1;
+	if (ok == 1)
+		r->drift = (int8_t)drift; /* |drift| <= OTP_DRIFT_MAX */
+	return ok == 1;
 }
 
 /* `by`: the generator (0, "default", until issue 17), RECORD_BY_EMERGENCY
@@ -182,6 +287,7 @@ int login_apply_otp(struct record *r, const struct cfg *c, const char *code,
 	}
 	if (check_otp(r, c, code, now) == 1) {
 		record_success(r, ev, 0, res);
+		grace_remember(r, c, ev->rhost, now);
 		return 1;
 	}
 	record_failure(r, c, ev, res);

@@ -50,6 +50,7 @@ enum login_outcome {
 	LOGIN_NOT_ENROLLED, /* no ready generator: none, pending or removed */
 	LOGIN_LOCKED_OUT,   /* locked after too many failures: not checked */
 	LOGIN_READY,	    /* login_precheck only: a ready generator, prompt */
+	LOGIN_GRACE,	    /* login_precheck_from only: within grace, not asked */
 };
 
 struct login_event {
@@ -71,6 +72,7 @@ struct login_result {
 	uint32_t failures;	 /* consecutive failures after this */
 	int64_t locked_until;	 /* unix seconds, when locked */
 	unsigned digits;	 /* the generator's code length, when ready */
+	int64_t grace_age;	 /* LOGIN_GRACE: seconds since the host's code */
 };
 
 /* A shared look before the prompt (no write, the lock let go on return).
@@ -81,6 +83,31 @@ struct login_result {
 int login_precheck(const struct cfg *c, const struct store_location *loc,
 		   const char *user, int64_t now_ms, struct login_result *res,
 		   struct totp_err *err);
+
+/*
+ * Grace period (issue 17, opt-in: c->grace_period seconds, 0 = off).
+ * login_precheck_from is login_precheck that also answers LOGIN_GRACE
+ * when `rhost` (PAM_RHOST) is not empty and, less than grace_period
+ * seconds ago (and not in the future), an OTP code of this user was
+ * accepted from the same rhost: the caller lets the user in without
+ * asking.  A locked-out user is LOGIN_LOCKED_OUT first: grace never
+ * lets a locked-out user in.  Nothing is written: a login within grace
+ * does not extend the grace (it runs from the last code typed from that
+ * host), and leaves no event in the record (the module logs it).
+ *
+ * The hosts: login_check (and login_apply_otp) remembers the rhost of
+ * every accepted OTP code when grace_period is on and rhost is not
+ * empty, as HMAC-SHA256(the first ready generator's secret, rhost)'s
+ * first RECORD_GRACE_KEY_LEN bytes and the time, at most
+ * RECORD_GRACE_MAX hosts (the oldest replaced); an empty rhost (local
+ * logins, sudo, su) is never remembered, and an emergency code does not
+ * start a grace period.  Keyed, so the record does not list where a user
+ * logs in from, and a new secret (a new registration) forgets them all.
+ * Keys are compared in constant time, each one whatever matched.
+ */
+int login_precheck_from(const struct cfg *c, const struct store_location *loc,
+			const char *user, const char *rhost, int64_t now_ms,
+			struct login_result *res, struct totp_err *err);
 
 /* The check that counts, under the store's exclusive lock (see above):
  * 0 with res->outcome LOGIN_SUCCESS, _WRONG_CODE (stored), _LOCKED_OUT or

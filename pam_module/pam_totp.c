@@ -194,7 +194,8 @@ static int precheck_as_user(struct ctx *x, struct login_result *res, struct totp
 
 	if (drop(x, &privs, err) < 0)
 		return -1;
-	rc = login_precheck(&x->cfg, &x->loc, x->acct.name, clock_now_ms(), res, err);
+	rc = login_precheck_from(&x->cfg, &x->loc, x->acct.name, x->rhost, clock_now_ms(),
+				 res, err);
 	if (regain(x, &privs, err) < 0)
 		rc = -1;
 	return rc;
@@ -574,6 +575,13 @@ static int authenticate(struct ctx *x)
 	switch (pre.outcome) {
 	case LOGIN_READY:
 		return check(x, pre.digits);
+	case LOGIN_GRACE:
+		/* grace_period (login.h): a code from this PAM_RHOST lately */
+		note(x, LOG_NOTICE,
+		     "accepted without a code: grace period, a code from this host "
+		     "%lld seconds ago",
+		     (long long)pre.grace_age);
+		return PAM_SUCCESS;
 	case LOGIN_LOCKED_OUT:
 		/* asked first, as everyone: the refusal comes after the prompt */
 		rc = ask_anyway(x, pre.digits, false);

@@ -228,7 +228,8 @@ pam_handle_t *start(const char *user)
 	sfmt(confdir, sizeof(confdir), "%s/pam.d", g_dir);
 	if (pam_start_confdir(SERVICE, user, &c, confdir, &pamh) != PAM_SUCCESS)
 		return NULL;
-	pam_set_item(pamh, PAM_RHOST, RHOST);
+	if (g_rhost != NULL)
+		pam_set_item(pamh, PAM_RHOST, g_rhost);
 	pam_set_item(pamh, PAM_FAIL_DELAY, (const void *)fail_delay);
 	return pamh;
 }
@@ -414,6 +415,11 @@ void settle(void)
 		g_clock_shift += 30 - t % 30;
 }
 
+void clock_advance(unsigned seconds)
+{
+	g_clock_shift += (time_t)seconds;
+}
+
 void put_ready_default(struct record *r)
 {
 	settle();
@@ -448,9 +454,12 @@ void rm_store(const char *realm)
 	unlink(lock);
 }
 
+const char *g_rhost = RHOST;
+
 int reset(void **state)
 {
 	(void)state;
+	g_rhost = RHOST;
 	rm_store("default");
 	rm_store("other");
 	return 0;

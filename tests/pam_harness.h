@@ -33,6 +33,8 @@ extern char g_store[PATH_MAX + 32]; /* store= template for g_dir */
 extern char g_user[USER_NAME_MAX + 1];
 extern uid_t g_uid;
 extern bool g_quick;
+/* PAM_RHOST of the next runs (NULL: not set); reset() puts RHOST back. */
+extern const char *g_rhost;
 
 /* snprintf that fails the test instead of cutting a string short. */
 __attribute__((format(printf, 3, 4))) size_t sfmt(char *out, size_t size, const char *fmt,
@@ -88,6 +90,8 @@ uint64_t step_now(void);
 /* Moves the tests' wall clock to the start of the next 30 s step (it
  * does not sleep): a step named after it stays "now" for 30 s. */
 void settle(void);
+/* Moves the tests' wall clock on by `seconds` (never back). */
+void clock_advance(unsigned seconds);
 /* settle(), then the user's ready TOTP record in the default realm. */
 void put_ready_default(struct record *r);
 /* The stack with `args`, answered with r's code at `factor`: its result. */

@@ -208,18 +208,33 @@ static void test_totp_window(void **state)
 	assert_int_equal(otp_code(SECRET, 20, &r.params, step - 2, code, &e), 0);
 	assert_int_equal(check_at(now, code, &res), 0);
 	assert_int_equal(res.outcome, LOGIN_WRONG_CODE);
-	/* the previous step, then the next */
+	/* the previous step passes and the window follows it (drift -1,
+	 * issue 17): the next step is then outside it, the current one in;
+	 * then the next passes (drift +1) */
 	assert_int_equal(otp_code(SECRET, 20, &r.params, step - 1, code, &e), 0);
+	assert_int_equal(check_at(now, code, &res), 0);
+	assert_int_equal(res.outcome, LOGIN_SUCCESS);
+	get(&r);
+	assert_int_equal(r.drift, -1);
+	assert_int_equal(otp_code(SECRET, 20, &r.params, step + 1, code, &e), 0);
+	assert_int_equal(check_at(now, code, &res), 0);
+	assert_int_equal(res.outcome, LOGIN_WRONG_CODE);
+	assert_int_equal(otp_code(SECRET, 20, &r.params, step, code, &e), 0);
 	assert_int_equal(check_at(now, code, &res), 0);
 	assert_int_equal(res.outcome, LOGIN_SUCCESS);
 	assert_int_equal(otp_code(SECRET, 20, &r.params, step + 1, code, &e), 0);
 	assert_int_equal(check_at(now, code, &res), 0);
 	assert_int_equal(res.outcome, LOGIN_SUCCESS);
+	get(&r);
+	assert_int_equal(r.drift, 1);
 	/* the current step is now older than the last accepted one */
 	assert_int_equal(otp_code(SECRET, 20, &r.params, step, code, &e), 0);
 	assert_int_equal(check_at(now, code, &res), 0);
 	assert_int_equal(res.outcome, LOGIN_WRONG_CODE);
-	/* a wider window from the realm, or the record's own */
+	/* a wider window from the realm, or the record's own (drift 0) */
+	get(&r);
+	r.drift = 0;
+	put(&r);
 	g_cfg.window = 2;
 	assert_int_equal(otp_code(SECRET, 20, &r.params, step + 2, code, &e), 0);
 	assert_int_equal(check_at(now, code, &res), 0);
@@ -227,6 +242,7 @@ static void test_totp_window(void **state)
 	g_cfg.window = 1;
 	get(&r);
 	r.window = 4;
+	r.drift = 0;
 	put(&r);
 	assert_int_equal(otp_code(SECRET, 20, &r.params, step + 4, code, &e), 0);
 	assert_int_equal(check_at(now, code, &res), 0);

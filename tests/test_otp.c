@@ -446,12 +446,12 @@ static void test_accept_totp_rfc6238(void **state)
 		uint64_t last = 0;
 
 		assert_int_equal(otp_accept(seed1, SEED1_LEN, &t8, 0, rfc6238[i].time,
-					    rfc6238[i].sha1, &last, &e),
+					    rfc6238[i].sha1, &last, NULL, &e),
 				 1);
 		assert_true(last == rfc6238[i].step);
 		/* the same code again: its step is not above the last one */
 		assert_int_equal(otp_accept(seed1, SEED1_LEN, &t8, 0, rfc6238[i].time,
-					    rfc6238[i].sha1, &last, &e),
+					    rfc6238[i].sha1, &last, NULL, &e),
 				 0);
 		assert_true(last == rfc6238[i].step);
 	}
@@ -467,16 +467,19 @@ static void test_accept_totp_step_at_or_below_last(void **state)
 	/* step 0x23523ED's code, window 1, the last step one below: passes */
 	last = 0x23523EC;
 	assert_int_equal(
-	    otp_accept(seed1, SEED1_LEN, &t8, 1, 1111111111, "14050471", &last, &e), 1);
+	    otp_accept(seed1, SEED1_LEN, &t8, 1, 1111111111, "14050471", &last, NULL, &e),
+	    1);
 	assert_true(last == 0x23523ED);
 	/* the last step at the code's step, or above it: refused, unchanged */
 	last = 0x23523ED;
 	assert_int_equal(
-	    otp_accept(seed1, SEED1_LEN, &t8, 1, 1111111111, "14050471", &last, &e), 0);
+	    otp_accept(seed1, SEED1_LEN, &t8, 1, 1111111111, "14050471", &last, NULL, &e),
+	    0);
 	assert_true(last == 0x23523ED);
 	last = 0x23523EE;
 	assert_int_equal(
-	    otp_accept(seed1, SEED1_LEN, &t8, 1, 1111111111, "14050471", &last, &e), 0);
+	    otp_accept(seed1, SEED1_LEN, &t8, 1, 1111111111, "14050471", &last, NULL, &e),
+	    0);
 	assert_true(last == 0x23523EE);
 }
 
@@ -489,22 +492,22 @@ static void test_accept_totp_window_edges(void **state)
 	(void)state;
 	/* step 0x23523EC's code, one step (30 s) later: window 1 takes it,
 	 * window 0 does not; two steps later window 1 does not either */
-	assert_int_equal(
-	    otp_accept(seed1, SEED1_LEN, &t8, 0, 1111111109 + 30, "07081804", &last, &e),
-	    0);
-	assert_int_equal(
-	    otp_accept(seed1, SEED1_LEN, &t8, 1, 1111111109 + 60, "07081804", &last, &e),
-	    0);
+	assert_int_equal(otp_accept(seed1, SEED1_LEN, &t8, 0, 1111111109 + 30, "07081804",
+				    &last, NULL, &e),
+			 0);
+	assert_int_equal(otp_accept(seed1, SEED1_LEN, &t8, 1, 1111111109 + 60, "07081804",
+				    &last, NULL, &e),
+			 0);
 	assert_true(last == 0);
-	assert_int_equal(
-	    otp_accept(seed1, SEED1_LEN, &t8, 1, 1111111109 + 30, "07081804", &last, &e),
-	    1);
+	assert_int_equal(otp_accept(seed1, SEED1_LEN, &t8, 1, 1111111109 + 30, "07081804",
+				    &last, NULL, &e),
+			 1);
 	assert_true(last == 0x23523EC);
 	/* and one step early */
 	last = 0;
-	assert_int_equal(
-	    otp_accept(seed1, SEED1_LEN, &t8, 1, 1111111109 - 30, "07081804", &last, &e),
-	    1);
+	assert_int_equal(otp_accept(seed1, SEED1_LEN, &t8, 1, 1111111109 - 30, "07081804",
+				    &last, NULL, &e),
+			 1);
 	assert_true(last == 0x23523EC);
 }
 
@@ -516,20 +519,21 @@ static void test_accept_hotp_look_ahead(void **state)
 	(void)state;
 	/* in order, each counter once: the next one expected moves on */
 	for (uint64_t c = 0; c < NROWS(rfc4226); c++) {
-		assert_int_equal(
-		    otp_accept(seed1, SEED1_LEN, &hotp6, 0, 0, rfc4226[c], &next, &e), 1);
+		assert_int_equal(otp_accept(seed1, SEED1_LEN, &hotp6, 0, 0, rfc4226[c],
+					    &next, NULL, &e),
+				 1);
 		assert_true(next == c + 1);
 	}
 	/* look-ahead: counter 5 from 2 with window 3, not with window 2 */
 	next = 2;
 	assert_int_equal(
-	    otp_accept(seed1, SEED1_LEN, &hotp6, 2, 0, rfc4226[5], &next, &e), 0);
+	    otp_accept(seed1, SEED1_LEN, &hotp6, 2, 0, rfc4226[5], &next, NULL, &e), 0);
 	assert_int_equal(
-	    otp_accept(seed1, SEED1_LEN, &hotp6, 3, 0, rfc4226[5], &next, &e), 1);
+	    otp_accept(seed1, SEED1_LEN, &hotp6, 3, 0, rfc4226[5], &next, NULL, &e), 1);
 	assert_true(next == 6);
 	/* never backwards: counter 4 once 6 is expected */
 	assert_int_equal(
-	    otp_accept(seed1, SEED1_LEN, &hotp6, 9, 0, rfc4226[4], &next, &e), 0);
+	    otp_accept(seed1, SEED1_LEN, &hotp6, 9, 0, rfc4226[4], &next, NULL, &e), 0);
 	assert_true(next == 6);
 }
 
@@ -539,13 +543,174 @@ static void test_accept_malformed(void **state)
 	uint64_t last = 7;
 
 	(void)state;
-	assert_int_equal(otp_accept(seed1, SEED1_LEN, &totp6, 1, 59, "12345", &last, &e),
-			 -1);
+	assert_int_equal(
+	    otp_accept(seed1, SEED1_LEN, &totp6, 1, 59, "12345", &last, NULL, &e), -1);
 	assert_int_equal(e.reason, TOTP_R_INVALID);
-	assert_int_equal(otp_accept(seed1, SEED1_LEN, &totp6, 1, 59, "12a456", &last, &e),
-			 -1);
+	assert_int_equal(
+	    otp_accept(seed1, SEED1_LEN, &totp6, 1, 59, "12a456", &last, NULL, &e), -1);
 	assert_true(last == 7);
 }
+
+/* Clock drift (RFC 6238 section 6, issue 17): the window is centred on
+ * the clock's step + the drift, and the drift follows the step matched.
+ * Step S = 0x23523EC ("07081804"); "now" is S + 4: the phone 4 slow. */
+#define S 0x23523ECull
+#define AT(step) ((int64_t)(step)*30 + 7)
+static void test_accept_drift_centre(void **state)
+{
+	const struct otp_params t8 = {OTP_TOTP, OTP_SHA1, 8, 30};
+	struct totp_err e;
+	uint64_t last = 0;
+	int drift = 0;
+
+	(void)state;
+	/* drift 0: four steps off is outside window 1, nothing moves */
+	assert_int_equal(otp_accept(seed1, SEED1_LEN, &t8, 1, AT(S + 4), "07081804",
+				    &last, &drift, &e),
+			 0);
+	assert_true(last == 0);
+	assert_int_equal(drift, 0);
+	/* drift -3: centred on S + 1, window 1 reaches S; the drift follows */
+	drift = -3;
+	assert_int_equal(otp_accept(seed1, SEED1_LEN, &t8, 1, AT(S + 4), "07081804",
+				    &last, &drift, &e),
+			 1);
+	assert_true(last == S);
+	assert_int_equal(drift, -4);
+	/* the same code again: a replay, refused, nothing moves */
+	assert_int_equal(otp_accept(seed1, SEED1_LEN, &t8, 1, AT(S + 4), "07081804",
+				    &last, &drift, &e),
+			 0);
+	assert_true(last == S);
+	assert_int_equal(drift, -4);
+	/* a later step of the slow phone, later: drift -4 stays, window 0 too */
+	assert_int_equal(otp_accept(seed1, SEED1_LEN, &t8, 0, AT(0x23523ED + 4),
+				    "14050471", &last, &drift, &e),
+			 1);
+	assert_true(last == 0x23523ED);
+	assert_int_equal(drift, -4);
+	/* the window moves, it does not widen: the clock's own step passes
+	 * with drift 0, but not with drift -4 (centre S - 3, window 1) */
+	last = 0;
+	drift = 0;
+	assert_int_equal(otp_accept(seed1, SEED1_LEN, &t8, 1, AT(0x23523ED), "14050471",
+				    &last, &drift, &e),
+			 1);
+	assert_int_equal(drift, 0);
+	last = 0;
+	drift = -4;
+	assert_int_equal(otp_accept(seed1, SEED1_LEN, &t8, 1, AT(0x23523ED), "14050471",
+				    &last, &drift, &e),
+			 0);
+	assert_int_equal(drift, -4);
+}
+
+/* verify's search: window RECORD_DRIFT_MAX around the clock learns the
+ * drift, up to the bound and not past it, either way. */
+static void test_accept_drift_learn(void **state)
+{
+	const struct otp_params t8 = {OTP_TOTP, OTP_SHA1, 8, 30};
+	struct totp_err e;
+	uint64_t last = 0;
+	int drift = 0;
+
+	(void)state;
+	assert_int_equal(otp_accept(seed1, SEED1_LEN, &t8, OTP_DRIFT_MAX, AT(S + 4),
+				    "07081804", &last, &drift, &e),
+			 1);
+	assert_int_equal(drift, -4);
+	last = 0;
+	drift = 0;
+	assert_int_equal(otp_accept(seed1, SEED1_LEN, &t8, OTP_DRIFT_MAX,
+				    AT(S + OTP_DRIFT_MAX), "07081804", &last, &drift, &e),
+			 1);
+	assert_int_equal(drift, -OTP_DRIFT_MAX);
+	last = 0;
+	drift = 0;
+	assert_int_equal(otp_accept(seed1, SEED1_LEN, &t8, OTP_DRIFT_MAX,
+				    AT(S - OTP_DRIFT_MAX), "07081804", &last, &drift, &e),
+			 1);
+	assert_int_equal(drift, OTP_DRIFT_MAX);
+	last = 0;
+	drift = 0;
+	assert_int_equal(otp_accept(seed1, SEED1_LEN, &t8, OTP_DRIFT_MAX,
+				    AT(S + OTP_DRIFT_MAX + 1), "07081804", &last, &drift,
+				    &e),
+			 0);
+	assert_int_equal(otp_accept(seed1, SEED1_LEN, &t8, OTP_DRIFT_MAX,
+				    AT(S - OTP_DRIFT_MAX - 1), "07081804", &last, &drift,
+				    &e),
+			 0);
+	assert_int_equal(drift, 0);
+	assert_true(last == 0);
+}
+
+/* The bound: a drift in beyond it is taken as +-OTP_DRIFT_MAX, a drift
+ * out is clamped to it, so no code more than OTP_DRIFT_MAX + window steps
+ * from the clock passes. */
+static void test_accept_drift_bounded(void **state)
+{
+	const struct otp_params t8 = {OTP_TOTP, OTP_SHA1, 8, 30};
+	struct totp_err e;
+	uint64_t last = 0;
+	int drift = 50;
+
+	(void)state;
+	/* clock at S - 11, drift 50 taken as 10: centre S - 1, window 1 */
+	assert_int_equal(otp_accept(seed1, SEED1_LEN, &t8, 1, AT(S - 11), "07081804",
+				    &last, &drift, &e),
+			 1);
+	assert_int_equal(drift, OTP_DRIFT_MAX);
+	/* 12 steps off: beyond OTP_DRIFT_MAX + window */
+	last = 0;
+	drift = OTP_DRIFT_MAX;
+	assert_int_equal(otp_accept(seed1, SEED1_LEN, &t8, 1, AT(S - 12), "07081804",
+				    &last, &drift, &e),
+			 0);
+	last = 0;
+	drift = -100;
+	assert_int_equal(otp_accept(seed1, SEED1_LEN, &t8, 1, AT(S + 12), "07081804",
+				    &last, &drift, &e),
+			 0);
+	assert_int_equal(drift, -100); /* unchanged on 0 */
+	assert_int_equal(otp_accept(seed1, SEED1_LEN, &t8, 1, AT(S + 11), "07081804",
+				    &last, &drift, &e),
+			 1);
+	assert_int_equal(drift, -OTP_DRIFT_MAX);
+}
+
+/* At step 0 the centre saturates instead of wrapping; RFC row 59 s. */
+static void test_accept_drift_at_zero(void **state)
+{
+	const struct otp_params t8 = {OTP_TOTP, OTP_SHA1, 8, 30};
+	struct totp_err e;
+	uint64_t last = 0;
+	int drift = -OTP_DRIFT_MAX;
+
+	(void)state;
+	assert_int_equal(
+	    otp_accept(seed1, SEED1_LEN, &t8, 1, 59, "94287082", &last, &drift, &e), 1);
+	assert_true(last == 1);
+	assert_int_equal(drift, 0);
+}
+
+/* HOTP has no clock: the drift is neither read nor written. */
+static void test_accept_drift_hotp_unaffected(void **state)
+{
+	struct totp_err e;
+	uint64_t next = 2;
+	int drift = 7;
+
+	(void)state;
+	assert_int_equal(
+	    otp_accept(seed1, SEED1_LEN, &hotp6, 0, 0, rfc4226[5], &next, &drift, &e), 0);
+	assert_int_equal(
+	    otp_accept(seed1, SEED1_LEN, &hotp6, 3, 0, rfc4226[5], &next, &drift, &e), 1);
+	assert_true(next == 6);
+	assert_int_equal(drift, 7);
+}
+#undef S
+#undef AT
 
 static void test_init_twice(void **state)
 {
@@ -580,6 +745,11 @@ int main(void)
 	    cmocka_unit_test(test_accept_totp_window_edges),
 	    cmocka_unit_test(test_accept_hotp_look_ahead),
 	    cmocka_unit_test(test_accept_malformed),
+	    cmocka_unit_test(test_accept_drift_centre),
+	    cmocka_unit_test(test_accept_drift_learn),
+	    cmocka_unit_test(test_accept_drift_bounded),
+	    cmocka_unit_test(test_accept_drift_at_zero),
+	    cmocka_unit_test(test_accept_drift_hotp_unaffected),
 	};
 	return cmocka_run_group_tests_name("otp", tests, setup, NULL);
 }

@@ -226,7 +226,9 @@ static void test_replay(void **state)
 }
 
 /* With window=1, the previous and the next step pass, once each, and only
- * forwards: after the next step, the current one is old. */
+ * forwards.  The window follows the step accepted (drift, issue 17):
+ * after the previous step (drift -1) the next is outside it until the
+ * current one passes. */
 static void test_window_neighbours(void **state)
 {
 	struct record r, after;
@@ -243,10 +245,16 @@ static void test_window_neighbours(void **state)
 	assert_int_equal(run(""), PAM_SUCCESS);
 	get_record("default", &after);
 	assert_int_equal(after.counter, step - 1);
+	assert_int_equal(after.drift, -1);
+	answers(1, next);
+	assert_int_equal(run(""), PAM_AUTH_ERR);
+	answers(1, cur);
+	assert_int_equal(run(""), PAM_SUCCESS);
 	answers(1, next);
 	assert_int_equal(run(""), PAM_SUCCESS);
 	get_record("default", &after);
 	assert_int_equal(after.counter, step + 1);
+	assert_int_equal(after.drift, 1);
 	answers(1, cur);
 	assert_int_equal(run(""), PAM_AUTH_ERR);
 }
@@ -281,6 +289,309 @@ static void test_hotp(void **state)
 	assert_int_equal(after.counter, 7);
 	answers(1, code);
 	assert_int_equal(run(""), PAM_AUTH_ERR);
+}
+
+/* ---- clock drift (issue 17) ------------------------------------------------ */
+
+/* Registers the default generator as totp-enroll does and verifies it
+ * with the code of the clock's step + `offset`: verify's answer. */
+static int enrol_at_offset(int offset, struct registration *reg, struct totp_err *e)
+{
+	struct account a;
+	struct store_location loc;
+	struct cfg c;
+	char code[OTP_CODE_BUF];
+	struct otp_params p = totp6();
+	int rc;
+
+	settle();
+	cfg_defaults(&c);
+	assert_int_equal(cfg_set(&c, "store", g_store, "test", e), 0);
+	assert_int_equal(account_lookup(g_user, &a, e), 0);
+	assert_int_equal(location_for(&c, &a, &loc, e), 0);
+	memset(reg, 0, sizeof(*reg));
+	if (lifecycle_register(&c, &loc, g_user, &p, "test", g_user,
+			       (int64_t)time(NULL) * 1000, reg, e) < 0)
+		fail_msg("register: %s", e->msg);
+	code_at(&reg->rec, (uint64_t)((int64_t)step_now() + offset), code);
+	rc =
+	    lifecycle_verify(&c, &loc, g_user, code, (int64_t)time(NULL) * 1000, NULL, e);
+	explicit_bzero(code, sizeof(code));
+	return rc;
+}
+
+/* A phone 2 minutes slow (4 steps): verify learns drift -4, and the phone
+ * then logs in again and again with its slow codes, window 1. */
+static void test_drift_slow_phone(void **state)
+{
+	struct registration reg;
+	struct record after;
+	struct totp_err e;
+
+	(void)state;
+	if (enrol_at_offset(-4, &reg, &e) < 0)
+		fail_msg("verify: %s", e.msg);
+	get_record("default", &after);
+	assert_int_equal(after.state, RECORD_READY);
+	assert_int_equal(after.drift, -4);
+	for (int i = 0; i < 4; i++) {
+		clock_advance(30);
+		assert_int_equal(run_with_code(&reg.rec, step_now() - 4, ""),
+				 PAM_SUCCESS);
+		get_record("default", &after);
+		assert_int_equal(after.drift, -4);
+		assert_true(after.counter == step_now() - 4);
+	}
+	/* the phone runs a step slower still: followed, within the window
+	 * (two steps on: the step 5 behind this one is newer than the last) */
+	clock_advance(60);
+	assert_int_equal(run_with_code(&reg.rec, step_now() - 5, ""), PAM_SUCCESS);
+	get_record("default", &after);
+	assert_int_equal(after.drift, -5);
+	/* replay: the step last accepted is refused as ever */
+	assert_int_equal(run_with_code(&reg.rec, step_now() - 5, ""), PAM_AUTH_ERR);
+	lifecycle_registration_wipe(&reg);
+}
+
+/* The window is not widened for anyone: drift 0 refuses a code 4 steps
+ * off, and a drift of -4 moves the window rather than widening it. */
+static void test_drift_window_not_widened(void **state)
+{
+	struct record r, after;
+	uint64_t step;
+
+	(void)state;
+	put_ready_default(&r);
+	step = step_now();
+	assert_int_equal(run_with_code(&r, step - 4, ""), PAM_AUTH_ERR);
+	assert_int_equal(run_with_code(&r, step - 2, ""), PAM_AUTH_ERR);
+	get_record("default", &after);
+	assert_int_equal(after.drift, 0);
+	assert_true(after.counter == 0);
+	r.drift = -4;
+	r.failures = 0;
+	put_record("default", &r);
+	assert_int_equal(run_with_code(&r, step, ""), PAM_AUTH_ERR);
+	assert_int_equal(run_with_code(&r, step - 2, ""), PAM_AUTH_ERR);
+	assert_int_equal(run_with_code(&r, step - 4, ""), PAM_SUCCESS);
+}
+
+/* Bounded: verify finds a phone up to RECORD_DRIFT_MAX steps off, not
+ * one step more; logins never keep a drift past the bound. */
+static void test_drift_bounded(void **state)
+{
+	struct registration reg;
+	struct record after;
+	struct totp_err e;
+
+	(void)state;
+	assert_int_equal(enrol_at_offset(-RECORD_DRIFT_MAX - 1, &reg, &e), -1);
+	assert_int_equal(e.reason, TOTP_R_WRONG_CODE);
+	lifecycle_registration_wipe(&reg);
+	rm_store("default");
+	assert_int_equal(enrol_at_offset(RECORD_DRIFT_MAX + 1, &reg, &e), -1);
+	lifecycle_registration_wipe(&reg);
+	rm_store("default");
+	if (enrol_at_offset(-RECORD_DRIFT_MAX, &reg, &e) < 0)
+		fail_msg("verify: %s", e.msg);
+	get_record("default", &after);
+	assert_int_equal(after.drift, -RECORD_DRIFT_MAX);
+	/* one step slower: within the window, accepted, the drift stays at
+	 * the bound; two steps past the bound is refused (the clock moves two
+	 * steps each time, so that the code is newer than the last) */
+	clock_advance(60);
+	assert_int_equal(run_with_code(&reg.rec, step_now() - RECORD_DRIFT_MAX - 1, ""),
+			 PAM_SUCCESS);
+	get_record("default", &after);
+	assert_int_equal(after.drift, -RECORD_DRIFT_MAX);
+	clock_advance(60);
+	assert_int_equal(run_with_code(&reg.rec, step_now() - RECORD_DRIFT_MAX - 2, ""),
+			 PAM_AUTH_ERR);
+	lifecycle_registration_wipe(&reg);
+}
+
+/* HOTP has no clock: a drift in its record changes nothing. */
+static void test_drift_hotp_unaffected(void **state)
+{
+	struct record r, after;
+
+	(void)state;
+	ready_record(&r, OTP_HOTP, 5);
+	r.drift = 7;
+	put_record("default", &r);
+	assert_int_equal(run_with_code(&r, 4, ""), PAM_AUTH_ERR);
+	assert_int_equal(run_with_code(&r, 5, ""), PAM_SUCCESS);
+	get_record("default", &after);
+	assert_true(after.counter == 6);
+	assert_int_equal(after.drift, 7);
+}
+
+/* ---- grace period (issue 17) ----------------------------------------------- */
+
+#define GRACE "grace_period=600"
+
+/* A fresh code (the clock moved a step on first): the module's answer. */
+static int fresh_code(const struct record *r, const char *args)
+{
+	clock_advance(30);
+	return run_with_code(r, step_now(), args);
+}
+
+/* Not asked: PAM_SUCCESS without a prompt, logged as such. */
+static void assert_let_in(const char *args)
+{
+	answers(0);
+	assert_int_equal(run(args), PAM_SUCCESS);
+	assert_int_equal(g_s.n_prompts, 0);
+	assert_logged("accepted without a code: grace period");
+}
+
+/* Asked: a prompt, and a wrong answer refused. */
+static void assert_asked(const struct record *r, const char *args)
+{
+	char code[OTP_CODE_BUF];
+
+	wrong_code(r, step_now(), code);
+	answers(1, code);
+	assert_int_equal(run(args), PAM_AUTH_ERR);
+	assert_int_equal(g_s.n_prompts, 1);
+}
+
+/* The same host within grace is not asked, and that writes nothing; the
+ * code it typed is still a replay elsewhere. */
+static void test_grace_same_host(void **state)
+{
+	struct record r, before, after;
+	char code[OTP_CODE_BUF];
+
+	(void)state;
+	put_ready_default(&r);
+	code_at(&r, step_now(), code);
+	answers(1, code);
+	assert_int_equal(run(GRACE), PAM_SUCCESS);
+	assert_int_equal(g_s.n_prompts, 1);
+	get_record("default", &before);
+	assert_int_equal(before.grace_count, 1);
+	clock_advance(300);
+	assert_let_in(GRACE);
+	assert_logged("rhost=" RHOST);
+	get_record("default", &after);
+	assert_true(after.sequence == before.sequence);
+	assert_true(after.grace[0].time == before.grace[0].time);
+	/* the host is not in the record as text */
+	assert_null(memmem(after.grace, sizeof(after.grace), RHOST, strlen(RHOST)));
+	/* a replay of the code is refused as ever, from another host */
+	g_rhost = "203.0.113.9";
+	answers(1, code);
+	assert_int_equal(run(GRACE), PAM_AUTH_ERR);
+	assert_logged("refused: wrong code");
+}
+
+static void test_grace_other_host(void **state)
+{
+	struct record r;
+
+	(void)state;
+	put_ready_default(&r);
+	assert_int_equal(run_with_code(&r, step_now(), GRACE), PAM_SUCCESS);
+	g_rhost = "203.0.113.9";
+	assert_asked(&r, GRACE);
+	g_rhost = RHOST ".1"; /* a longer name is another host */
+	assert_asked(&r, GRACE);
+}
+
+/* Grace runs from the code typed, not from the last login within it. */
+static void test_grace_expires(void **state)
+{
+	struct record r;
+
+	(void)state;
+	put_ready_default(&r);
+	assert_int_equal(run_with_code(&r, step_now(), GRACE), PAM_SUCCESS);
+	clock_advance(599);
+	assert_let_in(GRACE);
+	clock_advance(1);
+	assert_asked(&r, GRACE);
+	/* a new code starts it again */
+	assert_int_equal(fresh_code(&r, GRACE), PAM_SUCCESS);
+	assert_let_in(GRACE);
+}
+
+/* An empty PAM_RHOST (local logins, sudo, su) is never remembered. */
+static void test_grace_empty_rhost(void **state)
+{
+	struct record r, after;
+
+	(void)state;
+	put_ready_default(&r);
+	g_rhost = NULL;
+	assert_int_equal(run_with_code(&r, step_now(), GRACE), PAM_SUCCESS);
+	assert_asked(&r, GRACE);
+	g_rhost = "";
+	assert_int_equal(fresh_code(&r, GRACE), PAM_SUCCESS);
+	assert_asked(&r, GRACE);
+	get_record("default", &after);
+	assert_int_equal(after.grace_count, 0);
+}
+
+/* Off by default: nothing remembered, and what was remembered is not used
+ * without grace_period. */
+static void test_grace_off_by_default(void **state)
+{
+	struct record r, after;
+
+	(void)state;
+	put_ready_default(&r);
+	assert_int_equal(run_with_code(&r, step_now(), ""), PAM_SUCCESS);
+	get_record("default", &after);
+	assert_int_equal(after.grace_count, 0);
+	assert_asked(&r, "");
+	assert_int_equal(fresh_code(&r, GRACE), PAM_SUCCESS);
+	assert_asked(&r, "");
+	/* bounded: more than a day is refused, failing closed */
+	answers(0);
+	assert_int_equal(run("grace_period=86401"), PAM_SERVICE_ERR);
+	assert_int_equal(run("grace_period=60 forward_pass"), PAM_SERVICE_ERR);
+}
+
+/* At most RECORD_GRACE_MAX hosts: the oldest gives way. */
+static void test_grace_bounded_hosts(void **state)
+{
+	static const char *const hosts[] = {"192.0.2.1", "192.0.2.2", "192.0.2.3",
+					    "192.0.2.4", "192.0.2.5"};
+	struct record r, after;
+
+	(void)state;
+	put_ready_default(&r);
+	for (size_t i = 0; i < 5; i++) {
+		g_rhost = hosts[i];
+		assert_int_equal(fresh_code(&r, "grace_period=3600"), PAM_SUCCESS);
+	}
+	get_record("default", &after);
+	assert_int_equal(after.grace_count, RECORD_GRACE_MAX);
+	g_rhost = hosts[0];
+	assert_asked(&r, "grace_period=3600");
+	for (size_t i = 1; i < 5; i++) {
+		g_rhost = hosts[i];
+		assert_let_in("grace_period=3600");
+	}
+}
+
+/* A locked-out user is not let in by grace: asked, then refused. */
+static void test_grace_lockout_refuses(void **state)
+{
+	struct record r, now_r;
+
+	(void)state;
+	put_ready_default(&r);
+	assert_int_equal(run_with_code(&r, step_now(), GRACE), PAM_SUCCESS);
+	get_record("default", &now_r);
+	now_r.locked_until = time(NULL) + 300;
+	put_record("default", &now_r);
+	answers(1, "000000");
+	assert_int_equal(run(GRACE), PAM_MAXTRIES);
+	assert_int_equal(g_s.n_prompts, 1);
+	assert_not_logged("grace period");
 }
 
 static void test_pending_registration(void **state)
@@ -655,6 +966,7 @@ static void test_option_window(void **state)
 	put_ready_default(&r);
 	step = step_now();
 	assert_int_equal(run_with_code(&r, step - 2, "window=2"), PAM_SUCCESS);
+	put_record("default", &r); /* drift 0 again (the window followed) */
 	assert_int_equal(run_with_code(&r, step + 2, "window=2"), PAM_SUCCESS);
 	/* window=0: the current step only */
 	assert_int_equal(run_with_code(&r, step + 3, "window=0"), PAM_AUTH_ERR);
@@ -1235,6 +1547,17 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup(test_window_neighbours, reset),
 	    cmocka_unit_test_setup(test_outside_window, reset),
 	    cmocka_unit_test_setup(test_hotp, reset),
+	    cmocka_unit_test_setup(test_drift_slow_phone, reset),
+	    cmocka_unit_test_setup(test_drift_window_not_widened, reset),
+	    cmocka_unit_test_setup(test_drift_bounded, reset),
+	    cmocka_unit_test_setup(test_drift_hotp_unaffected, reset),
+	    cmocka_unit_test_setup(test_grace_same_host, reset),
+	    cmocka_unit_test_setup(test_grace_other_host, reset),
+	    cmocka_unit_test_setup(test_grace_expires, reset),
+	    cmocka_unit_test_setup(test_grace_empty_rhost, reset),
+	    cmocka_unit_test_setup(test_grace_off_by_default, reset),
+	    cmocka_unit_test_setup(test_grace_bounded_hosts, reset),
+	    cmocka_unit_test_setup(test_grace_lockout_refuses, reset),
 	    cmocka_unit_test_setup(test_pending_registration, reset),
 	    cmocka_unit_test_setup(test_not_enrolled, reset),
 	    cmocka_unit_test_setup(test_not_enrolled_store_of_others, reset),

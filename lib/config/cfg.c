@@ -499,6 +499,7 @@ static const struct key keys[] = {
     {"emergency_codes", set_uint, F(emergency_codes), 0, CFG_EMERGENCY_MAX, BOTH},
     {"lock_timeout", set_int, F(lock_timeout_ms), 1, 60000, BOTH},
     {"sync_login", set_flag, F(sync_login), 0, 0, BOTH},
+    {"grace_period", set_uint, F(grace_period), 0, CFG_GRACE_MAX, BOTH},
     {"allow_algorithms", set_allow_alg, 0, 0, 0, BOTH},
     {"allow_digits", set_allow_digits, 0, 0, 0, BOTH},
     {"allow_periods", set_allow_periods, 0, 0, 0, BOTH},
@@ -886,6 +887,11 @@ static int consistent(const struct cfg *c, struct totp_err *err)
 		return totp_err_set(err, TOTP_R_CONFIG,
 				    "forward_pass prompts itself; drop "
 				    "use_first_pass/try_first_pass");
+	if (c->forward_pass && c->grace_period != 0)
+		return totp_err_set(err, TOTP_R_CONFIG,
+				    "forward_pass with grace_period: a login within "
+				    "grace is not asked, so no password would be "
+				    "passed on; drop one");
 	return 0;
 }
 

@@ -23,6 +23,7 @@
  *   realm, %% a percent) type (totp) algorithm (sha1) digits (6)
  *   period (30) window (1) max_failures (5) lockout (300, seconds)
  *   emergency_codes (5) lock_timeout (2000, ms) sync_login (no)
+ *   grace_period (0 = off, seconds, at most CFG_GRACE_MAX)
  *   allow_algorithms (sha1,sha256,sha512) allow_digits (6,8)
  *   allow_periods (30,60) allow_types (totp,hotp)
  * Module options: nullok prompt ("Verification code: ") echo_code debug
@@ -41,7 +42,8 @@
  *     open a fresh, empty store.  This holds for a missing file too.
  * Values: integers are plain decimal digits within their range (window
  * 0-10, digits 6-8, period 1-3600, max_failures 0-1000, lockout 0-86400,
- * emergency_codes 0-10, lock_timeout 1-60000); allow_* are comma- or
+ * emergency_codes 0-10, lock_timeout 1-60000, grace_period 0-86400);
+ * allow_* are comma- or
  * blank-separated and replace the default set (allow_periods: at most 7);
  * issuer and prompt are 1-127 bytes of UTF-8 without control characters;
  * a store template starts with '/' or "%h" and knows %h %u %r %% only.
@@ -63,6 +65,11 @@
 #define CFG_PROMPT_MAX 128
 #define CFG_PATH_MAX 1024
 #define CFG_EMERGENCY_MAX RECORD_EMERGENCY_MAX
+/* grace_period's bound: one day.  Grace trusts a remote address, not a
+ * person; a day covers a working day of ssh sessions from one desk, and
+ * anything longer is a standing exemption for an address, which is what
+ * pam_access is for. */
+#define CFG_GRACE_MAX 86400
 
 enum cfg_store_kind {
 	CFG_STORE_USER = 0,
@@ -86,6 +93,7 @@ struct cfg {
 	unsigned emergency_codes;
 	int lock_timeout_ms;
 	bool sync_login;
+	unsigned grace_period;	   /* seconds; 0: off (issue 17) */
 	unsigned allow_algorithms; /* bit (1 << enum otp_alg) */
 	unsigned allow_digits;	   /* bit (1 << digits) */
 	unsigned allow_types;	   /* bit (1 << enum otp_type) */
@@ -133,7 +141,9 @@ int cfg_set(struct cfg *c, const char *key, const char *value, const char *where
  * no one but its owner, root; a file the caller named with `path` may be
  * `caller`'s too (totp-enroll: a user's own --conf, which can only change
  * the user's own generator).  Last, the settings are checked together:
- * forward_pass with use_first_pass or try_first_pass is TOTP_R_CONFIG.
+ * forward_pass with use_first_pass or try_first_pass is TOTP_R_CONFIG, and
+ * so is forward_pass with grace_period (a login within grace is not
+ * asked, so no password would be passed on).
  */
 int cfg_load(struct cfg *c, const char *path, const char *realm, int argc,
 	     const char **argv, uid_t caller, struct totp_err *err);

@@ -206,18 +206,51 @@ int otp_verify_window(const uint8_t *key, size_t keylen, const struct otp_params
 	return found ? 1 : 0;
 }
 
+static int drift_clamp(int d)
+{
+	return d > OTP_DRIFT_MAX    ? OTP_DRIFT_MAX
+	       : d < -OTP_DRIFT_MAX ? -OTP_DRIFT_MAX
+				    : d;
+}
+
+/* step + d, saturating at 0 and at the largest factor of the algorithm. */
+static uint64_t step_plus(const struct otp_params *p, uint64_t step, int d)
+{
+	uint64_t max = factor_max(p->alg), mag = (uint64_t)(d < 0 ? -d : d);
+
+	if (d < 0)
+		return step >= mag ? step - mag : 0;
+	return step <= max - mag ? step + mag : max;
+}
+
+/* matched - step as a drift, clamped (both are within a few steps). */
+static int drift_of(uint64_t matched, uint64_t step)
+{
+	if (matched >= step)
+		return drift_clamp(matched - step > OTP_DRIFT_MAX
+				       ? OTP_DRIFT_MAX
+				       : (int)(matched - step));
+	return drift_clamp(step - matched > OTP_DRIFT_MAX ? -OTP_DRIFT_MAX
+							  : -(int)(step - matched));
+}
+
 int otp_accept(const uint8_t *key, size_t keylen, const struct otp_params *p,
-	       unsigned window, int64_t now, const char *code, uint64_t *last,
+	       unsigned window, int64_t now, const char *code, uint64_t *last, int *drift,
 	       struct totp_err *err)
 {
 	bool totp = p->type == OTP_TOTP;
-	uint64_t center = totp ? otp_step_at(p, now) : *last;
+	uint64_t clock = totp ? otp_step_at(p, now) : 0;
+	int offset = totp && drift != NULL ? drift_clamp(*drift) : 0;
+	uint64_t center = totp ? step_plus(p, clock, offset) : *last;
 	uint64_t floor = totp ? *last + 1 : *last;
 	uint64_t matched = 0;
 	int ok =
 	    otp_verify_window(key, keylen, p, center, window, floor, code, &matched, err);
 
-	if (ok == 1)
+	if (ok == 1) {
 		*last = totp ? matched : matched + 1;
+		if (totp && drift != NULL)
+			*drift = drift_of(matched, clock);
+	}
 	return ok;
 }

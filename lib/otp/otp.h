@@ -22,6 +22,11 @@ enum otp_alg { OTP_SHA1 = 0, OTP_SHA256 = 1, OTP_SHA512 = 2 };
 #define OTP_DIGITS_MAX 8
 #define OTP_CODE_BUF (OTP_DIGITS_MAX + 1)
 #define OTP_WINDOW_MAX 10
+/* The largest clock drift followed, in steps either way (RFC 6238 section
+ * 6; record.h's RECORD_DRIFT_MAX is the same figure): 5 minutes at 30 s.
+ * A phone two minutes slow (-4) keeps working without a wider window for
+ * anyone; a clock further off is a clock to fix, not to follow. */
+#define OTP_DRIFT_MAX 10
 
 struct otp_params {
 	enum otp_type type;
@@ -68,14 +73,26 @@ int otp_verify_window(const uint8_t *key, size_t keylen, const struct otp_params
  * apply.  `*last` is the generator's moving state as a record keeps it:
  * for TOTP the last accepted time step (0: none), for HOTP the next
  * expected counter.  The code must match a step newer than *last within
- * `window` of now (TOTP), or a counter from *last to *last + window
- * (HOTP look-ahead).  Returns 1 and moves *last on (TOTP: to the step
- * matched; HOTP: past the counter matched), 0 when it does not match (a
- * replay included), -1 on error (a code that is not p->digits digits is
- * TOTP_R_INVALID); *last is only changed on 1.
+ * `window` of the centre (TOTP), or a counter from *last to *last +
+ * window (HOTP look-ahead).
+ *
+ * TOTP clock drift (RFC 6238 section 6): `*drift` (NULL: 0) is the
+ * generator's offset in steps from the clock, slapo-otp's
+ * oathTOTPTimeStepDrift: the step last accepted minus the clock's step at
+ * that moment.  The window is centred on otp_step_at(now) + *drift
+ * (clamped to +-OTP_DRIFT_MAX, saturating at 0), the same size whatever
+ * the drift.  On a match *drift becomes the matched step minus the
+ * clock's step, clamped to +-OTP_DRIFT_MAX: so no code more than
+ * OTP_DRIFT_MAX + window steps from the clock is ever accepted.  HOTP
+ * has no clock: *drift is neither read nor changed.
+ *
+ * Returns 1 and moves *last on (TOTP: to the step matched; HOTP: past
+ * the counter matched), 0 when it does not match (a replay included),
+ * -1 on error (a code that is not p->digits digits is TOTP_R_INVALID);
+ * *last and *drift are only changed on 1.
  */
 int otp_accept(const uint8_t *key, size_t keylen, const struct otp_params *p,
-	       unsigned window, int64_t now, const char *code, uint64_t *last,
+	       unsigned window, int64_t now, const char *code, uint64_t *last, int *drift,
 	       struct totp_err *err);
 
 /* Constant-time equality of two buffers of length n: 1 equal, 0 not. */
