@@ -4,7 +4,8 @@
  * A value read from a database may be anything (a damaged file, another
  * program's data).  The decoder must refuse it or accept it without
  * reading a byte past it; what it accepts must encode back to the very
- * same bytes (the encoding is canonical) and decode again to the same
+ * same bytes when it is a current record (the encoding is canonical; an
+ * older version is written as a current one) and decode again to the same
  * record; what it refuses must leave the record wiped.
  */
 #include "config.h"
@@ -43,7 +44,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	FUZZ_CHECK(record_encode(&r, buf, sizeof(buf), &len, &err) == 0);
-	FUZZ_CHECK(len == size && memcmp(buf, data, size) == 0);
+	/* a v2 record comes back byte for byte; a v1 record is written as v2,
+	 * which must then decode to the same record */
+	if (size > 4 && data[4] == RECORD_VERSION)
+		FUZZ_CHECK(len == size && memcmp(buf, data, size) == 0);
 	FUZZ_CHECK(record_decode(buf, len, &again, &err) == 0);
 	FUZZ_CHECK(memcmp(&r, &again, sizeof(r)) == 0);
 	record_wipe(&r);
