@@ -17,8 +17,8 @@
 #include "opts.h"
 
 #define CONTEXT_HOST_MAX 256
-#define CONTEXT_PASSWORD_MAX 256 /* an ldap realm's user password (LDAPC_PASSWORD_MAX)   \
-				  */
+/* An ldap realm's user password (LDAPC_PASSWORD_MAX). */
+#define CONTEXT_PASSWORD_MAX 256
 
 struct context {
 	struct cfg cfg;
