@@ -17,6 +17,8 @@
 #include "opts.h"
 
 #define CONTEXT_HOST_MAX 256
+/* An ldap realm's user password (LDAPC_PASSWORD_MAX). */
+#define CONTEXT_PASSWORD_MAX 256
 
 struct context {
 	struct cfg cfg;
@@ -26,6 +28,11 @@ struct context {
 	char host[CONTEXT_HOST_MAX];
 	char issuer[CFG_ISSUER_MAX];
 	char label[USER_NAME_MAX + CONTEXT_HOST_MAX + 2]; /* user@host */
+	/* store = ldap, run by the user: their own LDAP password (password.h),
+	 * wiped when the command is done; NULL-like ("") for root, who acts
+	 * with the realm's administrative identity. */
+	bool have_password;
+	char password[CONTEXT_PASSWORD_MAX + 1];
 };
 
 int context_setup(const struct opts *o, struct context *x, struct totp_err *err);

@@ -22,8 +22,10 @@
 #include "export.h"
 #include "import_cmd.h"
 #include "lifecycle.h"
+#include "lifecycle_ldap.h"
 #include "list.h"
 #include "opts.h"
+#include "password.h"
 #include "priv.h"
 #include "exit_code.h"
 #include "prompt.h"
@@ -34,12 +36,47 @@
 
 enum op { OP_VERIFY, OP_REMOVE, OP_UNLOCK, OP_STATUS };
 
+/* An ldap realm (lifecycle_ldap.h): the user's password, or NULL for
+ * root's administrative identity. */
+static bool in_ldap(const struct context *x)
+{
+	return x->loc.kind == STORE_KIND_LDAP;
+}
+
+static const char *ldap_password(const struct context *x)
+{
+	return x->have_password ? x->password : NULL;
+}
+
+static int ldap_op(const struct context *x, enum op op, const char *code,
+		   struct record *out, struct totp_err *err)
+{
+	switch (op) {
+	case OP_VERIFY:
+		return lifecycle_ldap_verify(&x->cfg, &x->loc, x->target.name,
+					     ldap_password(x), code, clock_now_ms(), out,
+					     err);
+	case OP_REMOVE:
+		return lifecycle_ldap_remove(&x->cfg, &x->loc, x->target.name,
+					     ldap_password(x), clock_now_ms(), out, err);
+	case OP_STATUS:
+		return lifecycle_ldap_status(&x->cfg, &x->loc, x->target.name,
+					     ldap_password(x), out, err);
+	default: /* unlock: the host's identity, through the store (root only) */
+		return lifecycle_unlock(&x->cfg, &x->loc, x->target.name, clock_now_ms(),
+					out, err);
+	}
+}
+
 static int store_op(const struct context *x, enum op op, const char *code,
 		    struct record *out, struct totp_err *err)
 {
 	struct priv p;
 	int rc;
 
+	memset(out, 0, sizeof(*out));
+	if (in_ldap(x))
+		return ldap_op(x, op, code, out, err);
 	if (priv_become(&x->target, &x->loc, &p, err) < 0)
 		return -1;
 	switch (op) {
@@ -68,6 +105,10 @@ static int do_register(const struct context *x, struct registration *r,
 	struct priv p;
 	int rc;
 
+	if (in_ldap(x))
+		return lifecycle_ldap_register(&x->cfg, &x->loc, x->target.name,
+					       ldap_password(x), &x->params, x->issuer,
+					       x->label, clock_now_ms(), r, err);
 	if (priv_become(&x->target, &x->loc, &p, err) < 0)
 		return -1;
 	rc = lifecycle_register(&x->cfg, &x->loc, x->target.name, &x->params, x->issuer,
@@ -284,28 +325,56 @@ static int cmd_list(const struct opts *o, const struct context *x)
 	return exit_code_written(rc);
 }
 
+static int dispatch(const struct opts *o, const struct context *x);
+
+/* In an ldap realm, the user's commands bind as them: their password. */
+static int ask_password(const struct opts *o, struct context *x, struct totp_err *err)
+{
+	if (!in_ldap(x) || x->caller.uid == 0)
+		return 0;
+	if (o->cmd != CMD_ENROLL && o->cmd != CMD_REGISTER && o->cmd != CMD_VERIFY &&
+	    o->cmd != CMD_REMOVE && o->cmd != CMD_STATUS)
+		return 0;
+	if (password_read(o->password_fd, x->target.name, x->password,
+			  sizeof(x->password), err) < 0)
+		return -1;
+	x->have_password = true;
+	return 0;
+}
+
 static int run(const struct opts *o)
 {
 	static struct context x; /* large; one per process */
 	struct totp_err err;
+	int rc;
 
 	totp_err_clear(&err);
-	if (otp_init(&err) < 0 || context_setup(o, &x, &err) < 0)
+	if (otp_init(&err) < 0 || context_setup(o, &x, &err) < 0 ||
+	    ask_password(o, &x, &err) < 0) {
+		explicit_bzero(x.password, sizeof(x.password));
 		return exit_code_failure(o, &err);
+	}
+	rc = dispatch(o, &x);
+	explicit_bzero(x.password, sizeof(x.password));
+	return rc;
+}
+
+static int dispatch(const struct opts *o, const struct context *x)
+{
 	switch (o->cmd) {
 	case CMD_ENROLL:
 	case CMD_REGISTER:
-		return cmd_register(o, &x);
+		return cmd_register(o, x);
 	case CMD_LIST:
-		return cmd_list(o, &x);
+		return cmd_list(o, x);
 	case CMD_IMPORT:
-		return import_command(o, &x);
+		return import_command(o, x);
 	case CMD_EXPORT:
-		return export_command(o, &x);
+		return export_command(o, x);
 	case CMD_CODES:
-		return cmd_codes(o, &x);
+		return cmd_codes(o, x);
 	default:
-		return cmd_record(o, &x);
+		return cmd_record(o, x);
 	}
 }
 

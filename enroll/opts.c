@@ -21,6 +21,7 @@ enum {
 	OPT_TYPE,
 	OPT_FROM,
 	OPT_DRY_RUN,
+	OPT_PASSWORD_FD,
 };
 
 static const struct option longopts[] = {
@@ -37,6 +38,7 @@ static const struct option longopts[] = {
     {"type", required_argument, NULL, OPT_TYPE},
     {"from", required_argument, NULL, OPT_FROM},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"password-fd", required_argument, NULL, OPT_PASSWORD_FD},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -90,6 +92,8 @@ void opts_usage(FILE *f)
 	    "      --type=totp|hotp   generator type, if the realm allows it\n"
 	    "      --from=SOURCE      import from google-authenticator or oath\n"
 	    "      --dry-run          import: say what would happen, write nothing\n"
+	    "      --password-fd=N    ldap realm: read your LDAP password from\n"
+	    "                         descriptor N (else the terminal, or stdin)\n"
 	    "  -h, --help             show this help\n"
 	    "  -V, --version          show the version\n"
 	    "\n"
@@ -226,6 +230,14 @@ static int parse_option(int c, const char *arg, struct opts *o, struct totp_err 
 	case OPT_DRY_RUN:
 		o->dry_run = true;
 		return 0;
+	case OPT_PASSWORD_FD: {
+		unsigned fd;
+
+		if (parse_uint("--password-fd", arg, &fd, err) < 0)
+			return -1;
+		o->password_fd = (int)fd;
+		return 0;
+	}
 	case OPT_TYPE:
 		o->set_type = true;
 		if (otp_type_parse(arg, &o->type) < 0)
@@ -266,6 +278,7 @@ int opts_parse(int argc, char **argv, struct opts *o, struct totp_err *err)
 
 	memset(o, 0, sizeof(*o));
 	o->cmd = CMD_ENROLL;
+	o->password_fd = -1;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":r:u:hV", longopts, NULL)) != -1) {

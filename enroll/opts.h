@@ -34,6 +34,7 @@ struct opts {
 	const char *code; /* verify's CODE, codes' optional CODE */
 	const char *realm, *user, *conf, *issuer, *qr_file;
 	bool json;
+	int password_fd; /* --password-fd N (ldap realms), -1 when not given */
 	enum qr_mode qr;
 	/* generator parameters asked for (register only) */
 	bool set_type, set_alg, set_digits, set_period;

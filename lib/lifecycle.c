@@ -82,7 +82,9 @@ int lifecycle_authorize(uid_t caller, const struct account *target,
 		return totp_err_set(err, TOTP_R_PERMISSION,
 				    "only root can act on another user's generator (%s)",
 				    target->name);
-	if (!loc->per_user)
+	/* A directory decides with its own ACLs: the user binds as
+	 * themselves (lifecycle_ldap.h). */
+	if (!loc->per_user && loc->kind != STORE_KIND_LDAP)
 		return totp_err_set(
 		    err, TOTP_R_PERMISSION,
 		    "realm %s keeps its generators in a system store (%s) that only root "
@@ -102,8 +104,8 @@ struct register_arg {
 	struct registration *out;
 };
 
-static int make_uri(struct registration *out, const char *issuer, const char *account,
-		    struct totp_err *err)
+int lifecycle_uri(struct registration *out, const char *issuer, const char *account,
+		  struct totp_err *err)
 {
 	struct uri_parts parts;
 	int rc;
@@ -146,7 +148,7 @@ static int apply_register(struct record *r, int found, void *varg, struct totp_e
 	    base32_encode(n->secret, len, a->out->secret_b32, sizeof(a->out->secret_b32),
 			  err) < 0 ||
 	    emergency_generate(n, a->c->emergency_codes, a->out->codes, err) < 0 ||
-	    make_uri(a->out, a->issuer, a->account, err) < 0)
+	    lifecycle_uri(a->out, a->issuer, a->account, err) < 0)
 		return -1;
 	a->out->n_codes = a->c->emergency_codes;
 	record_add_event(n, a->now_ms);

@@ -53,8 +53,8 @@ struct registration {
 };
 
 /* Root may act on anyone; anyone else only on themselves, and never on a
- * system store (root-owned), else TOTP_R_PERMISSION with a message that
- * says what to do instead. */
+ * system store (root-owned; a directory is not one: its ACLs decide), else
+ * TOTP_R_PERMISSION with a message that says what to do instead. */
 int lifecycle_authorize(uid_t caller, const struct account *target,
 			const struct store_location *loc, const char *realm,
 			struct totp_err *err);
@@ -65,6 +65,10 @@ int lifecycle_register(const struct cfg *c, const struct store_location *loc,
 		       const char *user, const struct otp_params *p, const char *issuer,
 		       const char *account, int64_t now_ms, struct registration *out,
 		       struct totp_err *err);
+
+/* out->uri (malloc'd) from out->rec's params, secret and counter. */
+int lifecycle_uri(struct registration *out, const char *issuer, const char *account,
+		  struct totp_err *err);
 
 /* Wipes the secret, the codes and the URI, and frees the URI. */
 void lifecycle_registration_wipe(struct registration *r);

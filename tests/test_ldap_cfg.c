@@ -92,7 +92,18 @@ static void test_keys(void **state)
 	assert_int_equal(ldap_cfg_check(&c, &e), -1);
 	set_ok(&c, "ldap_bindpw_file", "/etc/pam_totp/ldap.pw");
 	assert_int_equal(ldap_cfg_check(&c, &e), 0);
+	/* The administrative identity (root's totp-enroll): both or neither. */
+	assert_true(ldap_cfg_is_key("ldap_admin_binddn"));
+	set_bad(&c, "ldap_admin_binddn", "not a dn");
+	set_bad(&c, "ldap_admin_bindpw_file", "relative/admin.pw");
+	set_ok(&c, "ldap_admin_binddn", "cn=admin,dc=example,dc=org");
+	assert_int_equal(ldap_cfg_check(&c, &e), -1);
+	assert_non_null(strstr(e.msg, "ldap_admin_bindpw_file"));
+	set_ok(&c, "ldap_admin_bindpw_file", "/etc/pam_totp/ldap-admin.pw");
+	assert_int_equal(ldap_cfg_check(&c, &e), 0);
+	assert_string_equal(c.admin_binddn, "cn=admin,dc=example,dc=org");
 	ldap_cfg_free(&c);
+	assert_null(c.admin_binddn);
 	assert_int_equal(c.n_uri, 0);
 	assert_null(c.base);
 

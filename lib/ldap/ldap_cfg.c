@@ -13,8 +13,9 @@
 #include "ldap/ldap_cfg.h"
 
 static const char *const keys[] = {
-    "ldap_uri",	   "ldap_base",	       "ldap_filter", "ldap_tokens",  "ldap_params",
-    "ldap_binddn", "ldap_bindpw_file", "ldap_tls_ca", "ldap_timeout", "ldap_check",
+    "ldap_uri",	    "ldap_base",   "ldap_filter",	"ldap_tokens",
+    "ldap_params",  "ldap_binddn", "ldap_bindpw_file",	"ldap_tls_ca",
+    "ldap_timeout", "ldap_check",  "ldap_admin_binddn", "ldap_admin_bindpw_file",
 };
 
 void ldap_cfg_init(struct ldap_realm_cfg *cfg)
@@ -40,6 +41,8 @@ void ldap_cfg_free(struct ldap_realm_cfg *cfg)
 	free(cfg->params);
 	free(cfg->binddn);
 	free(cfg->bindpw_file);
+	free(cfg->admin_binddn);
+	free(cfg->admin_bindpw_file);
 	free(cfg->tls_ca);
 	ldap_cfg_init(cfg);
 }
@@ -268,6 +271,10 @@ int ldap_cfg_set(struct ldap_realm_cfg *cfg, const char *key, const char *value,
 		return check_path(key, value, err) < 0
 			   ? -1
 			   : replace(&cfg->bindpw_file, value, err);
+	if (strcmp(key, "ldap_admin_bindpw_file") == 0)
+		return check_path(key, value, err) < 0
+			   ? -1
+			   : replace(&cfg->admin_bindpw_file, value, err);
 	if (strcmp(key, "ldap_tls_ca") == 0)
 		return check_path(key, value, err) < 0
 			   ? -1
@@ -280,6 +287,8 @@ int ldap_cfg_set(struct ldap_realm_cfg *cfg, const char *key, const char *value,
 		return replace(&cfg->tokens, value, err);
 	if (strcmp(key, "ldap_params") == 0)
 		return replace(&cfg->params, value, err);
+	if (strcmp(key, "ldap_admin_binddn") == 0)
+		return replace(&cfg->admin_binddn, value, err);
 	return replace(&cfg->binddn, value, err); /* ldap_binddn */
 }
 
@@ -317,6 +326,10 @@ int ldap_cfg_check(const struct ldap_realm_cfg *cfg, struct totp_err *err)
 	if (cfg->binddn != NULL && cfg->bindpw_file == NULL)
 		return totp_err_set(err, TOTP_R_CONFIG,
 				    "ldap realm: ldap_binddn without ldap_bindpw_file");
+	if ((cfg->admin_binddn == NULL) != (cfg->admin_bindpw_file == NULL))
+		return totp_err_set(err, TOTP_R_CONFIG,
+				    "ldap realm: ldap_admin_binddn and "
+				    "ldap_admin_bindpw_file go together");
 	if (cfg->binddn == NULL && !all_ldapi)
 		return totp_err_set(err, TOTP_R_CONFIG,
 				    "ldap realm: no ldap_binddn, so the host binds with "

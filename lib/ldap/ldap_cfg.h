@@ -8,7 +8,8 @@
  * parses, a DN that libldap parses, a filter with %u, a timeout in range,
  * an absolute path); ldap_cfg_check() validates the keys together (a
  * base, a CA for every ldaps:// URI and every ldap:// URI that is not the
- * loopback, a bind DN and a password file together, and ldapi:// URIs
+ * loopback, a bind DN and a password file together (and so the
+ * administrative ones), and ldapi:// URIs
  * only when there is no bind DN: SASL EXTERNAL).  Both fail with
  * TOTP_R_CONFIG and a message naming the key; a key given twice replaces
  * its first value.  No global state: a cfg is the caller's.
@@ -41,13 +42,19 @@ enum ldap_check {
 struct ldap_realm_cfg {
 	char *uri[LDAP_CFG_URI_MAX]; /* ldap_uri, in the order they are tried */
 	size_t n_uri;
-	char *base;	       /* ldap_base: where user entries are searched */
-	char *filter;	       /* ldap_filter: NULL means LDAP_CFG_FILTER_DEFAULT */
-	char *tokens;	       /* ldap_tokens: container of token entries */
-	char *params;	       /* ldap_params: DN of the params entry new tokens use */
-	char *binddn;	       /* ldap_binddn: NULL means SASL EXTERNAL (ldapi://) */
-	char *bindpw_file;     /* ldap_bindpw_file: root-owned, not world-readable */
-	char *tls_ca;	       /* ldap_tls_ca: CA file for ldaps:// and StartTLS */
+	char *base;	   /* ldap_base: where user entries are searched */
+	char *filter;	   /* ldap_filter: NULL means LDAP_CFG_FILTER_DEFAULT */
+	char *tokens;	   /* ldap_tokens: container of token entries */
+	char *params;	   /* ldap_params: DN of the params entry new tokens use */
+	char *binddn;	   /* ldap_binddn: NULL means SASL EXTERNAL (ldapi://) */
+	char *bindpw_file; /* ldap_bindpw_file: root-owned, not world-readable */
+	char *tls_ca;	   /* ldap_tls_ca: CA file for ldaps:// and StartTLS */
+	/* ldap_admin_binddn, ldap_admin_bindpw_file: the administrative
+	 * identity with which root's totp-enroll acts for any user (NULL:
+	 * root cannot enroll others in this realm).  The file is checked as
+	 * ldap_bindpw_file's (root-owned, no permission for others). */
+	char *admin_binddn;
+	char *admin_bindpw_file;
 	int timeout_ms;	       /* ldap_timeout: per server, milliseconds */
 	enum ldap_check check; /* ldap_check: read (default) or bind */
 };

@@ -164,6 +164,26 @@ int ldapc_user_token(struct ldapc *c, const char *user_dn, enum otp_type *type,
 	return 0;
 }
 
+int ldapc_user_is_otp(struct ldapc *c, const char *user_dn, struct totp_err *err)
+{
+	char *attrs[] = {"objectClass", NULL};
+	LDAPMessage *res, *entry;
+	struct berval **oc;
+	int yes = 0;
+
+	if (read_entry(c, user_dn, attrs, &res, &entry, "user entry", err) < 0)
+		return -1;
+	oc = ldap_get_values_len(ldapc_handle(c), entry, "objectClass");
+	for (size_t i = 0; oc != NULL && oc[i] != NULL; i++)
+		if (oc[i]->bv_len == 12 &&
+		    (strncasecmp(oc[i]->bv_val, "oathTOTPUser", 12) == 0 ||
+		     strncasecmp(oc[i]->bv_val, "oathHOTPUser", 12) == 0))
+			yes = 1;
+	ldap_value_free_len(oc);
+	ldap_msgfree(res);
+	return yes;
+}
+
 int ldapc_token_read(struct ldapc *c, const char *dn, enum otp_type type,
 		     struct ldapc_token *t, struct totp_err *err)
 {
@@ -212,6 +232,72 @@ out:
 	if (v != NULL && v[0] != NULL)
 		explicit_bzero(v[0]->bv_val, v[0]->bv_len);
 	ldap_value_free_len(v);
+	ldap_msgfree(res);
+	if (rc < 0)
+		ldapc_token_wipe(t);
+	return rc;
+}
+
+int ldapc_token_info(struct ldapc *c, const char *dn, struct ldapc_token *t,
+		     int64_t *modified, struct totp_err *err)
+{
+	char *attrs[] = {"objectClass",	    "oathTOTPParams",
+			 "oathHOTPParams",  "oathTOTPLastTimeStep",
+			 "oathHOTPCounter", "oathFailureCount",
+			 "oathLastFailure", "oathLastLogin",
+			 "modifyTimestamp", NULL};
+	LDAPMessage *res, *entry;
+	struct berval **oc;
+	char *stamp = NULL;
+	bool totp = false, hotp = false;
+	struct tm tm;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	*modified = 0;
+	if (read_entry(c, dn, attrs, &res, &entry, "token entry", err) < 0)
+		return -1;
+	oc = ldap_get_values_len(ldapc_handle(c), entry, "objectClass");
+	for (size_t i = 0; oc != NULL && oc[i] != NULL; i++) {
+		if (oc[i]->bv_len == 13 &&
+		    strncasecmp(oc[i]->bv_val, "oathTOTPToken", 13) == 0)
+			totp = true;
+		if (oc[i]->bv_len == 13 &&
+		    strncasecmp(oc[i]->bv_val, "oathHOTPToken", 13) == 0)
+			hotp = true;
+	}
+	ldap_value_free_len(oc);
+	if (!totp && !hotp) {
+		rc = totp_err_set(err, TOTP_R_CORRUPT,
+				  "%.120s is not an oathTOTPToken or oathHOTPToken entry",
+				  dn);
+		goto out;
+	}
+	t->type = totp ? OTP_TOTP : OTP_HOTP;
+	rc = first_value(c, entry, totp ? "oathTOTPParams" : "oathHOTPParams",
+			 &t->params_dn, NULL, err);
+	if (rc == 0)
+		rc = totp_err_set(err, TOTP_R_CORRUPT, "token entry: no params DN");
+	if (rc < 0)
+		goto out;
+	rc = number(c, entry, ldapc_attr_last(t->type), &t->last, err);
+	if (rc < 0)
+		goto out;
+	t->has_last = rc == 1;
+	rc = number(c, entry, "oathFailureCount", &t->failures, err);
+	if (rc < 0)
+		goto out;
+	t->has_failures = rc == 1;
+	copy_time(c, entry, "oathLastFailure", t->last_failure);
+	copy_time(c, entry, "oathLastLogin", t->last_login);
+	if (first_value(c, entry, "modifyTimestamp", &stamp, NULL, err) == 1) {
+		memset(&tm, 0, sizeof(tm));
+		if (strptime(stamp, "%Y%m%d%H%M%S", &tm) != NULL)
+			*modified = (int64_t)timegm(&tm);
+	}
+	free(stamp);
+	rc = 0;
+out:
 	ldap_msgfree(res);
 	if (rc < 0)
 		ldapc_token_wipe(t);

@@ -67,9 +67,23 @@ void ldapc_token_wipe(struct ldapc_token *t);
 int ldapc_user_token(struct ldapc *c, const char *user_dn, enum otp_type *type,
 		     char **token_dn, struct totp_err *err);
 
+/* Whether the user entry has objectClass oathTOTPUser or oathHOTPUser
+ * (what docs/ldap.md's ACLs let anyone read): 1 yes, 0 no, -1 error.
+ * slapo-otp then wants the password followed by a code in every simple
+ * bind as that user. */
+int ldapc_user_is_otp(struct ldapc *c, const char *user_dn, struct totp_err *err);
+
 /* Reads the token entry `dn` of `type`. */
 int ldapc_token_read(struct ldapc *c, const char *dn, enum otp_type type,
 		     struct ldapc_token *t, struct totp_err *err);
+
+/* What an owner may read of a token entry (never oathSecret): its type
+ * (from its object classes), params DN, last step or counter, failures
+ * and the entry's modifyTimestamp (unix seconds, 0 when unreadable), in
+ * *t (secret empty) and *modified.  TOTP_R_NOT_FOUND when there is no
+ * such entry, TOTP_R_CORRUPT when it is not an OATH token. */
+int ldapc_token_info(struct ldapc *c, const char *dn, struct ldapc_token *t,
+		     int64_t *modified, struct totp_err *err);
 
 /* Reads the params entry `dn` for a token of `type`. */
 int ldapc_params_read(struct ldapc *c, const char *dn, enum otp_type type,

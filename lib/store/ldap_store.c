@@ -237,8 +237,8 @@ static int put_if_u(void *vh, const char *user, const struct record *r,
 	if (r->state != RECORD_READY)
 		return totp_err_set(err, TOTP_R_INVALID,
 				    "an ldap realm's token is registered, verified "
-				    "and removed in the directory, which totp-enroll "
-				    "does not do yet (issue 14)");
+				    "and removed by totp-enroll as the user "
+				    "(lifecycle_ldap.h), not through the store");
 	if (read_sequence != h->sequence)
 		return 1;
 	return write_state(h, r, err);

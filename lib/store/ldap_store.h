@@ -42,7 +42,8 @@
  * stalls is TOTP_R_IO (PAM_AUTHINFO_UNAVAIL).  Only a READY record is
  * written (the login's outcome, or root's unlock); put of another state,
  * delete and iterate are TOTP_R_INVALID: registering, verifying and
- * removing a token in the directory (totp-enroll) is not written yet.
+ * removing a token in the directory are lib/lifecycle_ldap.h's, which
+ * bind as the user (or the administrative identity), not as the host.
  */
 #ifndef TOTP_LDAP_STORE_H
 #define TOTP_LDAP_STORE_H

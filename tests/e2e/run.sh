@@ -26,7 +26,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 77
 fi
 
-SCENARIOS=${E2E_SCENARIOS:-"s1_pamtester_oathtool.sh s2_sshd.sh s3_qr_pyotp.sh s4_system_store_su.sh s5_sha256_8digits.sh s6_rollout.sh"}
+SCENARIOS=${E2E_SCENARIOS:-"s1_pamtester_oathtool.sh s2_sshd.sh s3_qr_pyotp.sh s4_system_store_su.sh s5_sha256_8digits.sh s6_rollout.sh s7_ldap_sshd.sh"}
 LIMIT=${E2E_TIMEOUT:-900} # seconds per scenario: a hang guard, not a speed check
 build=$top/_build-e2e
 jobs=$(nproc 2>/dev/null || echo 2)
