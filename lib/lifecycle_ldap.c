@@ -298,7 +298,7 @@ static int verify_by_read(const struct cfg *c, struct session *s, enum otp_type 
 	counter =
 	    type == OTP_HOTP ? (t.has_last ? t.last + 1 : 0) : (t.has_last ? t.last : 0);
 	ok = otp_accept(t.secret, t.secret_len, &p, lp.window ? lp.window : c->window,
-			now_ms / 1000, code, &counter, err);
+			now_ms / 1000, code, &counter, NULL, err);
 	if (ok == 1) {
 		uint64_t stored = type == OTP_HOTP ? counter - 1 : counter;
 
