@@ -350,12 +350,12 @@ static int run(const struct opts *o)
 
 	totp_err_clear(&err);
 	if (otp_init(&err) < 0 || context_setup(o, &x, &err) < 0 ||
-	    ask_password(o, &x, &err) < 0) {
-		explicit_bzero(x.password, sizeof(x.password));
-		return exit_code_failure(o, &err);
-	}
-	rc = dispatch(o, &x);
+	    ask_password(o, &x, &err) < 0)
+		rc = exit_code_failure(o, &err);
+	else
+		rc = dispatch(o, &x);
 	explicit_bzero(x.password, sizeof(x.password));
+	cfg_free(&x.cfg); /* an ldap realm's strings */
 	return rc;
 }
 

@@ -43,6 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(err.reason == TOTP_R_CONFIG || err.reason == TOTP_R_INVALID);
 		FUZZ_CHECK(err.msg[0] != '\0');
 	}
+	cfg_free(&c);
 	free(text);
 	return 0;
 }

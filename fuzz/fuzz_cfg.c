@@ -39,6 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(err.reason == TOTP_R_CONFIG);
 		FUZZ_CHECK(err.msg[0] != '\0');
 	}
+	cfg_free(&c); /* an ldap realm's strings, whatever the outcome */
 	free(text);
 	return 0;
 }
