@@ -7,6 +7,8 @@
  *   bench_gen totp DB N      pam_totp: a system-store GDBM database, through
  *                            lib/store/store.h (one locked open, N puts, unsynced,
  *                            one sync at the end)
+ *   bench_gen ldif FILE N    the ldap realm: users and their tokens as LDIF
+ *                            for slapadd (gen_ldif.c; bench/ldap.sh)
  *   bench_gen totp-add DB I  one more user, number I, added to DB the way a
  *                            registration does (its own open, synced)
  *
@@ -147,7 +149,8 @@ int main(int argc, char **argv)
 
 	if (argc != 4 || (n = strtoul(argv[3], &end, 10)) == 0 || *end != '\0' ||
 	    n > SYNTH_MAX_USERS) {
-		fprintf(stderr, "usage: bench_gen oath|ga|totp PATH N | totp-add DB I\n");
+		fprintf(stderr,
+			"usage: bench_gen oath|ga|totp|ldif PATH N | totp-add DB I\n");
 		return 64;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -157,6 +160,8 @@ int main(int argc, char **argv)
 		rc = gen_ga(argv[2], (uint32_t)n);
 	else if (strcmp(argv[1], "totp") == 0)
 		rc = gen_totp(argv[2], (uint32_t)n);
+	else if (strcmp(argv[1], "ldif") == 0)
+		rc = gen_ldif(argv[2], (uint32_t)n);
 	else if (strcmp(argv[1], "totp-add") == 0)
 		rc = gen_totp_add(argv[2], (uint32_t)n), n = 1;
 	else

@@ -8,5 +8,7 @@
 int gen_totp(const char *db, uint32_t n);
 /* One more user, number i, registered on its own (synced): 0 or -1. */
 int gen_totp_add(const char *db, uint32_t i);
+/* The ldap realm's users and tokens as LDIF for slapadd (gen_ldif.c). */
+int gen_ldif(const char *path, uint32_t n);
 
 #endif

@@ -3,13 +3,16 @@
  *
  *   bench_login --service NAME --confdir DIR --users N
  *               [--from J] [--count C] [--deadline SECONDS]
- *               [--start-at UNIX_NS] [--label TEXT]
+ *               [--start-at UNIX_NS] [--label TEXT] [--password-prefix P]
  *
  * Logs in the users at positions J .. J+C-1 of synth_pick's walk over the
  * N users (so disjoint ranges never log one user in twice), each once:
  * pam_start_confdir, pam_authenticate (timed, CLOCK_MONOTONIC), pam_end.
  * The conversation answers the current TOTP code (SHA1, 6 digits, 30 s),
- * made by liboath from the user's derived secret.  One extra handle stays
+ * made by liboath from the user's derived secret; with --password-prefix,
+ * a prompt that asks for the password alone ("Password: ", the ldap realm's
+ * ldap_check = bind) gets P followed by the user's name instead (the
+ * passwords bench/gen_ldif.c writes).  One extra handle stays
  * open for the whole run so the stack's modules stay loaded between
  * logins, as in a long-running service; the timing covers
  * pam_authenticate only.  Stops early when the deadline passes.
@@ -38,6 +41,7 @@ struct options {
 	const char *service;
 	const char *confdir;
 	const char *label;
+	const char *password_prefix; /* NULL: every prompt gets the code */
 	uint32_t users;
 	uint64_t from;
 	uint64_t count;
@@ -46,6 +50,7 @@ struct options {
 };
 
 struct login_ctx {
+	const char *password_prefix;
 	uint32_t index;
 	unsigned prompts;
 };
@@ -59,7 +64,7 @@ static uint64_t now_ns(clockid_t clk)
 }
 
 /* The code the user's phone would show now. */
-static int current_code(uint32_t index, char out[16])
+static int current_code(uint32_t index, char out[64])
 {
 	uint8_t secret[SYNTH_SECRET_LEN];
 	int rc;
@@ -71,7 +76,20 @@ static int current_code(uint32_t index, char out[16])
 	return rc == OATH_OK ? 0 : -1;
 }
 
-/* Answers every prompt with the current code, and messages with nothing. */
+/* The derived password, when the prompt asks for a password alone. */
+static int password_answer(const struct login_ctx *ctx, const char *prompt, char out[64])
+{
+	char user[SYNTH_NAME_BUF];
+
+	if (ctx->password_prefix == NULL || prompt == NULL ||
+	    strncmp(prompt, "Password", 8) != 0 || strstr(prompt, "code") != NULL)
+		return 0;
+	synth_name(ctx->index, user);
+	return snprintf(out, 64, "%s%s", ctx->password_prefix, user) < 64 ? 1 : -1;
+}
+
+/* Answers every prompt with the current code (or a password prompt with the
+ * derived password), and messages with nothing. */
 static int converse(int n, const struct pam_message **msg, struct pam_response **resp,
 		    void *data)
 {
@@ -81,13 +99,14 @@ static int converse(int n, const struct pam_message **msg, struct pam_response *
 	if (r == NULL)
 		return PAM_BUF_ERR;
 	for (int k = 0; k < n; k++) {
-		char code[16];
-		int style = msg[k]->msg_style;
+		char code[64];
+		int style = msg[k]->msg_style, pw;
 
 		if (style != PAM_PROMPT_ECHO_OFF && style != PAM_PROMPT_ECHO_ON)
 			continue;
 		ctx->prompts++;
-		if (current_code(ctx->index, code) < 0 ||
+		pw = password_answer(ctx, msg[k]->msg, code);
+		if (pw < 0 || (pw == 0 && current_code(ctx->index, code) < 0) ||
 		    (r[k].resp = strdup(code)) == NULL) {
 			for (int m = 0; m < k; m++)
 				free(r[m].resp);
@@ -125,6 +144,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->confdir = val;
 		else if (strcmp(key, "--label") == 0)
 			o->label = val;
+		else if (strcmp(key, "--password-prefix") == 0)
+			o->password_prefix = val;
 		else if (strcmp(key, "--deadline") == 0)
 			o->deadline_s = strtod(val, NULL);
 		else if (parse_u64(val, &v) < 0)
@@ -168,7 +189,7 @@ static double percentile_us(const uint64_t *sorted, size_t n, unsigned p)
 /* One login; its pam_authenticate time goes to *ns. */
 static int login_once(const struct options *o, uint32_t index, uint64_t *ns)
 {
-	struct login_ctx ctx = {.index = index};
+	struct login_ctx ctx = {.password_prefix = o->password_prefix, .index = index};
 	struct pam_conv conv = {converse, &ctx};
 	char user[SYNTH_NAME_BUF];
 	pam_handle_t *h = NULL;
@@ -227,7 +248,7 @@ int main(int argc, char **argv)
 		fprintf(stderr,
 			"usage: bench_login --service NAME --confdir DIR --users N "
 			"[--from J] [--count C] [--deadline S] [--start-at NS] "
-			"[--label TEXT]\n");
+			"[--label TEXT] [--password-prefix P]\n");
 		return 64;
 	}
 	if (oath_init() != OATH_OK || (lat = calloc(o.count + 1, sizeof(*lat))) == NULL)

@@ -20,6 +20,8 @@ label() {
 	totp-sync) echo "pam_totp, sync_login=yes" ;;
 	oath) echo "pam_oath" ;;
 	ga) echo "pam_google_authenticator" ;;
+	ldap-read) echo "pam_totp, ldap realm, ldap_check=read" ;;
+	ldap-bind) echo "pam_totp, ldap realm, ldap_check=bind" ;;
 	*) echo "$1" ;;
 	esac
 }

@@ -19,7 +19,8 @@
 #   BENCH_K_N        realm size for them (100000)
 #   BENCH_K_LOGINS   logins per throughput row, split over the processes (1000)
 #   BENCH_ADDS       registrations timed in each pam_totp store made (3)
-#   BENCH_MODULES    rows to run (permit totp totp-sync oath ga)
+#   BENCH_MODULES    rows to run (permit totp totp-sync oath ga ldap-read
+#                    ldap-bind; the ldap realm's rows: bench/ldap.sh)
 #   BENCH_DIR        where the stores go: a new folder is made (and removed)
 #                    in it (/var/tmp; /dev/shm leaves the disk out)
 #   PAM_TOTP_SO      the module (BUILD/.libs/pam_totp.so)
@@ -38,11 +39,14 @@ set -eu
 : "${BENCH_K_N:=100000}"
 : "${BENCH_K_LOGINS:=1000}"
 : "${BENCH_ADDS:=3}"
-: "${BENCH_MODULES:=permit totp totp-sync oath ga}"
+: "${BENCH_MODULES:=permit totp totp-sync oath ga ldap-read ldap-bind}"
 : "${PAM_TOTP_SO:=$BUILD/.libs/pam_totp.so}"
 
 LOGIN=$BUILD/bench/bench_login
 GEN=$BUILD/bench/bench_gen
+# The ldap realm's rows (ldap-read, ldap-bind): their slapd, realm and LDIF.
+# shellcheck source=bench/ldap.sh
+. "$SRCDIR/bench/ldap.sh"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "bench: run as root: the stores under test are root's" >&2
@@ -66,7 +70,7 @@ for f in "$LOGIN" "$GEN"; do
 	}
 done
 case " $BENCH_MODULES " in
-*" totp"*)
+*" totp"* | *" ldap-"*)
 	[ -f "$PAM_TOTP_SO" ] || {
 		echo "bench: $PAM_TOTP_SO is not built" >&2
 		exit 1
@@ -79,7 +83,7 @@ W=$(mktemp -d "${BENCH_DIR:-/var/tmp}/pam_totp-bench.XXXXXX")
 mkdir -p "$W/conf" "$RESULTS"
 # A million files take minutes to delete: the scratch folder goes in the
 # background once the report is written.
-trap 'echo "bench: removing $W in the background" >&2; (setsid rm -rf "$W" >/dev/null 2>&1 &)' EXIT
+trap 'ldap_stop; echo "bench: removing $W in the background" >&2; (setsid rm -rf "$W" >/dev/null 2>&1 &)' EXIT
 trap 'exit 1' INT TERM
 ROWS=$W/rows.tsv   # module n logins p50 p99 lps rss_kb gen_rate status note
 KROWS=$W/krows.tsv # module k logins lps
@@ -106,6 +110,7 @@ service() { # module n
 		;;
 	oath) echo "auth required pam_oath.so usersfile=$W/users.oath window=1" ;;
 	ga) echo "auth required pam_google_authenticator.so secret=$W/ga/\${USER} user=root" ;;
+	ldap-*) ldap_service "$1" ;;
 	esac >"$W/conf/bench-$1"
 }
 
@@ -126,6 +131,7 @@ generate() { # module n
 		out=$(timeout "$BENCH_GEN_BOUND" "$GEN" ga "$W/ga" "$2") || return 1
 		field "$out" records_per_s
 		;;
+	ldap-*) ldap_generate "$2" ;;
 	esac
 }
 
@@ -153,6 +159,7 @@ register_cost() { # n
 # Moves the store aside (deleted with the scratch folder at the end).
 clean_store() {
 	mkdir -p "$W/trash"
+	ldap_clean
 	for f in totp users.oath users.oath.lock ga; do
 		[ -e "$W/$f" ] && mv "$W/$f" "$W/trash/$(now_ns).$f"
 	done
@@ -167,11 +174,12 @@ clean_store() {
 # records passes the bound.
 store_for() { # module n count
 	kind=$1
-	case $1 in totp*) kind=totp ;; esac
+	case $1 in totp*) kind=totp ;; ldap-*) kind=ldap ;; esac
 	if [ "$have" = "$kind@$2" ] && [ $((next + $3)) -le "$2" ]; then
 		return 0
 	fi
 	clean_store
+	[ "$kind" = ldap ] && ! ldap_ready && return 1
 	# Not started when the rate at the last size says it would pass the bound.
 	eval "last=\${rate_$kind:-}"
 	if [ -n "$last" ] && [ "$last" != - ] &&
@@ -203,8 +211,10 @@ row() { # module n
 	fi
 	echo "bench: $m, $n users: $count logins..." >&2
 	st=0
+	# shellcheck disable=SC2046 # ldap_login_args: zero or two words
 	out=$("$LOGIN" --service "bench-$m" --confdir "$W/conf" --users "$n" \
-		--from "$next" --count "$count" --deadline "$BENCH_BOUND" --label "$m") || st=$?
+		--from "$next" --count "$count" --deadline "$BENCH_BOUND" --label "$m" \
+		$(ldap_login_args "$m")) || st=$?
 	next=$((next + count))
 	echo "  $out" >&2
 	logins=$(field "$out" logins)
