@@ -18,6 +18,14 @@
  * it.  Returns 1 to store it, 0 to leave the store as it was, -1 to refuse. */
 typedef int (*apply_fn)(struct record *r, int found, void *arg, struct totp_err *err);
 
+int lifecycle_wrong_verify_code(struct totp_err *err)
+{
+	return totp_err_set(
+	    err, TOTP_R_WRONG_CODE,
+	    "that code is not the one the app shows now; the registration "
+	    "stays pending: try again with a fresh code");
+}
+
 static void copy_out(struct record *out, const struct record *r)
 {
 	if (out == NULL)
@@ -219,10 +227,7 @@ static int apply_verify(struct record *r, int found, void *varg, struct totp_err
 	if (ok < 0)
 		return -1;
 	if (ok == 0)
-		return totp_err_set(
-		    err, TOTP_R_WRONG_CODE,
-		    "that code is not the one the app shows now; the registration "
-		    "stays pending: try again with a fresh code");
+		return lifecycle_wrong_verify_code(err);
 	r->state = RECORD_READY;
 	record_add_event(r, a->now_ms);
 	return 1;

@@ -137,4 +137,8 @@ int lifecycle_codes_precheck(const struct cfg *c, const struct store_location *l
 
 void lifecycle_new_codes_wipe(struct new_codes *n);
 
+/* The refusal of a verify whose code is not the app's (TOTP_R_WRONG_CODE,
+ * the registration still pending): -1.  One wording for every realm. */
+int lifecycle_wrong_verify_code(struct totp_err *err);
+
 #endif

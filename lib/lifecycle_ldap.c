@@ -9,6 +9,7 @@
 
 #include "ldap/ldap_conn.h"
 #include "ldap/ldap_token.h"
+#include "lifecycle.h"
 #include "lifecycle_ldap.h"
 #include "otp.h"
 #include "secret.h"
@@ -269,10 +270,7 @@ static int verify_by_bind(struct session *s, enum otp_type type, const char *pas
 				    "again failed (%s): run totp-enroll remove",
 				    u.msg);
 	if (e.reason == TOTP_R_WRONG_CODE)
-		return totp_err_set(
-		    err, TOTP_R_WRONG_CODE,
-		    "that code is not the one the app shows now; the registration "
-		    "stays pending: try again with a fresh code");
+		return lifecycle_wrong_verify_code(err);
 	if (err != NULL)
 		*err = e;
 	return -1;
@@ -310,10 +308,7 @@ static int verify_by_read(const struct cfg *c, struct session *s, enum otp_type 
 	if (ok < 0)
 		return -1;
 	if (ok == 0)
-		return totp_err_set(
-		    err, TOTP_R_WRONG_CODE,
-		    "that code is not the one the app shows now; the registration "
-		    "stays pending: try again with a fresh code");
+		return lifecycle_wrong_verify_code(err);
 	rc = ldapc_link(s->c, s->user_dn, type, s->token_dn, err);
 	if (rc == 1)
 		return totp_err_set(err, TOTP_R_PRECONDITION,
@@ -454,16 +449,6 @@ done:
 
 /* ---- entry points: SIGPIPE blocked as for every directory call ------------ */
 
-#define GUARDED(call)                                                                    \
-	do {                                                                             \
-		struct ldapc_sigpipe g_;                                                 \
-		int rc_;                                                                 \
-		ldapc_sigpipe_block(&g_);                                                \
-		rc_ = (call);                                                            \
-		ldapc_sigpipe_restore(&g_);                                              \
-		return rc_;                                                              \
-	} while (0)
-
 int lifecycle_ldap_register(const struct cfg *c, const struct store_location *loc,
 			    const char *user, const char *password,
 			    const struct otp_params *p, const char *issuer,
@@ -493,7 +478,7 @@ int lifecycle_ldap_verify(const struct cfg *c, const struct store_location *loc,
 {
 	if (user_name_check(user, err) < 0)
 		return -1;
-	GUARDED(verify_u(c, loc, user, password, code, now_ms, out, err));
+	LDAPC_GUARDED_RETURN(verify_u(c, loc, user, password, code, now_ms, out, err));
 }
 
 int lifecycle_ldap_remove(const struct cfg *c, const struct store_location *loc,
@@ -503,7 +488,7 @@ int lifecycle_ldap_remove(const struct cfg *c, const struct store_location *loc,
 	(void)c;
 	if (user_name_check(user, err) < 0)
 		return -1;
-	GUARDED(remove_u(loc, user, password, now_ms, out, err));
+	LDAPC_GUARDED_RETURN(remove_u(loc, user, password, now_ms, out, err));
 }
 
 int lifecycle_ldap_status(const struct cfg *c, const struct store_location *loc,
@@ -513,5 +498,5 @@ int lifecycle_ldap_status(const struct cfg *c, const struct store_location *loc,
 	(void)c;
 	if (user_name_check(user, err) < 0)
 		return -1;
-	GUARDED(status_u(loc, user, password, out, err));
+	LDAPC_GUARDED_RETURN(status_u(loc, user, password, out, err));
 }

@@ -130,6 +130,18 @@ struct ldapc_sigpipe {
 void ldapc_sigpipe_block(struct ldapc_sigpipe *g);
 void ldapc_sigpipe_restore(struct ldapc_sigpipe *g);
 
+/* In an entry point: returns `call`'s value, made with SIGPIPE blocked and
+ * any it raised taken (above). */
+#define LDAPC_GUARDED_RETURN(call)                                                       \
+	do {                                                                             \
+		struct ldapc_sigpipe g_;                                                 \
+		int rc_;                                                                 \
+		ldapc_sigpipe_block(&g_);                                                \
+		rc_ = (call);                                                            \
+		ldapc_sigpipe_restore(&g_);                                              \
+		return rc_;                                                              \
+	} while (0)
+
 /* ---- for ldap_token.c ---------------------------------------------------- */
 
 /* The libldap handle, and the per-operation timeout in ms. */

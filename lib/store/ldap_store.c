@@ -256,22 +256,13 @@ static int put_u(void *vh, const char *user, const struct record *r, struct totp
 	return rc;
 }
 
-/* Every call that talks to the directory, with SIGPIPE blocked and any
- * it raised taken (ldap_conn.h). */
-#define GUARDED(call)                                                                    \
-	do {                                                                             \
-		struct ldapc_sigpipe g_;                                                 \
-		int rc_;                                                                 \
-		ldapc_sigpipe_block(&g_);                                                \
-		rc_ = (call);                                                            \
-		ldapc_sigpipe_restore(&g_);                                              \
-		return rc_;                                                              \
-	} while (0)
+/* The backend's entry points: each talks to the directory with SIGPIPE
+ * blocked and any it raised taken (LDAPC_GUARDED_RETURN, ldap_conn.h). */
 
 static int ls_open(const struct store_location *loc, enum store_mode mode,
 		   const struct store_opts *opts, void **out, struct totp_err *err)
 {
-	GUARDED(open_u(loc, mode, opts, out, err));
+	LDAPC_GUARDED_RETURN(open_u(loc, mode, opts, out, err));
 }
 
 static void ls_close(void *vh)
@@ -285,19 +276,19 @@ static void ls_close(void *vh)
 
 static int ls_get(void *vh, const char *user, struct record *r, struct totp_err *err)
 {
-	GUARDED(get_u(vh, user, r, err));
+	LDAPC_GUARDED_RETURN(get_u(vh, user, r, err));
 }
 
 static int ls_put_if(void *vh, const char *user, const struct record *r,
 		     uint64_t read_sequence, struct totp_err *err)
 {
-	GUARDED(put_if_u(vh, user, r, read_sequence, err));
+	LDAPC_GUARDED_RETURN(put_if_u(vh, user, r, read_sequence, err));
 }
 
 static int ls_put(void *vh, const char *user, const struct record *r,
 		  struct totp_err *err)
 {
-	GUARDED(put_u(vh, user, r, err));
+	LDAPC_GUARDED_RETURN(put_u(vh, user, r, err));
 }
 
 static int ls_del(void *vh, const char *user, struct totp_err *err)
@@ -390,11 +381,11 @@ static int bind_check_u(const struct store_location *loc, const char *dn,
 int ldap_store_bind_lookup(const struct store_location *loc, const char *user, char **dn,
 			   struct totp_err *err)
 {
-	GUARDED(bind_lookup_u(loc, user, dn, err));
+	LDAPC_GUARDED_RETURN(bind_lookup_u(loc, user, dn, err));
 }
 
 int ldap_store_bind_check(const struct store_location *loc, const char *dn,
 			  const char *password, const char *code, struct totp_err *err)
 {
-	GUARDED(bind_check_u(loc, dn, password, code, err));
+	LDAPC_GUARDED_RETURN(bind_check_u(loc, dn, password, code, err));
 }
