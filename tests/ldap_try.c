@@ -14,7 +14,8 @@
  * The module's failure delay is not slept (PAM_FAIL_DELAY): the
  * milliseconds printed are the check's own.
  * Prints "success", "wrong-code" (PAM_AUTH_ERR), "unavailable"
- * (PAM_AUTHINFO_UNAVAIL) or pam_strerror's text, and the milliseconds the
+ * (PAM_AUTHINFO_UNAVAIL), "maxtries" (PAM_MAXTRIES: locked out) or
+ * pam_strerror's text, and the milliseconds the
  * check took; exits 0 on PAM_SUCCESS, 1 otherwise, 2 when the stack
  * cannot start, 77 when libpam has no pam_start_confdir.
  */
@@ -147,6 +148,8 @@ int main(int argc, char **argv)
 		printf("wrong-code %lld\n", (long long)t0);
 	else if (rc == PAM_AUTHINFO_UNAVAIL)
 		printf("unavailable %lld\n", (long long)t0);
+	else if (rc == PAM_MAXTRIES)
+		printf("maxtries %lld\n", (long long)t0);
 	else
 		printf("%s %lld\n", pam_strerror(h, rc), (long long)t0);
 	pam_end(h, rc);
