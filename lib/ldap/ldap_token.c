@@ -382,23 +382,43 @@ out:
 	return rc;
 }
 
+/* An operation sent (send_rc, msgid): waits for it and puts its result
+ * code in *result; -1 when it could not be sent, answered or parsed. */
+static int op_result(struct ldapc *c, int send_rc, int msgid, int *result,
+		     const char *what, struct totp_err *err)
+{
+	void *r = NULL;
+	int rc;
+
+	if (send_rc != LDAP_SUCCESS)
+		return ldapc_fail(c, send_rc, what, err);
+	if (ldapc_wait(c, msgid, &r, what, err) < 0)
+		return -1;
+	rc = ldap_parse_result(ldapc_handle(c), r, result, NULL, NULL, NULL, NULL, 1);
+	if (rc != LDAP_SUCCESS)
+		return ldapc_fail(c, rc, what, err);
+	return 0;
+}
+
+/* As op_result, and any result but success is the error. */
+static int op_done(struct ldapc *c, int send_rc, int msgid, const char *what,
+		   struct totp_err *err)
+{
+	int result = LDAP_OTHER;
+
+	if (op_result(c, send_rc, msgid, &result, what, err) < 0)
+		return -1;
+	return result == LDAP_SUCCESS ? 0 : ldapc_fail(c, result, what, err);
+}
+
 /* Sends a modify and waits for its result code (in *result). */
 static int modify(struct ldapc *c, const char *dn, LDAPMod **mods, int *result,
 		  const char *what, struct totp_err *err)
 {
-	LDAP *ld = ldapc_handle(c);
-	int msgid = -1, rc;
-	void *r = NULL;
+	int msgid = -1;
+	int rc = ldap_modify_ext(ldapc_handle(c), dn, mods, NULL, NULL, &msgid);
 
-	rc = ldap_modify_ext(ld, dn, mods, NULL, NULL, &msgid);
-	if (rc != LDAP_SUCCESS)
-		return ldapc_fail(c, rc, what, err);
-	if (ldapc_wait(c, msgid, &r, what, err) < 0)
-		return -1;
-	rc = ldap_parse_result(ld, r, result, NULL, NULL, NULL, NULL, 1);
-	if (rc != LDAP_SUCCESS)
-		return ldapc_fail(c, rc, what, err);
-	return 0;
+	return op_result(c, rc, msgid, result, what, err);
 }
 
 #define CAS_ALSO_MAX 4
@@ -497,42 +517,21 @@ int ldapc_token_create(struct ldapc *c, const char *dn, const char *cn,
 	LDAPMod sm = {
 	    LDAP_MOD_ADD | LDAP_MOD_BVALUES, "oathSecret", {.modv_bvals = sec_v}};
 	LDAPMod *mods[] = {&oc, &cnm, &par, &sm, NULL};
-	int msgid = -1, rc, result = LDAP_OTHER;
-	void *r = NULL;
+	int msgid = -1, rc;
 
 	if (secret_len == 0 || secret_len > LDAPC_SECRET_MAX)
 		return totp_err_set(err, TOTP_R_INVALID, "a secret of 1 to %d bytes",
 				    LDAPC_SECRET_MAX);
 	rc = ldap_add_ext(ld, dn, mods, NULL, NULL, &msgid);
-	if (rc != LDAP_SUCCESS)
-		return ldapc_fail(c, rc, "token add", err);
-	if (ldapc_wait(c, msgid, &r, "token add", err) < 0)
-		return -1;
-	rc = ldap_parse_result(ld, r, &result, NULL, NULL, NULL, NULL, 1);
-	if (rc != LDAP_SUCCESS)
-		return ldapc_fail(c, rc, "token add", err);
-	if (result != LDAP_SUCCESS)
-		return ldapc_fail(c, result, "token add", err);
-	return 0;
+	return op_done(c, rc, msgid, "token add", err);
 }
 
 int ldapc_token_delete(struct ldapc *c, const char *dn, struct totp_err *err)
 {
-	LDAP *ld = ldapc_handle(c);
-	int msgid = -1, rc, result = LDAP_OTHER;
-	void *r = NULL;
+	int msgid = -1;
+	int rc = ldap_delete_ext(ldapc_handle(c), dn, NULL, NULL, &msgid);
 
-	rc = ldap_delete_ext(ld, dn, NULL, NULL, &msgid);
-	if (rc != LDAP_SUCCESS)
-		return ldapc_fail(c, rc, "token delete", err);
-	if (ldapc_wait(c, msgid, &r, "token delete", err) < 0)
-		return -1;
-	rc = ldap_parse_result(ld, r, &result, NULL, NULL, NULL, NULL, 1);
-	if (rc != LDAP_SUCCESS)
-		return ldapc_fail(c, rc, "token delete", err);
-	if (result != LDAP_SUCCESS)
-		return ldapc_fail(c, result, "token delete", err);
-	return 0;
+	return op_done(c, rc, msgid, "token delete", err);
 }
 
 static int link_op(struct ldapc *c, const char *user_dn, enum otp_type type,
