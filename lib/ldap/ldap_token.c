@@ -184,6 +184,25 @@ int ldapc_user_is_otp(struct ldapc *c, const char *user_dn, struct totp_err *err
 	return yes;
 }
 
+/* A token's moving state: its last step or counter (`last`), failure
+ * count, last failure and last login.  0, or -1 on an unreadable value. */
+static int read_state(struct ldapc *c, LDAPMessage *entry, const char *last,
+		      struct ldapc_token *t, struct totp_err *err)
+{
+	int rc = number(c, entry, last, &t->last, err);
+
+	if (rc < 0)
+		return -1;
+	t->has_last = rc == 1;
+	rc = number(c, entry, "oathFailureCount", &t->failures, err);
+	if (rc < 0)
+		return -1;
+	t->has_failures = rc == 1;
+	copy_time(c, entry, "oathLastFailure", t->last_failure);
+	copy_time(c, entry, "oathLastLogin", t->last_login);
+	return 0;
+}
+
 int ldapc_token_read(struct ldapc *c, const char *dn, enum otp_type type,
 		     struct ldapc_token *t, struct totp_err *err)
 {
@@ -217,16 +236,9 @@ int ldapc_token_read(struct ldapc *c, const char *dn, enum otp_type type,
 		rc = totp_err_set(err, TOTP_R_CORRUPT, "token entry: no %s", params);
 	if (rc < 0)
 		goto out;
-	rc = number(c, entry, last, &t->last, err);
+	rc = read_state(c, entry, last, t, err);
 	if (rc < 0)
 		goto out;
-	t->has_last = rc == 1;
-	rc = number(c, entry, "oathFailureCount", &t->failures, err);
-	if (rc < 0)
-		goto out;
-	t->has_failures = rc == 1;
-	copy_time(c, entry, "oathLastFailure", t->last_failure);
-	copy_time(c, entry, "oathLastLogin", t->last_login);
 	rc = 0;
 out:
 	if (v != NULL && v[0] != NULL)
@@ -280,16 +292,9 @@ int ldapc_token_info(struct ldapc *c, const char *dn, struct ldapc_token *t,
 		rc = totp_err_set(err, TOTP_R_CORRUPT, "token entry: no params DN");
 	if (rc < 0)
 		goto out;
-	rc = number(c, entry, ldapc_attr_last(t->type), &t->last, err);
+	rc = read_state(c, entry, ldapc_attr_last(t->type), t, err);
 	if (rc < 0)
 		goto out;
-	t->has_last = rc == 1;
-	rc = number(c, entry, "oathFailureCount", &t->failures, err);
-	if (rc < 0)
-		goto out;
-	t->has_failures = rc == 1;
-	copy_time(c, entry, "oathLastFailure", t->last_failure);
-	copy_time(c, entry, "oathLastLogin", t->last_login);
 	if (first_value(c, entry, "modifyTimestamp", &stamp, NULL, err) == 1) {
 		memset(&tm, 0, sizeof(tm));
 		if (strptime(stamp, "%Y%m%d%H%M%S", &tm) != NULL)
