@@ -20,25 +20,25 @@ static void record_json(struct json *j, const struct record *r)
 	json_key(j, "record");
 	json_object_open(j);
 	json_kv_uint(j, "version", RECORD_VERSION);
-	json_kv_string(j, "state", record_state_name(r->state));
-	json_kv_string(j, "type", otp_type_name(r->params.type));
-	json_kv_string(j, "algorithm", otp_alg_name(r->params.alg));
-	json_kv_uint(j, "digits", r->params.digits);
-	if (r->params.type == OTP_TOTP)
-		json_kv_uint(j, "period", r->params.period);
+	json_kv_string(j, "state", record_state_name(r->gen[0].state));
+	json_kv_string(j, "type", otp_type_name(r->gen[0].params.type));
+	json_kv_string(j, "algorithm", otp_alg_name(r->gen[0].params.alg));
+	json_kv_uint(j, "digits", r->gen[0].params.digits);
+	if (r->gen[0].params.type == OTP_TOTP)
+		json_kv_uint(j, "period", r->gen[0].params.period);
 	json_key(j, "window");
-	if (r->window)
-		json_uint(j, r->window);
+	if (r->gen[0].window)
+		json_uint(j, r->gen[0].window);
 	else
 		json_null(j);
-	json_key(j, r->params.type == OTP_HOTP ? "nextCounter" : "lastUsedStep");
-	if (r->params.type == OTP_TOTP && r->counter == 0)
+	json_key(j, r->gen[0].params.type == OTP_HOTP ? "nextCounter" : "lastUsedStep");
+	if (r->gen[0].params.type == OTP_TOTP && r->gen[0].counter == 0)
 		json_null(j);
 	else
-		json_uint_string(j, r->counter);
+		json_uint_string(j, r->gen[0].counter);
 	json_kv_uint(j, "failures", r->failures);
 	answer_time_or_null(j, "lockedUntil", r->locked_until);
-	answer_time_or_null(j, "created", r->created);
+	answer_time_or_null(j, "created", r->gen[0].created);
 	answer_event(j, "lastSuccess", &r->last_success);
 	answer_event(j, "lastFailure", &r->last_failure);
 	json_key(j, "emergencyCodes");
@@ -91,22 +91,22 @@ static void export_text(FILE *f, const char *user, const struct record *r,
 	fprintf(f, "%-16s %s\n%-16s %s\n", "user", text_safe(user, name, sizeof(name)),
 		"realm", realm);
 	fprintf(f, "%-16s %d\n", "version", RECORD_VERSION);
-	fprintf(f, "%-16s %s\n", "state", record_state_name(r->state));
+	fprintf(f, "%-16s %s\n", "state", record_state_name(r->gen[0].state));
 	fprintf(f, "%-16s %s\n%-16s %s\n%-16s %u\n", "type",
-		otp_type_name(r->params.type), "algorithm", otp_alg_name(r->params.alg),
-		"digits", r->params.digits);
-	if (r->params.type == OTP_TOTP)
-		fprintf(f, "%-16s %u\n", "period", r->params.period);
-	if (r->window)
-		fprintf(f, "%-16s %u\n", "window", r->window);
+		otp_type_name(r->gen[0].params.type), "algorithm",
+		otp_alg_name(r->gen[0].params.alg), "digits", r->gen[0].params.digits);
+	if (r->gen[0].params.type == OTP_TOTP)
+		fprintf(f, "%-16s %u\n", "period", r->gen[0].params.period);
+	if (r->gen[0].window)
+		fprintf(f, "%-16s %u\n", "window", r->gen[0].window);
 	else
 		fprintf(f, "%-16s realm's\n", "window");
 	fprintf(f, "%-16s %llu\n",
-		r->params.type == OTP_HOTP ? "next counter" : "last used step",
-		(unsigned long long)r->counter);
+		r->gen[0].params.type == OTP_HOTP ? "next counter" : "last used step",
+		(unsigned long long)r->gen[0].counter);
 	fprintf(f, "%-16s %u\n", "failures", (unsigned)r->failures);
 	fprintf(f, "%-16s %s\n", "locked until", utc(r->locked_until, buf, sizeof(buf)));
-	fprintf(f, "%-16s %s\n", "created", utc(r->created, buf, sizeof(buf)));
+	fprintf(f, "%-16s %s\n", "created", utc(r->gen[0].created, buf, sizeof(buf)));
 	event_text(f, "last success", &r->last_success);
 	event_text(f, "last failure", &r->last_failure);
 	fprintf(f, "%-16s %u of %u left\n", "emergency codes", emergency_remaining(r),
@@ -131,7 +131,7 @@ int export_command(const struct opts *o, const struct context *x)
 	if (rc < 0)
 		return exit_code_failure(o, &err);
 	/* lifecycle_status wiped the secret; the hashes are counted, never shown */
-	explicit_bzero(r.secret, sizeof(r.secret));
+	explicit_bzero(r.gen[0].secret, sizeof(r.gen[0].secret));
 	if (o->json)
 		rc = export_json(stdout, x->target.name, &r, x->cfg.realm);
 	else

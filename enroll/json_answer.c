@@ -118,13 +118,13 @@ int answer_details(FILE *f, const struct record *r, const char *realm)
 /* The fields status and list share, after "details"/"user". */
 static void record_fields(struct json *j, const struct record *r)
 {
-	json_kv_string(j, "state", record_state_name(r->state));
-	json_kv_string(j, "type", otp_type_name(r->params.type));
-	json_kv_string(j, "algorithm", otp_alg_name(r->params.alg));
-	json_kv_uint(j, "digits", r->params.digits);
-	if (r->params.type == OTP_TOTP)
-		json_kv_uint(j, "period", r->params.period);
-	answer_time_or_null(j, "created", r->created);
+	json_kv_string(j, "state", record_state_name(r->gen[0].state));
+	json_kv_string(j, "type", otp_type_name(r->gen[0].params.type));
+	json_kv_string(j, "algorithm", otp_alg_name(r->gen[0].params.alg));
+	json_kv_uint(j, "digits", r->gen[0].params.digits);
+	if (r->gen[0].params.type == OTP_TOTP)
+		json_kv_uint(j, "period", r->gen[0].params.period);
+	answer_time_or_null(j, "created", r->gen[0].created);
 	answer_event(j, "lastSuccess", &r->last_success);
 	answer_event(j, "lastFailure", &r->last_failure);
 	json_kv_uint(j, "failures", r->failures);

@@ -84,7 +84,7 @@ void text_register(FILE *f, const struct context *x, const struct registration *
 	text_group4(r->secret_b32, grouped, sizeof(grouped));
 	fprintf(f, "Or type this secret by hand, account %s, issuer %s:\n  %s\n",
 		x->label, x->issuer, grouped);
-	params_line(f, &r->rec.params);
+	params_line(f, &r->rec.gen[0].params);
 	explicit_bzero(grouped, sizeof(grouped));
 	if (r->n_codes == 0)
 		return;
@@ -167,20 +167,21 @@ void text_status(FILE *f, const struct context *x, const struct record *r)
 
 	fprintf(f, "%-15s %s\n", "user", text_safe(x->target.name, name, sizeof(name)));
 	fprintf(f, "%-15s %s\n", "realm", x->cfg.realm);
-	fprintf(f, "%-15s %s\n", "state", record_state_name(r->state));
-	fprintf(f, "%-15s %s, %s, %u digits", "generator", otp_type_name(r->params.type),
-		otp_alg_name(r->params.alg), r->params.digits);
-	if (r->params.type == OTP_TOTP)
-		fprintf(f, ", %u seconds", r->params.period);
+	fprintf(f, "%-15s %s\n", "state", record_state_name(r->gen[0].state));
+	fprintf(f, "%-15s %s, %s, %u digits", "generator",
+		otp_type_name(r->gen[0].params.type), otp_alg_name(r->gen[0].params.alg),
+		r->gen[0].params.digits);
+	if (r->gen[0].params.type == OTP_TOTP)
+		fprintf(f, ", %u seconds", r->gen[0].params.period);
 	fputc('\n', f);
-	fprintf(f, "%-15s %s\n", "created", when(r->created, buf, sizeof(buf)));
+	fprintf(f, "%-15s %s\n", "created", when(r->gen[0].created, buf, sizeof(buf)));
 	event_line(f, "last success", &r->last_success);
 	event_line(f, "last failure", &r->last_failure);
 	fprintf(f, "%-15s %u\n", "failures", (unsigned)r->failures);
 	fprintf(f, "%-15s %s\n", "locked until", when(r->locked_until, buf, sizeof(buf)));
 	fprintf(f, "%-15s %u\n", "emergency codes", emergency_remaining(r));
 	fprintf(f, "%-15s %llu\n", "sequence", (unsigned long long)r->sequence);
-	if (r->state == RECORD_PENDING)
+	if (r->gen[0].state == RECORD_PENDING)
 		text_verify_hint(f, x);
 }
 
@@ -192,7 +193,8 @@ void text_list(FILE *f, const char *realm, const struct list_entry *v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "  %-20s %-8s %s failures %u locked until %s\n",
 			text_safe(v[i].user, name, sizeof(name)),
-			record_state_name(v[i].rec.state),
-			otp_type_name(v[i].rec.params.type), (unsigned)v[i].rec.failures,
+			record_state_name(v[i].rec.gen[0].state),
+			otp_type_name(v[i].rec.gen[0].params.type),
+			(unsigned)v[i].rec.failures,
 			when(v[i].rec.locked_until, buf, sizeof(buf)));
 }

@@ -38,8 +38,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	for (size_t i = 0; i < sizeof(key); i++)
 		key[i] = (uint8_t)('0' + (i + 1) % 10); /* RFC 6238's "1234567890..." */
 	memset(&good, 0, sizeof(good));
-	good.state = RECORD_READY;
-	good.params = (struct otp_params){OTP_TOTP, OTP_SHA1, 6, 30};
+	good.gen[0].state = RECORD_READY;
+	good.gen[0].params = (struct otp_params){OTP_TOTP, OTP_SHA1, 6, 30};
 	{
 		const char *const codes[] = {live_codes[0], "00000000", live_codes[1]};
 

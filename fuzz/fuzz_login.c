@@ -76,12 +76,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	 * record the realm does not allow is refused before its code is read) */
 	conf.allow_digits |= 1u << 6 | 1u << 7 | 1u << 8;
 
-	base.state = RECORD_READY;
-	base.params = (struct otp_params){OTP_TOTP, OTP_SHA1, 6, 30};
-	base.secret_len = 20;
-	memcpy(base.secret, "12345678901234567890", 20);
+	base.gen[0].state = RECORD_READY;
+	base.gen[0].params = (struct otp_params){OTP_TOTP, OTP_SHA1, 6, 30};
+	base.gen[0].secret_len = 20;
+	memcpy(base.gen[0].secret, "12345678901234567890", 20);
 	/* the step before now was used: only now and the next are open */
-	base.counter = otp_step_at(&base.params, NOW_MS / 1000) - 1;
+	base.gen[0].counter = otp_step_at(&base.gen[0].params, NOW_MS / 1000) - 1;
 	/* the one hash format a record may hold (record.h): an 8-digit input
 	 * costs a yescrypt check, tens of milliseconds */
 	{
@@ -102,14 +102,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 /* Which of the open steps (now, now + 1) `code` is, or 0. */
 static uint64_t otp_step_of(const struct record *r, const char *code)
 {
-	uint64_t now = otp_step_at(&r->params, NOW_MS / 1000);
+	uint64_t now = otp_step_at(&r->gen[0].params, NOW_MS / 1000);
 	char want[OTP_CODE_BUF];
 	struct totp_err err;
 	uint64_t hit = 0;
 
 	for (uint64_t f = now; f <= now + 1; f++) {
-		FUZZ_CHECK(
-		    otp_code(r->secret, r->secret_len, &r->params, f, want, &err) == 0);
+		FUZZ_CHECK(otp_code(r->gen[0].secret, r->gen[0].secret_len,
+				    &r->gen[0].params, f, want, &err) == 0);
 		if (strcmp(code, want) == 0)
 			hit = f;
 	}
@@ -133,7 +133,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(code, data + 1, size - 1);
 	code[size - 1] = '\0';
 	rec = base;
-	rec.params.digits = 6 + data[0] % 3;
+	rec.gen[0].params.digits = 6 + data[0] % 3;
 	s = open_store(STORE_WRITE);
 	FUZZ_CHECK(store_put(s, USER, &rec, &err) == 0);
 	store_close(s);
@@ -144,18 +144,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(store_get(s, USER, &after, &err) == 1);
 	store_close(s);
 	FUZZ_CHECK(after.sequence > rec.sequence);
-	FUZZ_CHECK(memcmp(after.secret, rec.secret, sizeof(rec.secret)) == 0);
+	FUZZ_CHECK(memcmp(after.gen[0].secret, rec.gen[0].secret,
+			  sizeof(rec.gen[0].secret)) == 0);
 	step = otp_step_of(&rec, code);
 	if (step != 0) {
 		FUZZ_CHECK(res.outcome == LOGIN_SUCCESS && !res.emergency);
-		FUZZ_CHECK(after.counter == step && after.failures == 0);
+		FUZZ_CHECK(after.gen[0].counter == step && after.failures == 0);
 		FUZZ_CHECK(after.emergency_count == 1 && !record_code_used(&after, 0));
 	} else if (strcmp(code, live_code) == 0) {
 		FUZZ_CHECK(res.outcome == LOGIN_SUCCESS && res.emergency);
-		FUZZ_CHECK(after.counter == rec.counter && record_code_used(&after, 0));
+		FUZZ_CHECK(after.gen[0].counter == rec.gen[0].counter &&
+			   record_code_used(&after, 0));
 	} else {
 		FUZZ_CHECK(res.outcome == LOGIN_WRONG_CODE);
-		FUZZ_CHECK(after.failures == 1 && after.counter == rec.counter);
+		FUZZ_CHECK(after.failures == 1 &&
+			   after.gen[0].counter == rec.gen[0].counter);
 		FUZZ_CHECK(memcmp(&after.emergency[0], &rec.emergency[0],
 				  sizeof(rec.emergency[0])) == 0 &&
 			   !record_code_used(&after, 0));

@@ -31,8 +31,8 @@ static void copy_out(struct record *out, const struct record *r)
 	if (out == NULL)
 		return;
 	*out = *r;
-	explicit_bzero(out->secret, sizeof(out->secret));
-	out->secret_len = 0;
+	explicit_bzero(out->gen[0].secret, sizeof(out->gen[0].secret));
+	out->gen[0].secret_len = 0;
 }
 
 /* None, or removed: what verify, remove, status and unlock answer. */
@@ -119,16 +119,16 @@ int lifecycle_uri(struct registration *out, const char *issuer, const char *acco
 	int rc;
 
 	memset(&parts, 0, sizeof(parts));
-	parts.params = out->rec.params;
+	parts.params = out->rec.gen[0].params;
 	if (strlen(issuer) >= sizeof(parts.issuer) ||
 	    strlen(account) >= sizeof(parts.account))
 		return totp_err_set(err, TOTP_R_INVALID,
 				    "issuer or account name is too long");
 	strcpy(parts.issuer, issuer);
 	strcpy(parts.account, account);
-	memcpy(parts.secret, out->rec.secret, out->rec.secret_len);
-	parts.secret_len = out->rec.secret_len;
-	parts.counter = out->rec.counter;
+	memcpy(parts.secret, out->rec.gen[0].secret, out->rec.gen[0].secret_len);
+	parts.secret_len = out->rec.gen[0].secret_len;
+	parts.counter = out->rec.gen[0].counter;
 	rc = uri_build(&parts, &out->uri, err);
 	explicit_bzero(&parts, sizeof(parts));
 	return rc;
@@ -140,21 +140,21 @@ static int apply_register(struct record *r, int found, void *varg, struct totp_e
 	struct record *n = &a->out->rec;
 	size_t len = secret_len_for(a->p->alg);
 
-	if (found && r->state == RECORD_READY)
+	if (found && r->gen[0].state == RECORD_READY)
 		return totp_err_set(
 		    err, TOTP_R_EXISTS,
 		    "%s already has a ready TOTP generator; remove it first "
 		    "(totp-enroll remove) to register a new one",
 		    a->user);
 	memset(n, 0, sizeof(*n));
-	n->state = RECORD_PENDING;
-	n->params = *a->p;
+	n->gen[0].state = RECORD_PENDING;
+	n->gen[0].params = *a->p;
 	n->sequence = found ? r->sequence : 0;
-	n->created = a->now_ms / 1000;
-	n->secret_len = (uint8_t)len;
-	if (secret_generate(n->secret, len, err) < 0 ||
-	    base32_encode(n->secret, len, a->out->secret_b32, sizeof(a->out->secret_b32),
-			  err) < 0 ||
+	n->gen[0].created = a->now_ms / 1000;
+	n->gen[0].secret_len = (uint8_t)len;
+	if (secret_generate(n->gen[0].secret, len, err) < 0 ||
+	    base32_encode(n->gen[0].secret, len, a->out->secret_b32,
+			  sizeof(a->out->secret_b32), err) < 0 ||
 	    emergency_generate(n, a->c->emergency_codes, a->out->codes, err) < 0 ||
 	    lifecycle_uri(a->out, a->issuer, a->account, err) < 0)
 		return -1;
@@ -207,28 +207,28 @@ static int apply_verify(struct record *r, int found, void *varg, struct totp_err
 	unsigned window;
 	int ok, drift;
 
-	if (!found || r->state == RECORD_REMOVED)
+	if (!found || r->gen[0].state == RECORD_REMOVED)
 		return not_found(a->user, err);
-	if (r->state == RECORD_READY)
+	if (r->gen[0].state == RECORD_READY)
 		return totp_err_set(err, TOTP_R_PRECONDITION,
 				    "%s's generator is already verified and in use",
 				    a->user);
-	window = r->window ? r->window : a->c->window;
+	window = r->gen[0].window ? r->gen[0].window : a->c->window;
 	/* Clock drift (issue 17): a TOTP registration looks RECORD_DRIFT_MAX
 	 * steps either way once, to learn the drift the phone starts with;
 	 * logins then follow it within the window (otp_accept). */
 	drift = 0;
-	if (r->params.type == OTP_TOTP)
+	if (r->gen[0].params.type == OTP_TOTP)
 		window = RECORD_DRIFT_MAX;
-	ok = otp_accept(r->secret, r->secret_len, &r->params, window, a->now_ms / 1000,
-			a->code, &r->counter, &drift, err);
+	ok = otp_accept(r->gen[0].secret, r->gen[0].secret_len, &r->gen[0].params, window,
+			a->now_ms / 1000, a->code, &r->gen[0].counter, &drift, err);
 	if (ok == 1)
-		r->drift = (int8_t)drift; /* |drift| <= RECORD_DRIFT_MAX */
+		r->gen[0].drift = (int8_t)drift; /* |drift| <= RECORD_DRIFT_MAX */
 	if (ok < 0)
 		return -1;
 	if (ok == 0)
 		return lifecycle_wrong_verify_code(err);
-	r->state = RECORD_READY;
+	r->gen[0].state = RECORD_READY;
 	record_add_event(r, a->now_ms);
 	return 1;
 }
@@ -251,16 +251,16 @@ static int apply_remove(struct record *r, int found, void *varg, struct totp_err
 {
 	struct event_arg *a = varg;
 	uint64_t sequence = r->sequence;
-	int64_t created = r->created;
+	int64_t created = r->gen[0].created;
 
-	if (!found || r->state == RECORD_REMOVED)
+	if (!found || r->gen[0].state == RECORD_REMOVED)
 		return not_found(a->user, err);
 	record_wipe(r);
-	r->state = RECORD_REMOVED;
+	r->gen[0].state = RECORD_REMOVED;
 	r->sequence = sequence;
-	r->created = created;
-	r->params.digits = OTP_DIGITS_MIN; /* keeps the tombstone decodable */
-	r->params.period = 30;
+	r->gen[0].created = created;
+	r->gen[0].params.digits = OTP_DIGITS_MIN; /* keeps the tombstone decodable */
+	r->gen[0].params.period = 30;
 	record_add_event(r, a->now_ms);
 	return 1;
 }
@@ -278,18 +278,18 @@ static int apply_unlock(struct record *r, int found, void *varg, struct totp_err
 {
 	struct event_arg *a = varg;
 
-	if (!found || r->state == RECORD_REMOVED)
+	if (!found || r->gen[0].state == RECORD_REMOVED)
 		return not_found(a->user, err);
 	r->failures = 0;
 	r->locked_until = 0;
 	/* A step accepted while the clock ran ahead would refuse every code
 	 * until real time caught up: it comes back to the current step, never
 	 * below, so no code accepted before can be used again. */
-	if (r->params.type == OTP_TOTP && r->params.period != 0) {
-		uint64_t now_step = otp_step_at(&r->params, a->now_ms / 1000);
+	if (r->gen[0].params.type == OTP_TOTP && r->gen[0].params.period != 0) {
+		uint64_t now_step = otp_step_at(&r->gen[0].params, a->now_ms / 1000);
 
-		if (r->counter > now_step)
-			r->counter = now_step;
+		if (r->gen[0].counter > now_step)
+			r->gen[0].counter = now_step;
 	}
 	record_add_event(r, a->now_ms);
 	return 1;
@@ -308,7 +308,7 @@ static int apply_status(struct record *r, int found, void *varg, struct totp_err
 {
 	struct event_arg *a = varg;
 
-	if (!found || r->state == RECORD_REMOVED)
+	if (!found || r->gen[0].state == RECORD_REMOVED)
 		return not_found(a->user, err);
 	return 0;
 }
@@ -337,9 +337,9 @@ static int codes_refusal(const char *user, int found, const struct record *r,
 {
 	int64_t now = now_ms / 1000;
 
-	if (!found || r->state == RECORD_REMOVED)
+	if (!found || r->gen[0].state == RECORD_REMOVED)
 		return not_found(user, err);
-	if (r->state == RECORD_PENDING)
+	if (r->gen[0].state == RECORD_PENDING)
 		return totp_err_set(
 		    err, TOTP_R_PRECONDITION,
 		    "%s's registration is pending: confirm it first (totp-enroll verify "

@@ -161,11 +161,11 @@ static void fill(struct record *r, enum record_state state, const struct ldapc_t
 		 const struct ldapc_params *lp)
 {
 	memset(r, 0, sizeof(*r));
-	r->state = state;
-	set_params(&r->params, lp);
-	r->window = (uint8_t)(lp->window > 255 ? 255 : lp->window);
-	r->counter = t->type == OTP_HOTP ? (t->has_last ? t->last + 1 : 0)
-					 : (t->has_last ? t->last : 0);
+	r->gen[0].state = state;
+	set_params(&r->gen[0].params, lp);
+	r->gen[0].window = (uint8_t)(lp->window > 255 ? 255 : lp->window);
+	r->gen[0].counter = t->type == OTP_HOTP ? (t->has_last ? t->last + 1 : 0)
+						: (t->has_last ? t->last : 0);
 	r->sequence = t->has_last ? t->last : 0;
 	r->failures = t->failures > UINT32_MAX ? UINT32_MAX : (uint32_t)t->failures;
 }
@@ -218,27 +218,28 @@ static int register_u(const struct cfg *c, const struct store_location *loc,
 	if (ldapc_params_read(s.c, s.cfg->params, p->type, &lp, err) < 0)
 		goto done;
 	memset(n, 0, sizeof(*n));
-	n->state = RECORD_PENDING;
-	set_params(&n->params, &lp);
-	if (otp_params_check(&n->params, err) < 0)
+	n->gen[0].state = RECORD_PENDING;
+	set_params(&n->gen[0].params, &lp);
+	if (otp_params_check(&n->gen[0].params, err) < 0)
 		goto done;
-	n->window = (uint8_t)(lp.window > 255 ? 255 : lp.window);
-	n->created = now_ms / 1000;
+	n->gen[0].window = (uint8_t)(lp.window > 255 ? 255 : lp.window);
+	n->gen[0].created = now_ms / 1000;
 	n->change_date_ms = now_ms;
-	len = secret_len_for(n->params.alg);
-	n->secret_len = (uint8_t)len;
-	if (secret_generate(n->secret, len, err) < 0 ||
-	    base32_encode(n->secret, len, out->secret_b32, sizeof(out->secret_b32), err) <
-		0 ||
+	len = secret_len_for(n->gen[0].params.alg);
+	n->gen[0].secret_len = (uint8_t)len;
+	if (secret_generate(n->gen[0].secret, len, err) < 0 ||
+	    base32_encode(n->gen[0].secret, len, out->secret_b32, sizeof(out->secret_b32),
+			  err) < 0 ||
 	    lifecycle_uri(out, issuer, account, err) < 0)
 		goto done;
-	rc = ldapc_token_create(s.c, s.token_dn, user, n->params.type, n->secret, len,
-				s.cfg->params, &e);
+	rc = ldapc_token_create(s.c, s.token_dn, user, n->gen[0].params.type,
+				n->gen[0].secret, len, s.cfg->params, &e);
 	if (rc < 0 && e.reason == TOTP_R_EXISTS) {
 		/* A pending token (not linked: checked above): replaced. */
 		if (ldapc_token_delete(s.c, s.token_dn, &e) == 0)
-			rc = ldapc_token_create(s.c, s.token_dn, user, n->params.type,
-						n->secret, len, s.cfg->params, &e);
+			rc = ldapc_token_create(s.c, s.token_dn, user,
+						n->gen[0].params.type, n->gen[0].secret,
+						len, s.cfg->params, &e);
 	}
 	if (rc < 0 && err != NULL)
 		*err = e;
@@ -408,7 +409,7 @@ static int remove_u(const struct store_location *loc, const char *user,
 		rc = 0; /* a link to nothing: unlinking was all there was to do */
 	else if (rc < 0 && err != NULL)
 		*err = e;
-	out->state = RECORD_REMOVED;
+	out->gen[0].state = RECORD_REMOVED;
 	out->change_date_ms = now_ms;
 done:
 	free(dn);

@@ -14,7 +14,7 @@
 
 static bool is_ready(int found, const struct record *r)
 {
-	return found && r->state == RECORD_READY;
+	return found && r->gen[0].state == RECORD_READY;
 }
 
 /* Only digits can be an emergency code: anything else is just wrong, and
@@ -166,7 +166,7 @@ int login_precheck_from(const struct cfg *c, const struct store_location *loc,
 	if (rc == 0) {
 		res->failures = r.failures;
 		res->locked_until = r.locked_until;
-		res->digits = is_ready(found, &r) ? r.params.digits : 0;
+		res->digits = is_ready(found, &r) ? r.gen[0].params.digits : 0;
 		if (!is_ready(found, &r))
 			res->outcome = LOGIN_NOT_ENROLLED;
 		else if (is_locked(&r, now_ms / 1000))
@@ -188,13 +188,13 @@ _Static_assert(OTP_DRIFT_MAX == RECORD_DRIFT_MAX, "one drift bound");
  * malformed code is a wrong code like any other. */
 static int check_otp(struct record *r, const struct cfg *c, const char *code, int64_t now)
 {
-	unsigned window = r->window ? r->window : c->window;
-	int drift = r->drift;
-	int ok = otp_accept(r->secret, r->secret_len, &r->params, window, now, code,
-			    &r->counter, &drift, NULL);
+	unsigned window = r->gen[0].window ? r->gen[0].window : c->window;
+	int drift = r->gen[0].drift;
+	int ok = otp_accept(r->gen[0].secret, r->gen[0].secret_len, &r->gen[0].params,
+			    window, now, code, &r->gen[0].counter, &drift, NULL);
 
 	if (ok == 1)
-		r->drift = (int8_t)drift; /* |drift| <= OTP_DRIFT_MAX */
+		r->gen[0].drift = (int8_t)drift; /* |drift| <= OTP_DRIFT_MAX */
 	return ok == 1;
 }
 
@@ -248,14 +248,15 @@ static void record_success(struct record *r, const struct login_event *ev, uint8
 static int allowed(const struct record *r, const struct cfg *c, const char *user,
 		   struct totp_err *err)
 {
-	if (cfg_allows(c, &r->params))
+	if (cfg_allows(c, &r->gen[0].params))
 		return 0;
 	return totp_err_set(
 	    err, TOTP_R_PERMISSION,
 	    "the generator of %s (%s, %s, %u digits, %u s) is not allowed "
 	    "in realm %s (its allow_* settings): enroll again",
-	    user, otp_type_name(r->params.type), otp_alg_name(r->params.alg),
-	    r->params.digits, r->params.period, c->realm);
+	    user, otp_type_name(r->gen[0].params.type),
+	    otp_alg_name(r->gen[0].params.alg), r->gen[0].params.digits,
+	    r->gen[0].params.period, c->realm);
 }
 
 /* Decides what can be decided at once, under the lock; returns 1 when r
@@ -299,7 +300,7 @@ static void fill_result(struct login_result *res, const struct record *r)
 	res->failures = r->failures;
 	res->locked_until = r->locked_until;
 	res->emergency_left = emergency_remaining(r);
-	res->digits = r->params.digits;
+	res->digits = r->gen[0].params.digits;
 }
 
 /* Whether the code found in `mine` (the record as this check wrote it,

@@ -305,15 +305,15 @@ void db_path(const char *realm, char *out, size_t size)
 void ready_record(struct record *r, enum otp_type type, uint64_t counter)
 {
 	memset(r, 0, sizeof(*r));
-	r->state = RECORD_READY;
-	r->params = totp6();
-	r->params.type = type;
-	memcpy(r->secret, SECRET, sizeof(SECRET));
-	r->secret_len = sizeof(SECRET);
-	r->counter = counter;
+	r->gen[0].state = RECORD_READY;
+	r->gen[0].params = totp6();
+	r->gen[0].params.type = type;
+	memcpy(r->gen[0].secret, SECRET, sizeof(SECRET));
+	r->gen[0].secret_len = sizeof(SECRET);
+	r->gen[0].counter = counter;
 	r->sequence = 2;
-	r->created = time(NULL);
-	r->change_date_ms = (int64_t)r->created * 1000;
+	r->gen[0].created = time(NULL);
+	r->change_date_ms = (int64_t)r->gen[0].created * 1000;
 }
 
 void put_record_at(const char *path, uid_t owner, const char *user,
@@ -355,7 +355,8 @@ void code_at(const struct record *r, uint64_t factor, char out[OTP_CODE_BUF])
 {
 	struct totp_err e;
 
-	assert_int_equal(otp_code(r->secret, r->secret_len, &r->params, factor, out, &e),
+	assert_int_equal(otp_code(r->gen[0].secret, r->gen[0].secret_len,
+				  &r->gen[0].params, factor, out, &e),
 			 0);
 }
 

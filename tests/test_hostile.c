@@ -301,11 +301,11 @@ static void get_user(const char *user, struct record *r)
 static void fresh_users(void)
 {
 	ready_record(&g_base, OTP_TOTP, 0);
-	g_base.counter = step_now() - 10;
+	g_base.gen[0].counter = step_now() - 10;
 	put_user(g_user, &g_base);
 	ready_record(&g_other, OTP_TOTP, 0);
-	memcpy(g_other.secret, OTHER_SECRET, sizeof(OTHER_SECRET));
-	g_other.counter = step_now() - 10;
+	memcpy(g_other.gen[0].secret, OTHER_SECRET, sizeof(OTHER_SECRET));
+	g_other.gen[0].counter = step_now() - 10;
 	put_user(OTHER_USER, &g_other);
 }
 
@@ -349,7 +349,7 @@ static void prompt_row(const struct row *r)
 	get_user(g_user, &after);
 	get_user(OTHER_USER, &other_after);
 	if (strcmp(r->kind, "control") == 0) {
-		if (after.counter != step_now())
+		if (after.gen[0].counter != step_now())
 			why = "the success was not recorded";
 	} else {
 		why = only_failure_counted(&g_base, &after);

@@ -158,16 +158,16 @@ static void test_record_is_ready(void **state)
 	strcpy(e.codes[1], "87654321");
 	e.n_codes = 2;
 	assert_int_equal(import_to_record(&e, 0, 1700000000123, &r, &err), 0);
-	assert_int_equal(r.state, RECORD_READY);
-	assert_int_equal(r.params.type, OTP_HOTP);
-	assert_int_equal(r.params.digits, 6);
-	assert_int_equal(r.secret_len, 20);
-	assert_memory_equal(r.secret, "12345678901234567890", 20);
-	assert_int_equal(r.counter, 42);
-	assert_int_equal(r.window, 4);
+	assert_int_equal(r.gen[0].state, RECORD_READY);
+	assert_int_equal(r.gen[0].params.type, OTP_HOTP);
+	assert_int_equal(r.gen[0].params.digits, 6);
+	assert_int_equal(r.gen[0].secret_len, 20);
+	assert_memory_equal(r.gen[0].secret, "12345678901234567890", 20);
+	assert_int_equal(r.gen[0].counter, 42);
+	assert_int_equal(r.gen[0].window, 4);
 	assert_int_equal(r.failures, 0);
 	assert_int_equal(r.locked_until, 0);
-	assert_int_equal(r.created, 1700000000);
+	assert_int_equal(r.gen[0].created, 1700000000);
 	assert_int_equal(r.change_date_ms, 1700000000123);
 	assert_int_equal(r.sequence, 2); /* registered, verified */
 	assert_int_equal(r.last_success.time, 1718261075);
@@ -203,7 +203,7 @@ static void test_record_keeps_the_sequence(void **state)
 	e.n_codes = 0;
 	assert_int_equal(import_to_record(&e, 7, 1000, &r, &err), 0);
 	assert_int_equal(r.sequence, 9);
-	assert_int_equal(r.window, OTP_WINDOW_MAX);
+	assert_int_equal(r.gen[0].window, OTP_WINDOW_MAX);
 	assert_int_equal(r.emergency_count, 0);
 	record_wipe(&r);
 }
@@ -227,12 +227,12 @@ static void test_record_refusals(void **state)
 	e.n_codes = IMPORT_CODES_MAX + 1;
 	assert_int_equal(import_to_record(&e, 0, 1000, &r, &err), -1);
 	assert_non_null(strstr(err.msg, "scratch codes"));
-	assert_memory_equal(r.secret, zero, sizeof(zero));
+	assert_memory_equal(r.gen[0].secret, zero, sizeof(zero));
 	e = sample();
 	strcpy(e.codes[0], "1234"); /* not an emergency code */
 	e.n_codes = 1;
 	assert_int_equal(import_to_record(&e, 0, 1000, &r, &err), -1);
-	assert_memory_equal(r.secret, zero, sizeof(zero));
+	assert_memory_equal(r.gen[0].secret, zero, sizeof(zero));
 }
 
 /* ---- an imported generator logs in, and a used code stays used ---------- */

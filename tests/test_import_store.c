@@ -95,10 +95,10 @@ static void put(const struct fixture *f, const char *user, enum record_state st,
 	struct record r;
 
 	memset(&r, 0, sizeof(r));
-	r.state = st;
-	r.params = (struct otp_params){OTP_TOTP, OTP_SHA1, 6, 30};
-	memcpy(r.secret, "abcdefghijabcdefghij", 20);
-	r.secret_len = st == RECORD_REMOVED ? 0 : 20;
+	r.gen[0].state = st;
+	r.gen[0].params = (struct otp_params){OTP_TOTP, OTP_SHA1, 6, 30};
+	memcpy(r.gen[0].secret, "abcdefghijabcdefghij", 20);
+	r.gen[0].secret_len = st == RECORD_REMOVED ? 0 : 20;
 	r.sequence = sequence;
 	assert_int_equal(gdbm_store_open(f->loc.where, STORE_CREATE, &o, &s, &err), 0);
 	assert_int_equal(store_put(s, user, &r, &err), 0);
@@ -122,13 +122,13 @@ static void test_new_users_written_ready(void **state)
 	assert_int_equal(before[0].state, 0);
 	assert_int_equal(before[1].state, 0);
 	assert_int_equal(get(f, "ann", &r), 1);
-	assert_int_equal(r.state, RECORD_READY);
-	assert_int_equal(r.counter, 4);
+	assert_int_equal(r.gen[0].state, RECORD_READY);
+	assert_int_equal(r.gen[0].counter, 4);
 	assert_int_equal(r.sequence, 2);
 	assert_int_equal(r.change_date_ms, 5000);
-	assert_memory_equal(r.secret, "12345678901234567890", 20);
+	assert_memory_equal(r.gen[0].secret, "12345678901234567890", 20);
 	assert_int_equal(get(f, "ben", &r), 1);
-	assert_int_equal(r.counter, 0);
+	assert_int_equal(r.gen[0].counter, 0);
 	record_wipe(&r);
 }
 
@@ -151,9 +151,9 @@ static void test_pending_and_removed_replaced(void **state)
 	assert_int_equal(before[1].state, RECORD_REMOVED);
 	assert_int_equal(before[1].sequence, 7);
 	assert_int_equal(get(f, "ann", &r), 1);
-	assert_int_equal(r.state, RECORD_READY);
+	assert_int_equal(r.gen[0].state, RECORD_READY);
 	assert_int_equal(r.sequence, 3);
-	assert_memory_equal(r.secret, "12345678901234567890", 20);
+	assert_memory_equal(r.gen[0].secret, "12345678901234567890", 20);
 	assert_int_equal(get(f, "ben", &r), 1);
 	assert_int_equal(r.sequence, 9);
 	record_wipe(&r);
@@ -183,7 +183,7 @@ static void test_ready_user_stops_everything(void **state)
 	assert_int_equal(problems[1].line, 5);
 	assert_int_equal(get(f, "ann", &r), 0); /* not half-imported */
 	assert_int_equal(get(f, "ben", &r), 1);
-	assert_memory_equal(r.secret, "abcdefghijabcdefghij", 20); /* untouched */
+	assert_memory_equal(r.gen[0].secret, "abcdefghijabcdefghij", 20); /* untouched */
 	assert_int_equal(r.sequence, 2);
 	record_wipe(&r);
 }
@@ -211,7 +211,7 @@ static void test_dry_run_writes_nothing(void **state)
 	    0);
 	assert_int_equal(before[0].state, RECORD_PENDING);
 	assert_int_equal(get(f, "ann", &r), 1);
-	assert_int_equal(r.state, RECORD_PENDING);
+	assert_int_equal(r.gen[0].state, RECORD_PENDING);
 	assert_int_equal(get(f, "ben", &r), 0);
 	put(f, "ben", RECORD_READY, 2);
 	assert_int_equal(

@@ -75,11 +75,12 @@ static void do_register(struct fixture *f, int64_t now_ms, struct registration *
 static void code_at(const struct registration *r, int64_t now_ms, char code[OTP_CODE_BUF])
 {
 	struct totp_err err;
-	const struct otp_params *p = &r->rec.params;
+	const struct otp_params *p = &r->rec.gen[0].params;
 	uint64_t factor = p->type == OTP_TOTP ? otp_step_at(p, now_ms / 1000) : 0;
 
-	assert_int_equal(
-	    otp_code(r->rec.secret, r->rec.secret_len, p, factor, code, &err), 0);
+	assert_int_equal(otp_code(r->rec.gen[0].secret, r->rec.gen[0].secret_len, p,
+				  factor, code, &err),
+			 0);
 }
 
 /* A code that is certainly wrong: the right one with its last digit moved. */
@@ -116,8 +117,9 @@ static void verify_ok(struct fixture *f, const struct registration *r, int64_t n
 	code_at(r, now_ms, code);
 	assert_int_equal(lifecycle_verify(&f->c, &f->loc, USER, code, now_ms, &rec, &err),
 			 0);
-	assert_int_equal(rec.state, RECORD_READY);
-	assert_int_equal(rec.secret_len, 0); /* the copy out never holds the secret */
+	assert_int_equal(rec.gen[0].state, RECORD_READY);
+	assert_int_equal(rec.gen[0].secret_len,
+			 0); /* the copy out never holds the secret */
 }
 
 /* ---- register ----------------------------------------------------------------- */
@@ -133,22 +135,22 @@ static void test_register_none_makes_pending(void **state)
 
 	expect_status_not_found(f); /* no database at all yet */
 	do_register(f, T0_MS, &r);
-	assert_int_equal(r.rec.state, RECORD_PENDING);
+	assert_int_equal(r.rec.gen[0].state, RECORD_PENDING);
 	assert_int_equal(r.rec.sequence, 1);
 	assert_int_equal(r.rec.change_date_ms, T0_MS);
-	assert_int_equal(r.rec.created, T0_MS / 1000);
-	assert_int_equal(r.rec.secret_len, 20);
+	assert_int_equal(r.rec.gen[0].created, T0_MS / 1000);
+	assert_int_equal(r.rec.gen[0].secret_len, 20);
 	assert_int_equal(strlen(r.secret_b32), 32);
 	assert_int_equal(base32_decode(r.secret_b32, key, sizeof(key), &keylen, &err), 0);
 	assert_int_equal(keylen, 20);
-	assert_memory_equal(key, r.rec.secret, 20);
+	assert_memory_equal(key, r.rec.gen[0].secret, 20);
 	assert_non_null(strstr(r.uri, "otpauth://totp/Example%20Co:alice@host?"));
 	assert_non_null(strstr(r.uri, r.secret_b32));
 	assert_int_equal(r.n_codes, 2);
 	assert_int_equal(strlen(r.codes[0]), EMERGENCY_DIGITS);
 	assert_int_equal(strlen(r.codes[1]), EMERGENCY_DIGITS);
 	status_ok(f, &rec);
-	assert_int_equal(rec.state, RECORD_PENDING);
+	assert_int_equal(rec.gen[0].state, RECORD_PENDING);
 	assert_int_equal(rec.sequence, 1);
 	assert_int_equal(rec.emergency_count, 2);
 	/* Hashed, never plain. */
@@ -168,9 +170,9 @@ static void test_register_pending_replaces_secret(void **state)
 
 	do_register(f, T0_MS, &r1);
 	do_register(f, T0_MS + 1000, &r2);
-	assert_int_equal(r2.rec.state, RECORD_PENDING);
+	assert_int_equal(r2.rec.gen[0].state, RECORD_PENDING);
 	assert_int_equal(r2.rec.sequence, 2);
-	assert_memory_not_equal(r1.rec.secret, r2.rec.secret, 20);
+	assert_memory_not_equal(r1.rec.gen[0].secret, r2.rec.gen[0].secret, 20);
 	status_ok(f, &rec);
 	assert_int_equal(rec.sequence, 2);
 	assert_int_equal(rec.change_date_ms, T0_MS + 1000);
@@ -222,7 +224,7 @@ static void test_register_removed_makes_pending(void **state)
 			 0);
 	assert_int_equal(rec.sequence, 2);
 	do_register(f, T0_MS + 2, &r);
-	assert_int_equal(r.rec.state, RECORD_PENDING);
+	assert_int_equal(r.rec.gen[0].state, RECORD_PENDING);
 	assert_int_equal(r.rec.sequence, 3); /* the sequence survives removal */
 	lifecycle_registration_wipe(&r);
 }
@@ -252,9 +254,10 @@ static void test_verify_right_code_makes_ready(void **state)
 	do_register(f, T0_MS, &r);
 	verify_ok(f, &r, T0_MS + 1000);
 	status_ok(f, &rec);
-	assert_int_equal(rec.state, RECORD_READY);
+	assert_int_equal(rec.gen[0].state, RECORD_READY);
 	assert_int_equal(rec.sequence, 2);
-	assert_int_equal(rec.counter, otp_step_at(&r.rec.params, (T0_MS + 1000) / 1000));
+	assert_int_equal(rec.gen[0].counter,
+			 otp_step_at(&r.rec.gen[0].params, (T0_MS + 1000) / 1000));
 	lifecycle_registration_wipe(&r);
 }
 
@@ -277,7 +280,7 @@ static void test_verify_wrong_code_stays_pending(void **state)
 	assert_null(strstr(err.msg, wrong));
 	assert_null(strstr(err.msg, right));
 	status_ok(f, &after);
-	assert_int_equal(after.state, RECORD_PENDING);
+	assert_int_equal(after.gen[0].state, RECORD_PENDING);
 	assert_memory_equal(&before, &after, sizeof(before));
 	/* A malformed code is refused the same way, and changes nothing. */
 	assert_int_equal(
@@ -357,8 +360,8 @@ static void test_verify_hotp_advances_counter(void **state)
 	assert_non_null(strstr(r.uri, "counter=0"));
 	verify_ok(f, &r, T0_MS);
 	status_ok(f, &rec);
-	assert_int_equal(rec.params.type, OTP_HOTP);
-	assert_int_equal(rec.counter, 1); /* the next expected counter */
+	assert_int_equal(rec.gen[0].params.type, OTP_HOTP);
+	assert_int_equal(rec.gen[0].counter, 1); /* the next expected counter */
 	lifecycle_registration_wipe(&r);
 }
 
@@ -374,7 +377,7 @@ static void test_remove_pending_and_ready(void **state)
 	do_register(f, T0_MS, &r);
 	assert_int_equal(lifecycle_remove(&f->c, &f->loc, USER, T0_MS + 1, &rec, &err),
 			 0);
-	assert_int_equal(rec.state, RECORD_REMOVED);
+	assert_int_equal(rec.gen[0].state, RECORD_REMOVED);
 	assert_int_equal(rec.sequence, 2);
 	assert_int_equal(rec.change_date_ms, T0_MS + 1);
 	expect_status_not_found(f);
@@ -384,7 +387,7 @@ static void test_remove_pending_and_ready(void **state)
 	verify_ok(f, &r, T0_MS + 2);
 	assert_int_equal(lifecycle_remove(&f->c, &f->loc, USER, T0_MS + 3, &rec, &err),
 			 0);
-	assert_int_equal(rec.state, RECORD_REMOVED);
+	assert_int_equal(rec.gen[0].state, RECORD_REMOVED);
 	assert_int_equal(rec.sequence, 5);
 	assert_int_equal(rec.emergency_count, 0);
 	expect_status_not_found(f);
@@ -444,7 +447,7 @@ static void test_unlock_clears_failures(void **state)
 	assert_int_equal(rec.failures, 0);
 	assert_int_equal(rec.locked_until, 0);
 	assert_int_equal(rec.sequence, 3);
-	assert_int_equal(rec.state, RECORD_READY);
+	assert_int_equal(rec.gen[0].state, RECORD_READY);
 	status_ok(f, &rec);
 	assert_int_equal(rec.failures, 0);
 	assert_int_equal(rec.change_date_ms, T0_MS + 9);
@@ -464,7 +467,7 @@ static void test_status_is_read_only(void **state)
 	status_ok(f, &b);
 	assert_int_equal(stat(f->loc.where, &st2), 0);
 	assert_memory_equal(&a, &b, sizeof(a));
-	assert_int_equal(a.secret_len, 0);
+	assert_int_equal(a.gen[0].secret_len, 0);
 	assert_int_equal(st1.st_mtim.tv_sec, st2.st_mtim.tv_sec);
 	assert_int_equal(st1.st_mtim.tv_nsec, st2.st_mtim.tv_nsec);
 	lifecycle_registration_wipe(&r);
@@ -520,7 +523,7 @@ static void test_codes_right_code_replaces_codes(void **state)
 	assert_string_not_equal(n.codes[0], n.codes[1]);
 	assert_int_equal(n.rec.sequence, before.sequence + 1); /* one event */
 	assert_int_equal(n.rec.change_date_ms, t);
-	assert_int_equal(n.rec.secret_len, 0);
+	assert_int_equal(n.rec.gen[0].secret_len, 0);
 	assert_int_equal(n.rec.emergency_count, 2);
 	assert_int_equal(n.rec.failures, 0);
 	assert_string_equal(n.rec.last_success.service, "totp-enroll");
@@ -570,7 +573,7 @@ static void test_codes_wrong_code_counts_changes_nothing(void **state)
 	assert_int_equal(rec.failures, 1); /* counted as a login's failure */
 	assert_string_equal(rec.last_failure.service, "totp-enroll");
 	assert_int_equal(rec.sequence, before.sequence + 1);
-	assert_int_equal(rec.counter, before.counter);
+	assert_int_equal(rec.gen[0].counter, before.gen[0].counter);
 	assert_memory_equal(rec.emergency, before.emergency, sizeof(rec.emergency));
 	/* An emergency code is not the app's code either. */
 	assert_int_equal(lifecycle_codes(&f->c, &f->loc, USER, r.codes[0], t, &n, &err),
@@ -744,10 +747,11 @@ static void test_codes_hotp_moves_counter(void **state)
 	code_at(&r, T0_MS, code); /* counter 0 */
 	assert_int_equal(lifecycle_verify(&f->c, &f->loc, USER, code, T0_MS, NULL, &err),
 			 0);
-	assert_int_equal(
-	    otp_code(r.rec.secret, r.rec.secret_len, &r.rec.params, 1, code, &err), 0);
+	assert_int_equal(otp_code(r.rec.gen[0].secret, r.rec.gen[0].secret_len,
+				  &r.rec.gen[0].params, 1, code, &err),
+			 0);
 	assert_int_equal(lifecycle_codes(&f->c, &f->loc, USER, code, T0_MS, &n, &err), 0);
-	assert_int_equal(n.rec.counter, 2);
+	assert_int_equal(n.rec.gen[0].counter, 2);
 	lifecycle_new_codes_wipe(&n);
 	assert_int_equal(lifecycle_codes(&f->c, &f->loc, USER, code, T0_MS, &n, &err),
 			 -1);

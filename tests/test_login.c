@@ -32,13 +32,13 @@ static struct cfg g_cfg;
 static void base_record(struct record *r, enum otp_type type, unsigned digits)
 {
 	memset(r, 0, sizeof(*r));
-	r->state = RECORD_READY;
-	r->params.type = type;
-	r->params.alg = OTP_SHA1;
-	r->params.digits = digits;
-	r->params.period = 30;
-	memcpy(r->secret, SECRET, sizeof(SECRET));
-	r->secret_len = sizeof(SECRET);
+	r->gen[0].state = RECORD_READY;
+	r->gen[0].params.type = type;
+	r->gen[0].params.alg = OTP_SHA1;
+	r->gen[0].params.digits = digits;
+	r->gen[0].params.period = 30;
+	memcpy(r->gen[0].secret, SECRET, sizeof(SECRET));
+	r->gen[0].secret_len = sizeof(SECRET);
 	r->sequence = 2;
 }
 
@@ -111,11 +111,11 @@ static void test_precheck_states(void **state)
 	assert_int_equal(login_precheck(&g_cfg, &g_loc, USER, 0, &res, &e), 0);
 	assert_int_equal(res.outcome, LOGIN_NOT_ENROLLED);
 	/* pending, removed */
-	r.state = RECORD_PENDING;
+	r.gen[0].state = RECORD_PENDING;
 	put(&r);
 	assert_int_equal(login_precheck(&g_cfg, &g_loc, USER, 0, &res, &e), 0);
 	assert_int_equal(res.outcome, LOGIN_NOT_ENROLLED);
-	r.state = RECORD_REMOVED;
+	r.gen[0].state = RECORD_REMOVED;
 	put(&r);
 	assert_int_equal(login_precheck(&g_cfg, &g_loc, USER, 0, &res, &e), 0);
 	assert_int_equal(res.outcome, LOGIN_NOT_ENROLLED);
@@ -173,7 +173,7 @@ static void test_totp_rfc_vectors_and_replay(void **state)
 	assert_false(res.emergency);
 	assert_int_equal(res.digits, 8);
 	get(&r);
-	assert_int_equal(r.counter, 1);
+	assert_int_equal(r.gen[0].counter, 1);
 	/* the same code again, even in the same step: a replay */
 	assert_int_equal(check_at(59, "94287082", &res), 0);
 	assert_int_equal(res.outcome, LOGIN_WRONG_CODE);
@@ -186,7 +186,7 @@ static void test_totp_rfc_vectors_and_replay(void **state)
 	assert_int_equal(check_at(20000000000, "65353130", &res), 0);
 	assert_int_equal(res.outcome, LOGIN_SUCCESS);
 	get(&r);
-	assert_int_equal(r.counter, 0x27BC86AAu);
+	assert_int_equal(r.gen[0].counter, 0x27BC86AAu);
 }
 
 static void test_totp_window(void **state)
@@ -202,49 +202,49 @@ static void test_totp_window(void **state)
 	base_record(&r, OTP_TOTP, 6);
 	put(&r);
 	/* two steps away: outside the default window of 1 */
-	assert_int_equal(otp_code(SECRET, 20, &r.params, step + 2, code, &e), 0);
+	assert_int_equal(otp_code(SECRET, 20, &r.gen[0].params, step + 2, code, &e), 0);
 	assert_int_equal(check_at(now, code, &res), 0);
 	assert_int_equal(res.outcome, LOGIN_WRONG_CODE);
-	assert_int_equal(otp_code(SECRET, 20, &r.params, step - 2, code, &e), 0);
+	assert_int_equal(otp_code(SECRET, 20, &r.gen[0].params, step - 2, code, &e), 0);
 	assert_int_equal(check_at(now, code, &res), 0);
 	assert_int_equal(res.outcome, LOGIN_WRONG_CODE);
 	/* the previous step passes and the window follows it (drift -1,
 	 * issue 17): the next step is then outside it, the current one in;
 	 * then the next passes (drift +1) */
-	assert_int_equal(otp_code(SECRET, 20, &r.params, step - 1, code, &e), 0);
+	assert_int_equal(otp_code(SECRET, 20, &r.gen[0].params, step - 1, code, &e), 0);
 	assert_int_equal(check_at(now, code, &res), 0);
 	assert_int_equal(res.outcome, LOGIN_SUCCESS);
 	get(&r);
-	assert_int_equal(r.drift, -1);
-	assert_int_equal(otp_code(SECRET, 20, &r.params, step + 1, code, &e), 0);
+	assert_int_equal(r.gen[0].drift, -1);
+	assert_int_equal(otp_code(SECRET, 20, &r.gen[0].params, step + 1, code, &e), 0);
 	assert_int_equal(check_at(now, code, &res), 0);
 	assert_int_equal(res.outcome, LOGIN_WRONG_CODE);
-	assert_int_equal(otp_code(SECRET, 20, &r.params, step, code, &e), 0);
+	assert_int_equal(otp_code(SECRET, 20, &r.gen[0].params, step, code, &e), 0);
 	assert_int_equal(check_at(now, code, &res), 0);
 	assert_int_equal(res.outcome, LOGIN_SUCCESS);
-	assert_int_equal(otp_code(SECRET, 20, &r.params, step + 1, code, &e), 0);
+	assert_int_equal(otp_code(SECRET, 20, &r.gen[0].params, step + 1, code, &e), 0);
 	assert_int_equal(check_at(now, code, &res), 0);
 	assert_int_equal(res.outcome, LOGIN_SUCCESS);
 	get(&r);
-	assert_int_equal(r.drift, 1);
+	assert_int_equal(r.gen[0].drift, 1);
 	/* the current step is now older than the last accepted one */
-	assert_int_equal(otp_code(SECRET, 20, &r.params, step, code, &e), 0);
+	assert_int_equal(otp_code(SECRET, 20, &r.gen[0].params, step, code, &e), 0);
 	assert_int_equal(check_at(now, code, &res), 0);
 	assert_int_equal(res.outcome, LOGIN_WRONG_CODE);
 	/* a wider window from the realm, or the record's own (drift 0) */
 	get(&r);
-	r.drift = 0;
+	r.gen[0].drift = 0;
 	put(&r);
 	g_cfg.window = 2;
-	assert_int_equal(otp_code(SECRET, 20, &r.params, step + 2, code, &e), 0);
+	assert_int_equal(otp_code(SECRET, 20, &r.gen[0].params, step + 2, code, &e), 0);
 	assert_int_equal(check_at(now, code, &res), 0);
 	assert_int_equal(res.outcome, LOGIN_SUCCESS);
 	g_cfg.window = 1;
 	get(&r);
-	r.window = 4;
-	r.drift = 0;
+	r.gen[0].window = 4;
+	r.gen[0].drift = 0;
 	put(&r);
-	assert_int_equal(otp_code(SECRET, 20, &r.params, step + 4, code, &e), 0);
+	assert_int_equal(otp_code(SECRET, 20, &r.gen[0].params, step + 4, code, &e), 0);
 	assert_int_equal(check_at(now, code, &res), 0);
 	assert_int_equal(res.outcome, LOGIN_SUCCESS);
 }
@@ -261,11 +261,11 @@ static void test_hotp_counter(void **state)
 	assert_int_equal(check_at(100, "755224", &res), 0); /* counter 0 */
 	assert_int_equal(res.outcome, LOGIN_SUCCESS);
 	get(&r);
-	assert_int_equal(r.counter, 1);
+	assert_int_equal(r.gen[0].counter, 1);
 	assert_int_equal(check_at(100, "359152", &res), 0); /* 2: one ahead */
 	assert_int_equal(res.outcome, LOGIN_SUCCESS);
 	get(&r);
-	assert_int_equal(r.counter, 3);
+	assert_int_equal(r.gen[0].counter, 3);
 	assert_int_equal(check_at(100, "287082", &res), 0); /* 1: behind */
 	assert_int_equal(res.outcome, LOGIN_WRONG_CODE);
 	assert_int_equal(check_at(100, "254676", &res), 0); /* 5: two ahead */
@@ -273,7 +273,7 @@ static void test_hotp_counter(void **state)
 	assert_int_equal(check_at(100, "969429", &res), 0); /* 3 */
 	assert_int_equal(res.outcome, LOGIN_SUCCESS);
 	get(&r);
-	assert_int_equal(r.counter, 4);
+	assert_int_equal(r.gen[0].counter, 4);
 	assert_int_equal(r.failures, 0);
 }
 
@@ -347,7 +347,7 @@ static void test_lockout_and_expiry(void **state)
 	assert_int_equal(res.outcome, LOGIN_LOCKED_OUT);
 	get(&r);
 	assert_int_equal(r.sequence, seq);
-	assert_int_equal(r.counter, 0);
+	assert_int_equal(r.gen[0].counter, 0);
 	/* the lockout runs out: the code is checked, the count starts afresh */
 	assert_int_equal(check_at(1060, "12345678", &res), 0);
 	assert_int_equal(res.outcome, LOGIN_WRONG_CODE);
@@ -447,13 +447,13 @@ static void test_not_enrolled_check(void **state)
 	assert_int_equal(check_at(59, "94287082", &res), 0); /* no store */
 	assert_int_equal(res.outcome, LOGIN_NOT_ENROLLED);
 	base_record(&r, OTP_TOTP, 8);
-	r.state = RECORD_PENDING;
+	r.gen[0].state = RECORD_PENDING;
 	put(&r);
 	assert_int_equal(check_at(59, "94287082", &res), 0);
 	assert_int_equal(res.outcome, LOGIN_NOT_ENROLLED);
 	get(&r);
 	assert_int_equal(r.sequence, 2); /* untouched */
-	assert_int_equal(r.counter, 0);
+	assert_int_equal(r.gen[0].counter, 0);
 }
 
 static void test_check_lock_timeout(void **state)
@@ -494,37 +494,38 @@ static void test_unlock_after_clock_jump(void **state)
 	(void)state;
 	base_record(&r, OTP_TOTP, 6);
 	put(&r);
-	step = otp_step_at(&r.params, now);
-	assert_int_equal(otp_code(SECRET, 20, &r.params, step, code, &e), 0);
+	step = otp_step_at(&r.gen[0].params, now);
+	assert_int_equal(otp_code(SECRET, 20, &r.gen[0].params, step, code, &e), 0);
 	assert_int_equal(check_at(now, code, &res), 0);
 	assert_int_equal(res.outcome, LOGIN_SUCCESS);
 	/* the clock jumps a day ahead, a login there, and it comes back */
-	assert_int_equal(
-	    otp_code(SECRET, 20, &r.params, otp_step_at(&r.params, ahead), code, &e), 0);
+	assert_int_equal(otp_code(SECRET, 20, &r.gen[0].params,
+				  otp_step_at(&r.gen[0].params, ahead), code, &e),
+			 0);
 	assert_int_equal(check_at(ahead, code, &res), 0);
 	assert_int_equal(res.outcome, LOGIN_SUCCESS);
-	assert_int_equal(otp_code(SECRET, 20, &r.params, step + 1, code, &e), 0);
+	assert_int_equal(otp_code(SECRET, 20, &r.gen[0].params, step + 1, code, &e), 0);
 	assert_int_equal(check_at(now + 30, code, &res), 0);
 	assert_int_equal(res.outcome, LOGIN_WRONG_CODE);
 	/* root unlocks at now + 30 (step + 1) */
 	assert_int_equal(
 	    lifecycle_unlock(&g_cfg, &g_loc, USER, (now + 30) * 1000, &out, &e), 0);
 	assert_int_equal(out.failures, 0);
-	assert_int_equal(out.counter, step + 1);
+	assert_int_equal(out.gen[0].counter, step + 1);
 	/* the code of step + 1 (seen before the unlock) and the one accepted
 	 * at `step` stay refused; the next one passes */
 	assert_int_equal(check_at(now + 30, code, &res), 0);
 	assert_int_equal(res.outcome, LOGIN_WRONG_CODE);
-	assert_int_equal(otp_code(SECRET, 20, &r.params, step, code, &e), 0);
+	assert_int_equal(otp_code(SECRET, 20, &r.gen[0].params, step, code, &e), 0);
 	assert_int_equal(check_at(now + 30, code, &res), 0);
 	assert_int_equal(res.outcome, LOGIN_WRONG_CODE);
-	assert_int_equal(otp_code(SECRET, 20, &r.params, step + 2, code, &e), 0);
+	assert_int_equal(otp_code(SECRET, 20, &r.gen[0].params, step + 2, code, &e), 0);
 	assert_int_equal(check_at(now + 30, code, &res), 0);
 	assert_int_equal(res.outcome, LOGIN_SUCCESS);
 	/* an unlock with the step behind now leaves it alone */
 	assert_int_equal(lifecycle_unlock(&g_cfg, &g_loc, USER, ahead * 2000, &out, &e),
 			 0);
-	assert_int_equal(out.counter, step + 2);
+	assert_int_equal(out.gen[0].counter, step + 2);
 }
 
 static int group_setup(void **state)

@@ -144,9 +144,9 @@ static void test_records_read(void **state)
 	struct record r;
 
 	get(f, "alice", &r, 1);
-	assert_int_equal(r.state, RECORD_READY);
-	assert_int_equal(r.params.type, OTP_TOTP);
-	assert_int_equal(r.counter, T0 / 30 - 2);
+	assert_int_equal(r.gen[0].state, RECORD_READY);
+	assert_int_equal(r.gen[0].params.type, OTP_TOTP);
+	assert_int_equal(r.gen[0].counter, T0 / 30 - 2);
 	assert_int_equal(r.sequence, 9);
 	assert_int_equal(r.failures, 1);
 	assert_int_equal(r.emergency_count, 3);
@@ -154,22 +154,22 @@ static void test_records_read(void **state)
 	assert_int_equal(r.last_success.time, T0 - 60);
 	assert_string_equal(r.last_success.service, "sshd");
 	assert_string_equal(r.last_success.rhost, "192.0.2.7");
-	assert_memory_equal(r.secret, SECRET20, 20);
+	assert_memory_equal(r.gen[0].secret, SECRET20, 20);
 	get(f, "bob", &r, 1);
-	assert_int_equal(r.params.type, OTP_HOTP);
-	assert_int_equal(r.counter, 5);
-	assert_int_equal(r.window, 3);
+	assert_int_equal(r.gen[0].params.type, OTP_HOTP);
+	assert_int_equal(r.gen[0].counter, 5);
+	assert_int_equal(r.gen[0].window, 3);
 	get(f, "carol", &r, 1);
-	assert_int_equal(r.state, RECORD_PENDING);
+	assert_int_equal(r.gen[0].state, RECORD_PENDING);
 	get(f, "dave", &r, 1);
-	assert_int_equal(r.state, RECORD_REMOVED);
-	assert_int_equal(r.secret_len, 0);
+	assert_int_equal(r.gen[0].state, RECORD_REMOVED);
+	assert_int_equal(r.gen[0].secret_len, 0);
 	get(f, "erin", &r, 1);
-	assert_int_equal(r.params.alg, OTP_SHA256);
-	assert_int_equal(r.params.digits, 8);
-	assert_int_equal(r.params.period, 60);
+	assert_int_equal(r.gen[0].params.alg, OTP_SHA256);
+	assert_int_equal(r.gen[0].params.digits, 8);
+	assert_int_equal(r.gen[0].params.period, 60);
 	assert_int_equal(r.locked_until, T0 + 300);
-	assert_memory_equal(r.secret, SECRET32, 32);
+	assert_memory_equal(r.gen[0].secret, SECRET32, 32);
 	get(f, "frank", &r, 0);
 }
 
@@ -193,13 +193,13 @@ static void test_logins(void **state)
 	assert_true(res.emergency);
 	assert_int_equal(res.emergency_left, 1);
 	get(f, "alice", &r, 1);
-	assert_int_equal(r.counter, T0 / 30);
+	assert_int_equal(r.gen[0].counter, T0 / 30);
 	assert_int_equal(r.failures, 0);
 
 	code_at(SECRET20, 20, hotp, 7, code); /* within bob's look-ahead of 3 */
 	assert_int_equal(login(f, "bob", code, T0, &res), LOGIN_SUCCESS);
 	get(f, "bob", &r, 1);
-	assert_int_equal(r.counter, 8);
+	assert_int_equal(r.gen[0].counter, 8);
 
 	code_at(SECRET20, 20, totp, T0 / 30, code);
 	assert_int_equal(login(f, "carol", code, T0, &res), LOGIN_NOT_ENROLLED);
@@ -226,7 +226,7 @@ static void test_new_user_in_old_store(void **state)
 			 0);
 	lifecycle_registration_wipe(&reg);
 	get(f, "frank", &r, 1);
-	assert_int_equal(r.state, RECORD_PENDING);
+	assert_int_equal(r.gen[0].state, RECORD_PENDING);
 	get(f, "alice", &r, 1);
 	assert_int_equal(r.sequence, 9);
 	get(f, "erin", &r, 1);

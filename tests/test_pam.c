@@ -80,12 +80,12 @@ static void test_success(void **state)
 	assert_int_equal(atoi(logged("accepted") + 1), LOG_AUTHPRIV | LOG_NOTICE);
 	assert_not_logged(code);
 	get_record("default", &after);
-	assert_int_equal(after.counter, step);
+	assert_int_equal(after.gen[0].counter, step);
 	assert_int_equal(after.sequence, r.sequence + 1);
 	assert_int_equal(after.failures, 0);
 	assert_string_equal(after.last_success.service, SERVICE);
 	assert_string_equal(after.last_success.rhost, RHOST);
-	assert_true(after.last_success.time >= r.created);
+	assert_true(after.last_success.time >= r.gen[0].created);
 }
 
 /* An enrolment as totp-enroll makes it (register, verify), then a login:
@@ -193,7 +193,7 @@ static void test_wrong_code(void **state)
 	assert_true(g_delay_usec >= 1000000 && g_delay_usec <= 3000000);
 	get_record("default", &after);
 	assert_int_equal(after.failures, 1);
-	assert_int_equal(after.counter, 0);
+	assert_int_equal(after.gen[0].counter, 0);
 	assert_int_equal(after.sequence, r.sequence + 1);
 	assert_string_equal(after.last_failure.service, SERVICE);
 	assert_string_equal(after.last_failure.rhost, RHOST);
@@ -244,8 +244,8 @@ static void test_window_neighbours(void **state)
 	answers(1, prev);
 	assert_int_equal(run(""), PAM_SUCCESS);
 	get_record("default", &after);
-	assert_int_equal(after.counter, step - 1);
-	assert_int_equal(after.drift, -1);
+	assert_int_equal(after.gen[0].counter, step - 1);
+	assert_int_equal(after.gen[0].drift, -1);
 	answers(1, next);
 	assert_int_equal(run(""), PAM_AUTH_ERR);
 	answers(1, cur);
@@ -253,8 +253,8 @@ static void test_window_neighbours(void **state)
 	answers(1, next);
 	assert_int_equal(run(""), PAM_SUCCESS);
 	get_record("default", &after);
-	assert_int_equal(after.counter, step + 1);
-	assert_int_equal(after.drift, 1);
+	assert_int_equal(after.gen[0].counter, step + 1);
+	assert_int_equal(after.gen[0].drift, 1);
 	answers(1, cur);
 	assert_int_equal(run(""), PAM_AUTH_ERR);
 }
@@ -286,7 +286,7 @@ static void test_hotp(void **state)
 	answers(1, code);
 	assert_int_equal(run(""), PAM_SUCCESS);
 	get_record("default", &after);
-	assert_int_equal(after.counter, 7);
+	assert_int_equal(after.gen[0].counter, 7);
 	answers(1, code);
 	assert_int_equal(run(""), PAM_AUTH_ERR);
 }
@@ -332,22 +332,22 @@ static void test_drift_slow_phone(void **state)
 	if (enrol_at_offset(-4, &reg, &e) < 0)
 		fail_msg("verify: %s", e.msg);
 	get_record("default", &after);
-	assert_int_equal(after.state, RECORD_READY);
-	assert_int_equal(after.drift, -4);
+	assert_int_equal(after.gen[0].state, RECORD_READY);
+	assert_int_equal(after.gen[0].drift, -4);
 	for (int i = 0; i < 4; i++) {
 		clock_advance(30);
 		assert_int_equal(run_with_code(&reg.rec, step_now() - 4, ""),
 				 PAM_SUCCESS);
 		get_record("default", &after);
-		assert_int_equal(after.drift, -4);
-		assert_true(after.counter == step_now() - 4);
+		assert_int_equal(after.gen[0].drift, -4);
+		assert_true(after.gen[0].counter == step_now() - 4);
 	}
 	/* the phone runs a step slower still: followed, within the window
 	 * (two steps on: the step 5 behind this one is newer than the last) */
 	clock_advance(60);
 	assert_int_equal(run_with_code(&reg.rec, step_now() - 5, ""), PAM_SUCCESS);
 	get_record("default", &after);
-	assert_int_equal(after.drift, -5);
+	assert_int_equal(after.gen[0].drift, -5);
 	/* replay: the step last accepted is refused as ever */
 	assert_int_equal(run_with_code(&reg.rec, step_now() - 5, ""), PAM_AUTH_ERR);
 	lifecycle_registration_wipe(&reg);
@@ -366,9 +366,9 @@ static void test_drift_window_not_widened(void **state)
 	assert_int_equal(run_with_code(&r, step - 4, ""), PAM_AUTH_ERR);
 	assert_int_equal(run_with_code(&r, step - 2, ""), PAM_AUTH_ERR);
 	get_record("default", &after);
-	assert_int_equal(after.drift, 0);
-	assert_true(after.counter == 0);
-	r.drift = -4;
+	assert_int_equal(after.gen[0].drift, 0);
+	assert_true(after.gen[0].counter == 0);
+	r.gen[0].drift = -4;
 	r.failures = 0;
 	put_record("default", &r);
 	assert_int_equal(run_with_code(&r, step, ""), PAM_AUTH_ERR);
@@ -395,7 +395,7 @@ static void test_drift_bounded(void **state)
 	if (enrol_at_offset(-RECORD_DRIFT_MAX, &reg, &e) < 0)
 		fail_msg("verify: %s", e.msg);
 	get_record("default", &after);
-	assert_int_equal(after.drift, -RECORD_DRIFT_MAX);
+	assert_int_equal(after.gen[0].drift, -RECORD_DRIFT_MAX);
 	/* one step slower: within the window, accepted, the drift stays at
 	 * the bound; two steps past the bound is refused (the clock moves two
 	 * steps each time, so that the code is newer than the last) */
@@ -403,7 +403,7 @@ static void test_drift_bounded(void **state)
 	assert_int_equal(run_with_code(&reg.rec, step_now() - RECORD_DRIFT_MAX - 1, ""),
 			 PAM_SUCCESS);
 	get_record("default", &after);
-	assert_int_equal(after.drift, -RECORD_DRIFT_MAX);
+	assert_int_equal(after.gen[0].drift, -RECORD_DRIFT_MAX);
 	clock_advance(60);
 	assert_int_equal(run_with_code(&reg.rec, step_now() - RECORD_DRIFT_MAX - 2, ""),
 			 PAM_AUTH_ERR);
@@ -417,13 +417,13 @@ static void test_drift_hotp_unaffected(void **state)
 
 	(void)state;
 	ready_record(&r, OTP_HOTP, 5);
-	r.drift = 7;
+	r.gen[0].drift = 7;
 	put_record("default", &r);
 	assert_int_equal(run_with_code(&r, 4, ""), PAM_AUTH_ERR);
 	assert_int_equal(run_with_code(&r, 5, ""), PAM_SUCCESS);
 	get_record("default", &after);
-	assert_true(after.counter == 6);
-	assert_int_equal(after.drift, 7);
+	assert_true(after.gen[0].counter == 6);
+	assert_int_equal(after.gen[0].drift, 7);
 }
 
 /* ---- grace period (issue 17) ----------------------------------------------- */
@@ -602,7 +602,7 @@ static void test_pending_registration(void **state)
 	(void)state;
 	settle();
 	ready_record(&r, OTP_TOTP, 0);
-	r.state = RECORD_PENDING;
+	r.gen[0].state = RECORD_PENDING;
 	put_record("default", &r);
 	code_at(&r, step_now(), code);
 	answers(1, code);
@@ -614,7 +614,7 @@ static void test_pending_registration(void **state)
 	assert_int_equal(run_probe("nullok"), PAM_IGNORE);
 	assert_int_equal(g_s.n_prompts, 0);
 	/* a removed generator is no generator */
-	r.state = RECORD_REMOVED;
+	r.gen[0].state = RECORD_REMOVED;
 	put_record("default", &r);
 	answers(1, code);
 	assert_int_equal(run(""), PAM_AUTH_ERR);
@@ -825,9 +825,9 @@ static void test_realm_limits_at_login(void **state)
 	(void)state;
 	settle();
 	ready_record(&r, OTP_TOTP, 0);
-	r.params.period = 3600;
+	r.gen[0].params.period = 3600;
 	put_record("default", &r);
-	code_at(&r, otp_step_at(&r.params, time(NULL)), code);
+	code_at(&r, otp_step_at(&r.gen[0].params, time(NULL)), code);
 	answers(1, code);
 	assert_int_equal(run(""), PAM_AUTHINFO_UNAVAIL);
 	assert_logged("is not allowed in realm default");
@@ -836,7 +836,7 @@ static void test_realm_limits_at_login(void **state)
 	assert_int_equal(run("allow_periods=30,3600"), PAM_SUCCESS);
 	/* digits */
 	ready_record(&r, OTP_TOTP, 0);
-	r.params.digits = 7;
+	r.gen[0].params.digits = 7;
 	put_record("default", &r);
 	code_at(&r, step_now(), code);
 	answers(1, code);
@@ -1402,7 +1402,7 @@ static void test_race(void **state)
 		assert_true(others_ok);
 	}
 	get_record("default", &after);
-	assert_int_equal(after.counter, (uint64_t)rounds);
+	assert_int_equal(after.gen[0].counter, (uint64_t)rounds);
 	/* every racer's check was recorded: none was lost to another */
 	assert_int_equal(after.sequence, r.sequence + (uint64_t)rounds * RACERS);
 }

@@ -84,8 +84,8 @@ static void fill_full(struct record *r)
 static void fill_minimal(struct record *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->state = RECORD_PENDING;
-	r->params = (struct otp_params){OTP_TOTP, OTP_SHA1, 6, 30};
+	r->gen[0].state = RECORD_PENDING;
+	r->gen[0].params = (struct otp_params){OTP_TOTP, OTP_SHA1, 6, 30};
 }
 
 static size_t encode_ok(const struct record *r, uint8_t *buf)
@@ -108,8 +108,8 @@ static void assert_refused(const uint8_t *buf, size_t len, enum totp_reason why)
 	assert_int_equal(e.reason, why);
 	assert_true(e.msg[0] != '\0');
 	/* a refused value leaves nothing behind, the secret least of all */
-	assert_int_equal(r.secret_len, 0);
-	assert_int_equal(r.secret[0], 0);
+	assert_int_equal(r.gen[0].secret_len, 0);
+	assert_int_equal(r.gen[0].secret[0], 0);
 	assert_int_equal(r.gen[1].secret[0], 0);
 }
 
@@ -225,9 +225,9 @@ static void test_round_trip_minimal(void **state)
 	assert_int_equal(record_decode(buf, len, &out, &e), 0);
 	/* a generator without a name is "default" on disk, "" in memory */
 	assert_memory_equal(&in, &out, sizeof(in));
-	strcpy(in.name, RECORD_DEFAULT_NAME);
+	strcpy(in.gen[0].name, RECORD_DEFAULT_NAME);
 	assert_int_equal(record_decode(buf, encode_ok(&in, buf), &out, &e), 0);
-	assert_string_equal(out.name, "");
+	assert_string_equal(out.gen[0].name, "");
 	assert_ptr_equal(record_generator(&out, NULL), &out.gen[0]);
 	assert_ptr_equal(record_generator(&out, "default"), &out.gen[0]);
 	assert_null(record_generator(&out, "spare"));
@@ -238,11 +238,7 @@ static void test_generator_view(void **state)
 	struct record r;
 
 	(void)state;
-	/* the one-generator view callers use is generator 0 */
 	fill_full(&r);
-	assert_ptr_equal(&r.state, &r.gen[0].state);
-	assert_ptr_equal(&r.secret, &r.gen[0].secret);
-	assert_ptr_equal(&r.last_used, &r.gen[0].last_used);
 	assert_ptr_equal(record_generator(&r, "gen-000000000002"), &r.gen[2]);
 	r.gen[2].state = 0; /* a free entry ends the list */
 	assert_int_equal(record_generators(&r), 2);
@@ -257,10 +253,10 @@ static void test_encoding_is_big_endian(void **state)
 
 	(void)state;
 	fill_minimal(&r);
-	r.state = RECORD_READY;
-	r.params.digits = 8;
-	r.params.period = 0x0e10;
-	r.secret_len = 20;
+	r.gen[0].state = RECORD_READY;
+	r.gen[0].params.digits = 8;
+	r.gen[0].params.period = 0x0e10;
+	r.gen[0].secret_len = 20;
 	encode_ok(&r, buf);
 	assert_memory_equal(buf, "TOTP", 4);
 	assert_int_equal(buf[OFF_VERSION], RECORD_VERSION);
@@ -307,12 +303,12 @@ static void test_area_truncations_refused(void **state)
 	for (size_t cut = 0; cut < il; cut++) {
 		assert_int_equal(record_decode_areas(imm, cut, mut, ml, &out, &e), -1);
 		assert_int_equal(e.reason, TOTP_R_CORRUPT);
-		assert_int_equal(out.secret[0], 0);
+		assert_int_equal(out.gen[0].secret[0], 0);
 	}
 	for (size_t cut = 0; cut < ml; cut++) {
 		assert_int_equal(record_decode_areas(imm, il, mut, cut, &out, &e), -1);
 		assert_int_equal(e.reason, TOTP_R_CORRUPT);
-		assert_int_equal(out.secret[0], 0);
+		assert_int_equal(out.gen[0].secret[0], 0);
 	}
 	imm[il] = 0;
 	mut[ml] = 0;
@@ -402,7 +398,7 @@ static void test_enum_corruptions_refused(void **state)
 
 	(void)state;
 	fill_minimal(&r);
-	r.state = RECORD_READY;
+	r.gen[0].state = RECORD_READY;
 	len = encode_ok(&r, buf);
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		uint8_t *at = buf + OFF_IMM + cases[c].off, keep = *at;
@@ -436,7 +432,7 @@ static void test_mutable_corruptions_refused(void **state)
 	assert_int_equal(record_decode_areas(imm, il, mut, ml, &out, &e), -1);
 	mut[drift] = (uint8_t)(int8_t)-RECORD_DRIFT_MAX;
 	assert_int_equal(record_decode_areas(imm, il, mut, ml, &out, &e), 0);
-	assert_int_equal(out.drift, -RECORD_DRIFT_MAX);
+	assert_int_equal(out.gen[0].drift, -RECORD_DRIFT_MAX);
 	mut[used + 1] = 4; /* code 3 of 2 */
 	assert_int_equal(record_decode_areas(imm, il, mut, ml, &out, &e), -1);
 	mut[used + 1] = 3;
@@ -611,19 +607,19 @@ static void test_v1_reads_into_default(void **state)
 	v1_make(&w, "sshd-with-a-service-name-of-40-bytes-xxx", longhost, hashes, 2);
 	assert_int_equal(record_decode(w.b, w.n, &r, &e), 0);
 	assert_int_equal(record_generators(&r), 1);
-	assert_string_equal(r.name, "");
+	assert_string_equal(r.gen[0].name, "");
 	assert_ptr_equal(record_generator(&r, RECORD_DEFAULT_NAME), &r.gen[0]);
-	assert_int_equal(r.state, RECORD_READY);
-	assert_int_equal(r.params.type, OTP_TOTP);
-	assert_int_equal(r.params.digits, 6);
-	assert_int_equal(r.params.period, 30);
-	assert_int_equal(r.window, 2);
-	assert_int_equal(r.secret_len, 20);
-	assert_int_equal(r.secret[19], 19);
-	assert_int_equal(r.counter, 57290000);
+	assert_int_equal(r.gen[0].state, RECORD_READY);
+	assert_int_equal(r.gen[0].params.type, OTP_TOTP);
+	assert_int_equal(r.gen[0].params.digits, 6);
+	assert_int_equal(r.gen[0].params.period, 30);
+	assert_int_equal(r.gen[0].window, 2);
+	assert_int_equal(r.gen[0].secret_len, 20);
+	assert_int_equal(r.gen[0].secret[19], 19);
+	assert_int_equal(r.gen[0].counter, 57290000);
 	assert_int_equal(r.failures, 2);
 	assert_int_equal(r.sequence, 7);
-	assert_int_equal(r.created, 1718261000);
+	assert_int_equal(r.gen[0].created, 1718261000);
 	assert_int_equal(r.last_success.time, 1718261075);
 	assert_int_equal(r.last_success.by, 0);
 	assert_int_equal(r.last_failure.by, RECORD_BY_NONE);

@@ -340,7 +340,7 @@ static void test_equal_work(void **state)
 	put_record("default", &r);
 	assert_int_equal(hashes_for(g_user), want);
 	/* pending, then no record in a store of others, then no store */
-	r.state = RECORD_PENDING;
+	r.gen[0].state = RECORD_PENDING;
 	put_record("default", &r);
 	assert_int_equal(hashes_for(g_user), want);
 	{
@@ -348,7 +348,7 @@ static void test_equal_work(void **state)
 
 		rm_store("default");
 		db_path("default", path, sizeof(path));
-		r.state = RECORD_READY;
+		r.gen[0].state = RECORD_READY;
 		put_record_at(path, g_uid, "someone-else", &r);
 	}
 	assert_int_equal(hashes_for(g_user), want);

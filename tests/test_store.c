@@ -73,14 +73,14 @@ static void fresh_dir(char *out, const char *name)
 static void fill(struct record *r, uint64_t counter)
 {
 	memset(r, 0, sizeof(*r));
-	r->state = RECORD_READY;
-	r->params.type = OTP_TOTP;
-	r->params.alg = OTP_SHA1;
-	r->params.digits = 6;
-	r->params.period = 30;
-	r->secret_len = 20;
-	memcpy(r->secret, "12345678901234567890", 20);
-	r->counter = counter;
+	r->gen[0].state = RECORD_READY;
+	r->gen[0].params.type = OTP_TOTP;
+	r->gen[0].params.alg = OTP_SHA1;
+	r->gen[0].params.digits = 6;
+	r->gen[0].params.period = 30;
+	r->gen[0].secret_len = 20;
+	memcpy(r->gen[0].secret, "12345678901234567890", 20);
+	r->gen[0].counter = counter;
 	strcpy(r->last_success.service, "sshd");
 }
 
@@ -223,7 +223,7 @@ static void test_create_from_missing(void **state)
 	store_close(s);
 	s = open_ok(db, STORE_READ, &o);
 	assert_int_equal(store_get(s, "alice", &r, &e), 1);
-	assert_int_equal(r.counter, 1);
+	assert_int_equal(r.gen[0].counter, 1);
 	store_close(s);
 }
 
@@ -748,7 +748,7 @@ static int increment_many(const char *db)
 			return 1;
 		if (store_get(s, "counter", &r, &e) != 1)
 			return 2;
-		r.counter++;
+		r.gen[0].counter++;
 		if (store_put(s, "counter", &r, &e) != 0)
 			return 3;
 		store_close(s);
@@ -788,7 +788,7 @@ static void test_no_lost_update(void **state)
 	}
 	s = open_ok(db, STORE_READ, &o);
 	assert_int_equal(store_get(s, "counter", &r, &e), 1);
-	assert_int_equal(r.counter, WORKERS * INCREMENTS);
+	assert_int_equal(r.gen[0].counter, WORKERS * INCREMENTS);
 	store_close(s);
 }
 
@@ -805,9 +805,9 @@ static int count_cb(const char *user, const struct record *r, void *arg)
 	struct seen *seen = arg;
 
 	seen->count++;
-	if (strcmp(user, "alice") == 0 && r->counter == 1)
+	if (strcmp(user, "alice") == 0 && r->gen[0].counter == 1)
 		seen->alice++;
-	if (strcmp(user, "bob") == 0 && r->counter == 2)
+	if (strcmp(user, "bob") == 0 && r->gen[0].counter == 2)
 		seen->bob++;
 	return seen->count == seen->stop_at ? 42 : 0;
 }
@@ -858,7 +858,7 @@ static void test_get_put_delete_iterate(void **state)
 	assert_int_equal(store_get(s, "", &out, &e), -1);
 	assert_int_equal(e.reason, TOTP_R_INVALID);
 	/* a record that cannot be encoded is not stored */
-	in.params.digits = 4;
+	in.gen[0].params.digits = 4;
 	assert_int_equal(store_put(s, "carol", &in, &e), -1);
 	assert_int_equal(e.reason, TOTP_R_INVALID);
 	assert_int_equal(store_get(s, "carol", &out, &e), 0);
@@ -933,7 +933,7 @@ static void test_batch(void **state)
 		assert_true(inode_of(db) == before);
 	}
 	assert_int_equal(store_get(s, "user07", &out, &e), 1); /* reads the copy */
-	assert_int_equal(out.counter, 7);
+	assert_int_equal(out.gen[0].counter, 7);
 	delete_once(s, "bob");
 	assert_int_equal(store_commit(s, &e), 0);
 	assert_true(inode_of(db) != before);
@@ -941,9 +941,9 @@ static void test_batch(void **state)
 	store_close(s);
 	s = open_ok(db, STORE_READ, &o);
 	assert_int_equal(store_get(s, "user49", &out, &e), 1);
-	assert_int_equal(out.counter, 49);
+	assert_int_equal(out.gen[0].counter, 49);
 	assert_int_equal(store_get(s, "alice", &out, &e), 1);
-	assert_int_equal(out.counter, 8);
+	assert_int_equal(out.gen[0].counter, 8);
 	assert_int_equal(store_get(s, "bob", &out, &e), 0);
 	store_close(s);
 
@@ -955,14 +955,14 @@ static void test_batch(void **state)
 	assert_int_equal(store_put(s, "alice", &r, &e), 0);
 	assert_int_equal(store_put(s, "carol", &r, &e), 0);
 	assert_int_equal(store_get(s, "alice", &out, &e), 1);
-	assert_int_equal(out.counter, 99);
+	assert_int_equal(out.gen[0].counter, 99);
 	store_close(s);
 	assert_true(inode_of(db) == before);
 	assert_int_equal(access(tmp, F_OK), -1);
 	s = open_ok(db, STORE_READ, &o);
 	assert_int_equal(store_get(s, "carol", &out, &e), 0);
 	assert_int_equal(store_get(s, "alice", &out, &e), 1);
-	assert_int_equal(out.counter, 8);
+	assert_int_equal(out.gen[0].counter, 8);
 	store_close(s);
 }
 
@@ -1003,10 +1003,10 @@ static void test_copy_without_copy_file_range(void **state)
 	for (int i = 0; i < 100; i++) {
 		snprintf(name, sizeof(name), "user%02d", i);
 		assert_int_equal(store_get(s, name, &out, &e), 1);
-		assert_int_equal(out.counter, (uint64_t)i);
+		assert_int_equal(out.gen[0].counter, (uint64_t)i);
 	}
 	assert_int_equal(store_get(s, "zed", &out, &e), 1);
-	assert_int_equal(out.counter, 1000);
+	assert_int_equal(out.gen[0].counter, 1000);
 	store_close(s);
 
 	copy_range_errno = EIO;

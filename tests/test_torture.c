@@ -202,15 +202,16 @@ static void encode(struct user *u)
 static void make_ready(struct world *w, struct user *u, unsigned i)
 {
 	memset(&u->rec, 0, sizeof(u->rec));
-	u->rec.state = RECORD_READY;
-	u->rec.params = (struct otp_params){OTP_TOTP, OTP_SHA1, 6, 30};
-	u->rec.secret_len = 20;
+	u->rec.gen[0].state = RECORD_READY;
+	u->rec.gen[0].params = (struct otp_params){OTP_TOTP, OTP_SHA1, 6, 30};
+	u->rec.gen[0].secret_len = 20;
 	for (unsigned k = 0; k < 20; k++)
-		u->rec.secret[k] = (uint8_t)(i * 31 + k * 7 + 1);
-	u->rec.counter = otp_step_at(&u->rec.params, w->now_ms / 1000) - 100;
+		u->rec.gen[0].secret[k] = (uint8_t)(i * 31 + k * 7 + 1);
+	u->rec.gen[0].counter =
+	    otp_step_at(&u->rec.gen[0].params, w->now_ms / 1000) - 100;
 	u->rec.sequence = 2;
 	u->rec.change_date_ms = w->now_ms - DAY_MS;
-	u->rec.created = w->now_ms / 1000 - 86400;
+	u->rec.gen[0].created = w->now_ms / 1000 - 86400;
 	snprintf(u->rec.last_success.service, RECORD_SERVICE_MAX, "sshd");
 	snprintf(u->rec.last_success.rhost, RECORD_RHOST_MAX, "192.0.2.%u", i % 250);
 	u->rec.last_success.time = w->now_ms / 1000 - 3600;
@@ -265,12 +266,12 @@ static void world_setup(struct world *w, const char *sub, unsigned present,
 			continue;
 		make_ready(w, u, i);
 		if (i % 5 == 3) { /* some pending, some removed */
-			u->rec.state = RECORD_PENDING;
+			u->rec.gen[0].state = RECORD_PENDING;
 			encode(u);
 		} else if (i % 5 == 4) {
-			u->rec.state = RECORD_REMOVED;
-			u->rec.secret_len = 0;
-			memset(u->rec.secret, 0, sizeof(u->rec.secret));
+			u->rec.gen[0].state = RECORD_REMOVED;
+			u->rec.gen[0].secret_len = 0;
+			memset(u->rec.gen[0].secret, 0, sizeof(u->rec.gen[0].secret));
 			encode(u);
 		}
 		assert_int_equal(store_put(s, u->name, &u->rec, &err), 0);
@@ -304,9 +305,10 @@ static void code_at(const struct record *r, int64_t now_ms, char out[OTP_CODE_BU
 {
 	struct totp_err err;
 
-	assert_int_equal(otp_code(r->secret, r->secret_len, &r->params,
-				  otp_step_at(&r->params, now_ms / 1000), out, &err),
-			 0);
+	assert_int_equal(
+	    otp_code(r->gen[0].secret, r->gen[0].secret_len, &r->gen[0].params,
+		     otp_step_at(&r->gen[0].params, now_ms / 1000), out, &err),
+	    0);
 }
 
 /* A code that is not the right one (the right one with its digits turned). */
@@ -321,9 +323,9 @@ static enum op choose_op(struct world *w, const struct user *u)
 {
 	unsigned r = rnd(w, 10);
 
-	if (!u->present || u->rec.state == RECORD_REMOVED)
+	if (!u->present || u->rec.gen[0].state == RECORD_REMOVED)
 		return OP_REGISTER;
-	if (u->rec.state == RECORD_PENDING)
+	if (u->rec.gen[0].state == RECORD_PENDING)
 		return r < 8 ? OP_VERIFY_RIGHT : OP_VERIFY_WRONG;
 	if (u->rec.locked_until != 0 && w->now_ms / 1000 < u->rec.locked_until)
 		return OP_REMOVE; /* locked: a login would not write */
@@ -509,30 +511,32 @@ static void world_check_all(struct world *w)
 static int is_new(const struct record *o, int o_present, const struct record *n,
 		  enum op op, int64_t now_ms)
 {
-	uint64_t step = otp_step_at(&o->params, now_ms / 1000);
+	uint64_t step = otp_step_at(&o->gen[0].params, now_ms / 1000);
 	uint64_t seq = o_present ? o->sequence + 1 : 1;
 
 	switch (op) {
 	case OP_REGISTER:
-		return n->state == RECORD_PENDING && n->sequence == seq &&
-		       n->secret_len == 20 && n->counter == 0 && n->failures == 0 &&
-		       n->change_date_ms == now_ms;
+		return n->gen[0].state == RECORD_PENDING && n->sequence == seq &&
+		       n->gen[0].secret_len == 20 && n->gen[0].counter == 0 &&
+		       n->failures == 0 && n->change_date_ms == now_ms;
 	case OP_VERIFY_RIGHT:
-		return n->state == RECORD_READY && n->sequence == seq &&
-		       n->counter == step && memcmp(n->secret, o->secret, 20) == 0;
+		return n->gen[0].state == RECORD_READY && n->sequence == seq &&
+		       n->gen[0].counter == step &&
+		       memcmp(n->gen[0].secret, o->gen[0].secret, 20) == 0;
 	case OP_LOGIN_RIGHT:
-		return n->state == RECORD_READY && n->sequence == seq &&
-		       n->counter == step && n->failures == 0 &&
+		return n->gen[0].state == RECORD_READY && n->sequence == seq &&
+		       n->gen[0].counter == step && n->failures == 0 &&
 		       n->last_success.time == now_ms / 1000 &&
-		       memcmp(n->secret, o->secret, 20) == 0;
+		       memcmp(n->gen[0].secret, o->gen[0].secret, 20) == 0;
 	case OP_LOGIN_WRONG: /* a lockout that ran out starts the count afresh */
-		return n->state == RECORD_READY && n->counter == o->counter &&
+		return n->gen[0].state == RECORD_READY &&
+		       n->gen[0].counter == o->gen[0].counter &&
 		       n->failures == (o->locked_until != 0 ? 0 : o->failures) + 1 &&
 		       (n->sequence == seq || n->sequence == seq + 1) &&
 		       n->last_failure.time == now_ms / 1000;
 	case OP_REMOVE:
-		return n->state == RECORD_REMOVED && n->sequence == seq &&
-		       n->secret_len == 0;
+		return n->gen[0].state == RECORD_REMOVED && n->sequence == seq &&
+		       n->gen[0].secret_len == 0;
 	default: /* a wrong verification writes nothing */
 		return 0;
 	}
@@ -580,7 +584,8 @@ static int check_store(struct world *w, struct user *victim, enum op op, int *wa
 	} else {
 		print_error("%s's record after an interrupted %s is neither the old one "
 			    "nor the new one (state %s, sequence %llu)\n",
-			    victim->name, op_names[op], record_state_name(now.state),
+			    victim->name, op_names[op],
+			    record_state_name(now.gen[0].state),
 			    (unsigned long long)now.sequence);
 		free(raw);
 		return -1;

@@ -24,11 +24,11 @@
 static void fill(struct record *r, uint64_t counter)
 {
 	memset(r, 0, sizeof(*r));
-	r->state = RECORD_READY;
-	r->params = (struct otp_params){OTP_TOTP, OTP_SHA1, 6, 30};
-	r->secret_len = 20;
-	memcpy(r->secret, "12345678901234567890", 20);
-	r->counter = counter;
+	r->gen[0].state = RECORD_READY;
+	r->gen[0].params = (struct otp_params){OTP_TOTP, OTP_SHA1, 6, 30};
+	r->gen[0].secret_len = 20;
+	memcpy(r->gen[0].secret, "12345678901234567890", 20);
+	r->gen[0].counter = counter;
 	r->emergency_count = 10;
 	for (unsigned i = 0; i < 10; i++)
 		memset(&r->emergency[i], (int)(i + 1), sizeof(r->emergency[i]));
@@ -118,7 +118,7 @@ static void test_login_rewrites_older_slot_only(void **state)
 	slot0 = VALUE2_HEAD + a.il + 4;
 	ssz = VALUE2_SLOT_HEAD + RECORD_MUTABLE_MAX_FOR(1);
 	n1 = write_ok(v1, NULL, 0, &r, false);
-	r.counter = 6;
+	r.gen[0].counter = 6;
 	r.failures = 1;
 	n2 = write_ok(v2, v1, n1, &r, true);
 	assert_int_equal(n2, n1);
@@ -126,23 +126,23 @@ static void test_login_rewrites_older_slot_only(void **state)
 	assert_memory_equal(v1, v2, slot0 + ssz);
 	assert_memory_not_equal(v1 + slot0 + ssz, v2 + slot0 + ssz, ssz);
 	read_ok(v2, n2, &out);
-	assert_int_equal(out.counter, 6);
-	r.counter = 7;
+	assert_int_equal(out.gen[0].counter, 6);
+	r.gen[0].counter = 7;
 	n3 = write_ok(v3, v2, n2, &r, true);
 	/* now slot A is the older one: B stays */
 	assert_memory_equal(v2 + slot0 + ssz, v3 + slot0 + ssz, ssz);
 	read_ok(v3, n3, &out);
-	assert_int_equal(out.counter, 7);
+	assert_int_equal(out.gen[0].counter, 7);
 	/* a torn write of slot A (the newest) falls back to B */
 	memset(v3 + slot0 + VALUE2_SLOT_HEAD + 3, 0xAA, 5);
 	read_ok(v3, n3, &out);
-	assert_int_equal(out.counter, 6);
+	assert_int_equal(out.gen[0].counter, 6);
 	/* and the next write goes to the broken slot, keeping B */
-	r.counter = 8;
+	r.gen[0].counter = 8;
 	n3 = write_ok(v1, v3, n3, &r, true);
 	assert_memory_equal(v1 + slot0 + ssz, v2 + slot0 + ssz, ssz);
 	read_ok(v1, n3, &out);
-	assert_int_equal(out.counter, 8);
+	assert_int_equal(out.gen[0].counter, 8);
 	/* both slots broken: damage */
 	memset(v1 + slot0 + 20, 0x55, 3);
 	memset(v1 + slot0 + ssz + 20, 0x55, 3);
@@ -158,10 +158,10 @@ static void test_immutable_change_is_a_new_value(void **state)
 	(void)state;
 	fill(&r, 5);
 	n1 = write_ok(v1, NULL, 0, &r, false);
-	r.state = RECORD_REMOVED;
+	r.gen[0].state = RECORD_REMOVED;
 	n2 = write_ok(v2, v1, n1, &r, false); /* verify/remove: immutable */
 	read_ok(v2, n2, &out);
-	assert_int_equal(out.state, RECORD_REMOVED);
+	assert_int_equal(out.gen[0].state, RECORD_REMOVED);
 	fill(&r, 5);
 	r.emergency_count = 3; /* new codes: a new size */
 	n2 = write_ok(v2, v1, n1, &r, false);
@@ -218,7 +218,7 @@ static void test_store_in_place_and_copy(void **state)
 	store_close(s);
 	assert_int_equal(stat(db, &st0), 0);
 	assert_int_equal(gdbm_store_open(db, STORE_WRITE, &o, &s, &e), 0);
-	r.counter = 2;
+	r.gen[0].counter = 2;
 	r.failures = 3;
 	assert_int_equal(store_put(s, "alice", &r, &e), 0);
 	store_close(s);
@@ -228,7 +228,7 @@ static void test_store_in_place_and_copy(void **state)
 	assert_int_equal(gdbm_store_open(db, STORE_WRITE, &o, &s, &e), 0);
 	assert_int_equal(store_get(s, "alice", &out, &e), 1);
 	assert_memory_equal(&r, &out, sizeof(r));
-	r.state = RECORD_REMOVED; /* the immutable area */
+	r.gen[0].state = RECORD_REMOVED; /* the immutable area */
 	assert_int_equal(store_put(s, "alice", &r, &e), 0);
 	store_close(s);
 	assert_int_equal(stat(db, &st1), 0);

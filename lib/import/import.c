@@ -107,13 +107,14 @@ int import_to_record(const struct import_entry *e, uint64_t prev_sequence, int64
 		return totp_err_set(err, TOTP_R_INVALID,
 				    "the secret is %zu bytes: it must be 1 to %d",
 				    e->secret_len, SECRET_MAX);
-	out->state = RECORD_READY;
-	out->params = e->params;
-	out->window = (uint8_t)(e->window > OTP_WINDOW_MAX ? OTP_WINDOW_MAX : e->window);
-	memcpy(out->secret, e->secret, e->secret_len);
-	out->secret_len = (uint8_t)e->secret_len;
-	out->counter = e->counter;
-	out->created = now_ms / 1000;
+	out->gen[0].state = RECORD_READY;
+	out->gen[0].params = e->params;
+	out->gen[0].window =
+	    (uint8_t)(e->window > OTP_WINDOW_MAX ? OTP_WINDOW_MAX : e->window);
+	memcpy(out->gen[0].secret, e->secret, e->secret_len);
+	out->gen[0].secret_len = (uint8_t)e->secret_len;
+	out->gen[0].counter = e->counter;
+	out->gen[0].created = now_ms / 1000;
 	out->last_success.time = e->last_used;
 	out->sequence = prev_sequence;
 	if (hash_codes(e, out, err) < 0) {

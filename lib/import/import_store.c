@@ -50,7 +50,7 @@ static int look(struct store *s, const struct import_entry *entries, size_t n,
 
 		if (found < 0)
 			return -1;
-		before[i].state = found ? now.state : 0;
+		before[i].state = found ? now.gen[0].state : 0;
 		before[i].sequence = found ? now.sequence : 0;
 		record_wipe(&now);
 		if (!found || before[i].state != RECORD_READY)

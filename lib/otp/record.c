@@ -756,29 +756,29 @@ static int decode_fixed1(struct rbuf *rd, struct record *r, struct totp_err *err
 {
 	const uint8_t *secret;
 
-	r->state = (enum record_state)get_u8(rd);
-	r->params.type = (enum otp_type)get_u8(rd);
-	r->params.alg = (enum otp_alg)get_u8(rd);
-	r->params.digits = get_u8(rd);
-	r->params.period = get_u32(rd);
-	r->window = get_u8(rd);
-	r->secret_len = get_u8(rd);
+	r->gen[0].state = (enum record_state)get_u8(rd);
+	r->gen[0].params.type = (enum otp_type)get_u8(rd);
+	r->gen[0].params.alg = (enum otp_alg)get_u8(rd);
+	r->gen[0].params.digits = get_u8(rd);
+	r->gen[0].params.period = get_u32(rd);
+	r->gen[0].window = get_u8(rd);
+	r->gen[0].secret_len = get_u8(rd);
 	if (rd->bad)
 		return totp_err_set(err, TOTP_R_CORRUPT,
 				    "record cut short in its header");
 	if (gen_check(&r->gen[0], 0, TOTP_R_CORRUPT, err) != 0)
 		return -1;
-	secret = get_bytes(rd, r->secret_len);
+	secret = get_bytes(rd, r->gen[0].secret_len);
 	if (secret == NULL)
 		return totp_err_set(err, TOTP_R_CORRUPT,
 				    "record cut short in its secret");
-	memcpy(r->secret, secret, r->secret_len);
-	r->counter = get_u64(rd);
+	memcpy(r->gen[0].secret, secret, r->gen[0].secret_len);
+	r->gen[0].counter = get_u64(rd);
 	r->failures = get_u32(rd);
 	r->locked_until = (int64_t)get_u64(rd);
 	r->sequence = get_u64(rd);
 	r->change_date_ms = (int64_t)get_u64(rd);
-	r->created = (int64_t)get_u64(rd);
+	r->gen[0].created = (int64_t)get_u64(rd);
 	if (rd->bad)
 		return totp_err_set(err, TOTP_R_CORRUPT,
 				    "record cut short in its counters");

@@ -134,16 +134,9 @@ struct record_gen {
 };
 
 struct record {
-	/* Generators in use are gen[0..n) (state != 0), n <= 4.  Until issue
-	 * 17 every caller works on ONE generator, "default", gen[0]: the
-	 * anonymous struct names gen[0]'s fields directly (r->state is
-	 * r->gen[0].state), the same members in the same order. */
-	union {
-		struct record_gen gen[RECORD_GENERATORS_MAX];
-		struct {
-			RECORD_GEN_FIELDS
-		};
-	};
+	/* Generators in use are gen[0..n) (state != 0), n <= 4; find one by
+	 * name with record_generator. */
+	struct record_gen gen[RECORD_GENERATORS_MAX];
 	/* per user */
 	uint32_t failures;	/* consecutive failed checks, any generator */
 	int64_t locked_until;	/* unix seconds; 0: not locked */

@@ -95,25 +95,25 @@ static int fill(struct ldap_store *h, const struct ldapc_token *t,
 		return totp_err_set(err, TOTP_R_CORRUPT,
 				    "token entry: oathSecret is longer than %d bytes",
 				    SECRET_MAX);
-	r->state = RECORD_READY;
-	r->params.type = t->type;
-	r->params.alg = p->alg;
-	r->params.digits = p->digits;
-	r->params.period = t->type == OTP_TOTP ? p->period : 30;
-	r->window = (uint8_t)p->window;
-	memcpy(r->secret, t->secret, t->secret_len);
-	r->secret_len = (uint8_t)t->secret_len;
+	r->gen[0].state = RECORD_READY;
+	r->gen[0].params.type = t->type;
+	r->gen[0].params.alg = p->alg;
+	r->gen[0].params.digits = p->digits;
+	r->gen[0].params.period = t->type == OTP_TOTP ? p->period : 30;
+	r->gen[0].window = (uint8_t)p->window;
+	memcpy(r->gen[0].secret, t->secret, t->secret_len);
+	r->gen[0].secret_len = (uint8_t)t->secret_len;
 	if (t->type == OTP_TOTP)
-		r->counter = t->has_last ? t->last : 0;
+		r->gen[0].counter = t->has_last ? t->last : 0;
 	else
-		r->counter = t->has_last ? t->last + 1 : 0;
+		r->gen[0].counter = t->has_last ? t->last + 1 : 0;
 	r->failures = t->failures > UINT32_MAX ? UINT32_MAX : (uint32_t)t->failures;
 	r->last_failure.time = gentime_parse(t->last_failure);
 	r->last_success.time = gentime_parse(t->last_login);
 	if (h->max_failures != 0 && r->failures >= h->max_failures &&
 	    r->last_failure.time != 0)
 		r->locked_until = r->last_failure.time + (int64_t)h->lockout;
-	r->sequence = r->counter;
+	r->sequence = r->gen[0].counter;
 	return 0;
 }
 
@@ -177,8 +177,8 @@ static int get_u(void *vh, const char *user, struct record *r, struct totp_err *
 static uint64_t stored_last(const struct ldap_store *h, const struct record *r)
 {
 	if (h->type == OTP_HOTP)
-		return r->counter > 0 ? r->counter - 1 : 0;
-	return r->counter;
+		return r->gen[0].counter > 0 ? r->gen[0].counter - 1 : 0;
+	return r->gen[0].counter;
 }
 
 /* One compare-and-set request for what changed since the get: 0 written
@@ -192,7 +192,7 @@ static int write_state(struct ldap_store *h, const struct record *r, struct totp
 	size_t n = 0;
 	int rc;
 
-	if (r->counter != was) { /* an accepted code: the step or counter moves */
+	if (r->gen[0].counter != was) { /* an accepted code: the step or counter moves */
 		if (h->has_failures || r->failures != 0) {
 			snprintf(count, sizeof(count), "%" PRIu32, r->failures);
 			also[n++] = (struct ldapc_set){"oathFailureCount", count};
@@ -234,7 +234,7 @@ static int put_if_u(void *vh, const char *user, const struct record *r,
 	if (!h->have || strcmp(h->user, user) != 0)
 		return totp_err_set(err, TOTP_R_INVALID,
 				    "an ldap store writes only the record it read last");
-	if (r->state != RECORD_READY)
+	if (r->gen[0].state != RECORD_READY)
 		return totp_err_set(err, TOTP_R_INVALID,
 				    "an ldap realm's token is registered, verified "
 				    "and removed by totp-enroll as the user "
