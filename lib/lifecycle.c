@@ -31,8 +31,10 @@ static void copy_out(struct record *out, const struct record *r)
 	if (out == NULL)
 		return;
 	*out = *r;
-	explicit_bzero(out->gen[0].secret, sizeof(out->gen[0].secret));
-	out->gen[0].secret_len = 0;
+	for (unsigned i = 0; i < RECORD_GENERATORS_MAX; i++) {
+		explicit_bzero(out->gen[i].secret, sizeof(out->gen[i].secret));
+		out->gen[i].secret_len = 0;
+	}
 }
 
 /* None, or removed: what verify, remove, status and unlock answer. */
@@ -41,6 +43,50 @@ static int not_found(const char *user, struct totp_err *err)
 	return totp_err_set(
 	    err, TOTP_R_NOT_FOUND,
 	    "%s has no TOTP generator registered; run totp-enroll to register one", user);
+}
+
+static bool is_default(const char *name)
+{
+	return name == NULL || name[0] == '\0' || strcmp(name, RECORD_DEFAULT_NAME) == 0;
+}
+
+/* The generator called `name` of a live record (pending or ready), or
+ * NULL with TOTP_R_NOT_FOUND. */
+static struct record_gen *named(struct record *r, int found, const char *user,
+				const char *name, struct totp_err *err)
+{
+	struct record_gen *g;
+
+	if (!found || !record_live(r)) {
+		not_found(user, err);
+		return NULL;
+	}
+	g = record_generator(r, name);
+	if (g == NULL || g->state == RECORD_REMOVED) {
+		totp_err_set(err, TOTP_R_NOT_FOUND,
+			     "%s has no generator named %s; totp-enroll status lists "
+			     "them",
+			     user, is_default(name) ? RECORD_DEFAULT_NAME : name);
+		return NULL;
+	}
+	return g;
+}
+
+/* Whether r has a live generator other than the one called `name`. */
+static bool others_live(const struct record *r, const char *name)
+{
+	unsigned n = record_generators(r);
+
+	if (is_default(name))
+		name = RECORD_DEFAULT_NAME;
+	for (unsigned i = 0; i < n; i++) {
+		const struct record_gen *g = &r->gen[i];
+
+		if ((g->state == RECORD_PENDING || g->state == RECORD_READY) &&
+		    strcmp(record_gen_name(g), name) != 0)
+			return true;
+	}
+	return false;
 }
 
 /* Opens the store once, applies `fn` to the user's record, stores the
@@ -107,7 +153,7 @@ int lifecycle_authorize(uid_t caller, const struct account *target,
 struct register_arg {
 	const struct cfg *c;
 	const struct otp_params *p;
-	const char *issuer, *account, *user;
+	const char *issuer, *account, *user, *name;
 	int64_t now_ms;
 	struct registration *out;
 };
@@ -118,47 +164,91 @@ int lifecycle_uri(struct registration *out, const char *issuer, const char *acco
 	struct uri_parts parts;
 	int rc;
 
+	const struct record_gen *g = &out->rec.gen[out->gen % RECORD_GENERATORS_MAX];
+
 	memset(&parts, 0, sizeof(parts));
-	parts.params = out->rec.gen[0].params;
+	parts.params = g->params;
 	if (strlen(issuer) >= sizeof(parts.issuer) ||
 	    strlen(account) >= sizeof(parts.account))
 		return totp_err_set(err, TOTP_R_INVALID,
 				    "issuer or account name is too long");
 	strcpy(parts.issuer, issuer);
 	strcpy(parts.account, account);
-	memcpy(parts.secret, out->rec.gen[0].secret, out->rec.gen[0].secret_len);
-	parts.secret_len = out->rec.gen[0].secret_len;
-	parts.counter = out->rec.gen[0].counter;
+	memcpy(parts.secret, g->secret, g->secret_len);
+	parts.secret_len = g->secret_len;
+	parts.counter = g->counter;
 	rc = uri_build(&parts, &out->uri, err);
 	explicit_bzero(&parts, sizeof(parts));
 	return rc;
+}
+
+/* The generator being registered, in the new record n: the whole record
+ * made afresh (with new emergency codes) when the user has no other live
+ * generator, as a first registration; else beside the others, whose
+ * state, emergency codes and lockout stay as they are. */
+static struct record_gen *register_into(struct register_arg *a, struct record *r,
+					int found, struct record *n, struct totp_err *err)
+{
+	struct record_gen *old = found ? record_generator(r, a->name) : NULL;
+	struct record_gen *g;
+
+	if (!found || !others_live(r, a->name)) {
+		memset(n, 0, sizeof(*n));
+		n->sequence = found ? r->sequence : 0;
+		a->out->gen = 0;
+		g = record_generator_add(n, a->name, err);
+		if (g != NULL && (emergency_generate(n, a->c->emergency_codes,
+						     a->out->codes, err) < 0))
+			return NULL;
+		a->out->n_codes = a->c->emergency_codes;
+		return g;
+	}
+	*n = *r;
+	if (old != NULL) { /* pending: a new secret in its place */
+		g = &n->gen[old - r->gen];
+		explicit_bzero(g, sizeof(*g));
+		memcpy(g->name, old->name, sizeof(g->name));
+	} else {
+		g = record_generator_add(n, a->name, err);
+	}
+	if (g != NULL)
+		a->out->gen = (unsigned)(g - n->gen);
+	return g;
 }
 
 static int apply_register(struct record *r, int found, void *varg, struct totp_err *err)
 {
 	struct register_arg *a = varg;
 	struct record *n = &a->out->rec;
+	struct record_gen *old = found ? record_generator(r, a->name) : NULL;
+	struct record_gen *g;
 	size_t len = secret_len_for(a->p->alg);
 
-	if (found && r->gen[0].state == RECORD_READY)
+	if (old != NULL && old->state == RECORD_READY && is_default(a->name))
 		return totp_err_set(
 		    err, TOTP_R_EXISTS,
 		    "%s already has a ready TOTP generator; remove it first "
 		    "(totp-enroll remove) to register a new one",
 		    a->user);
-	memset(n, 0, sizeof(*n));
-	n->gen[0].state = RECORD_PENDING;
-	n->gen[0].params = *a->p;
-	n->sequence = found ? r->sequence : 0;
-	n->gen[0].created = a->now_ms / 1000;
-	n->gen[0].secret_len = (uint8_t)len;
-	if (secret_generate(n->gen[0].secret, len, err) < 0 ||
-	    base32_encode(n->gen[0].secret, len, a->out->secret_b32,
-			  sizeof(a->out->secret_b32), err) < 0 ||
-	    emergency_generate(n, a->c->emergency_codes, a->out->codes, err) < 0 ||
+	if (old != NULL && old->state == RECORD_READY)
+		return totp_err_set(
+		    err, TOTP_R_EXISTS,
+		    "%s already has a ready generator named %s; remove it "
+		    "first (totp-enroll remove --name %s) to register a "
+		    "new one",
+		    a->user, a->name, a->name);
+	g = register_into(a, r, found, n, err);
+	if (g == NULL)
+		return -1;
+	g->params = *a->p;
+	g->created = a->now_ms / 1000;
+	g->secret_len = (uint8_t)len;
+	g->state = RECORD_PENDING;
+	if (secret_generate(g->secret, len, err) < 0 ||
+	    base32_encode(g->secret, len, a->out->secret_b32, sizeof(a->out->secret_b32),
+			  err) < 0 ||
 	    lifecycle_uri(a->out, a->issuer, a->account, err) < 0)
 		return -1;
-	a->out->n_codes = a->c->emergency_codes;
 	record_add_event(n, a->now_ms);
 	record_wipe(r);
 	*r = *n;
@@ -170,12 +260,23 @@ int lifecycle_register(const struct cfg *c, const struct store_location *loc,
 		       const char *account, int64_t now_ms, struct registration *out,
 		       struct totp_err *err)
 {
-	struct register_arg a = {c, p, issuer, account, user, now_ms, out};
+	return lifecycle_register_named(c, loc, user, NULL, p, issuer, account, now_ms,
+					out, err);
+}
+
+int lifecycle_register_named(const struct cfg *c, const struct store_location *loc,
+			     const char *user, const char *name,
+			     const struct otp_params *p, const char *issuer,
+			     const char *account, int64_t now_ms,
+			     struct registration *out, struct totp_err *err)
+{
+	struct register_arg a = {c, p, issuer, account, user, NULL, now_ms, out};
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (otp_params_check(p, err) < 0)
+	if (record_name_check(name, err) < 0 || otp_params_check(p, err) < 0)
 		return -1;
+	a.name = is_default(name) ? RECORD_DEFAULT_NAME : name;
 	rc = with_record(c, loc, user, STORE_CREATE, apply_register, &a, NULL, err);
 	if (rc < 0)
 		lifecycle_registration_wipe(out);
@@ -197,38 +298,44 @@ _Static_assert(RECORD_DRIFT_MAX <= OTP_WINDOW_MAX, "verify's drift search is a w
 
 struct verify_arg {
 	const struct cfg *c;
-	const char *user, *code;
+	const char *user, *name, *code;
 	int64_t now_ms;
 };
 
 static int apply_verify(struct record *r, int found, void *varg, struct totp_err *err)
 {
 	struct verify_arg *a = varg;
+	struct record_gen *g = named(r, found, a->user, a->name, err);
 	unsigned window;
 	int ok, drift;
 
-	if (!found || r->gen[0].state == RECORD_REMOVED)
-		return not_found(a->user, err);
-	if (r->gen[0].state == RECORD_READY)
+	if (g == NULL)
+		return -1;
+	if (g->state == RECORD_READY && is_default(a->name))
 		return totp_err_set(err, TOTP_R_PRECONDITION,
 				    "%s's generator is already verified and in use",
 				    a->user);
-	window = r->gen[0].window ? r->gen[0].window : a->c->window;
+	if (g->state == RECORD_READY)
+		return totp_err_set(err, TOTP_R_PRECONDITION,
+				    "%s's generator %s is already verified and in use",
+				    a->user, a->name);
+	window = g->window ? g->window : a->c->window;
 	/* Clock drift (issue 17): a TOTP registration looks RECORD_DRIFT_MAX
 	 * steps either way once, to learn the drift the phone starts with;
-	 * logins then follow it within the window (otp_accept). */
+	 * logins then follow it within the window (otp_accept).  Only this
+	 * generator is looked at: a code of another never verifies it. */
 	drift = 0;
-	if (r->gen[0].params.type == OTP_TOTP)
+	if (g->params.type == OTP_TOTP)
 		window = RECORD_DRIFT_MAX;
-	ok = otp_accept(r->gen[0].secret, r->gen[0].secret_len, &r->gen[0].params, window,
-			a->now_ms / 1000, a->code, &r->gen[0].counter, &drift, err);
+	ok = otp_accept(g->secret, g->secret_len, &g->params, window, a->now_ms / 1000,
+			a->code, &g->counter, &drift, err);
 	if (ok == 1)
-		r->gen[0].drift = (int8_t)drift; /* |drift| <= RECORD_DRIFT_MAX */
+		g->drift = (int8_t)drift; /* |drift| <= RECORD_DRIFT_MAX */
 	if (ok < 0)
 		return -1;
 	if (ok == 0)
 		return lifecycle_wrong_verify_code(err);
-	r->gen[0].state = RECORD_READY;
+	g->state = RECORD_READY;
 	record_add_event(r, a->now_ms);
 	return 1;
 }
@@ -237,24 +344,47 @@ int lifecycle_verify(const struct cfg *c, const struct store_location *loc,
 		     const char *user, const char *code, int64_t now_ms,
 		     struct record *out, struct totp_err *err)
 {
-	struct verify_arg a = {c, user, code, now_ms};
+	return lifecycle_verify_named(c, loc, user, NULL, code, now_ms, out, err);
+}
 
+int lifecycle_verify_named(const struct cfg *c, const struct store_location *loc,
+			   const char *user, const char *name, const char *code,
+			   int64_t now_ms, struct record *out, struct totp_err *err)
+{
+	struct verify_arg a = {c, user, NULL, code, now_ms};
+
+	if (record_name_check(name, err) < 0)
+		return -1;
+	a.name = is_default(name) ? RECORD_DEFAULT_NAME : name;
 	return with_record(c, loc, user, STORE_WRITE, apply_verify, &a, out, err);
 }
 
 struct event_arg {
-	const char *user;
+	const char *user, *name;
 	int64_t now_ms;
 };
 
+/* The last live generator goes: the record becomes the tombstone a
+ * removal always made (emergency codes, lockout and grace hosts wiped).
+ * Another goes: only it, and the grace hosts (keyed with the first ready
+ * generator's secret, which may be the one going). */
 static int apply_remove(struct record *r, int found, void *varg, struct totp_err *err)
 {
 	struct event_arg *a = varg;
+	struct record_gen *g = named(r, found, a->user, a->name, err);
 	uint64_t sequence = r->sequence;
-	int64_t created = r->gen[0].created;
+	int64_t created;
 
-	if (!found || r->gen[0].state == RECORD_REMOVED)
-		return not_found(a->user, err);
+	if (g == NULL)
+		return -1;
+	if (others_live(r, a->name)) {
+		record_generator_remove(r, (unsigned)(g - r->gen));
+		explicit_bzero(r->grace, sizeof(r->grace));
+		r->grace_count = 0;
+		record_add_event(r, a->now_ms);
+		return 1;
+	}
+	created = g->created;
 	record_wipe(r);
 	r->gen[0].state = RECORD_REMOVED;
 	r->sequence = sequence;
@@ -269,27 +399,42 @@ int lifecycle_remove(const struct cfg *c, const struct store_location *loc,
 		     const char *user, int64_t now_ms, struct record *out,
 		     struct totp_err *err)
 {
-	struct event_arg a = {user, now_ms};
+	return lifecycle_remove_named(c, loc, user, NULL, now_ms, out, err);
+}
 
+int lifecycle_remove_named(const struct cfg *c, const struct store_location *loc,
+			   const char *user, const char *name, int64_t now_ms,
+			   struct record *out, struct totp_err *err)
+{
+	struct event_arg a = {user, NULL, now_ms};
+
+	if (record_name_check(name, err) < 0)
+		return -1;
+	a.name = is_default(name) ? RECORD_DEFAULT_NAME : name;
 	return with_record(c, loc, user, STORE_WRITE, apply_remove, &a, out, err);
 }
 
 static int apply_unlock(struct record *r, int found, void *varg, struct totp_err *err)
 {
 	struct event_arg *a = varg;
+	unsigned n = record_generators(r);
 
-	if (!found || r->gen[0].state == RECORD_REMOVED)
+	if (!found || !record_live(r))
 		return not_found(a->user, err);
 	r->failures = 0;
 	r->locked_until = 0;
 	/* A step accepted while the clock ran ahead would refuse every code
 	 * until real time caught up: it comes back to the current step, never
 	 * below, so no code accepted before can be used again. */
-	if (r->gen[0].params.type == OTP_TOTP && r->gen[0].params.period != 0) {
-		uint64_t now_step = otp_step_at(&r->gen[0].params, a->now_ms / 1000);
+	for (unsigned i = 0; i < n; i++) {
+		struct record_gen *g = &r->gen[i];
 
-		if (r->gen[0].counter > now_step)
-			r->gen[0].counter = now_step;
+		if (g->params.type == OTP_TOTP && g->params.period != 0) {
+			uint64_t now_step = otp_step_at(&g->params, a->now_ms / 1000);
+
+			if (g->counter > now_step)
+				g->counter = now_step;
+		}
 	}
 	record_add_event(r, a->now_ms);
 	return 1;
@@ -299,7 +444,7 @@ int lifecycle_unlock(const struct cfg *c, const struct store_location *loc,
 		     const char *user, int64_t now_ms, struct record *out,
 		     struct totp_err *err)
 {
-	struct event_arg a = {user, now_ms};
+	struct event_arg a = {user, NULL, now_ms};
 
 	return with_record(c, loc, user, STORE_WRITE, apply_unlock, &a, out, err);
 }
@@ -308,7 +453,7 @@ static int apply_status(struct record *r, int found, void *varg, struct totp_err
 {
 	struct event_arg *a = varg;
 
-	if (!found || r->gen[0].state == RECORD_REMOVED)
+	if (!found || !record_live(r))
 		return not_found(a->user, err);
 	return 0;
 }
@@ -316,7 +461,7 @@ static int apply_status(struct record *r, int found, void *varg, struct totp_err
 int lifecycle_status(const struct cfg *c, const struct store_location *loc,
 		     const char *user, struct record *out, struct totp_err *err)
 {
-	struct event_arg a = {user, 0};
+	struct event_arg a = {user, NULL, 0};
 
 	return with_record(c, loc, user, STORE_READ, apply_status, &a, out, err);
 }
@@ -337,9 +482,9 @@ static int codes_refusal(const char *user, int found, const struct record *r,
 {
 	int64_t now = now_ms / 1000;
 
-	if (!found || r->gen[0].state == RECORD_REMOVED)
+	if (!found || !record_live(r))
 		return not_found(user, err);
-	if (r->gen[0].state == RECORD_PENDING)
+	if (record_first_ready(r) < 0)
 		return totp_err_set(
 		    err, TOTP_R_PRECONDITION,
 		    "%s's registration is pending: confirm it first (totp-enroll verify "

@@ -49,7 +49,8 @@ struct registration {
 	char secret_b32[SECRET_B32_MAX];	      /* its secret, for typing */
 	char *uri;				      /* otpauth:// URI, malloc'd */
 	char codes[CFG_EMERGENCY_MAX][EMERGENCY_BUF]; /* shown once */
-	unsigned n_codes;
+	unsigned n_codes;			      /* 0: the user's codes stay */
+	unsigned gen; /* the new generator: rec.gen[gen] */
 };
 
 /* Root may act on anyone; anyone else only on themselves, and never on a
@@ -66,7 +67,41 @@ int lifecycle_register(const struct cfg *c, const struct store_location *loc,
 		       const char *account, int64_t now_ms, struct registration *out,
 		       struct totp_err *err);
 
-/* out->uri (malloc'd) from out->rec's params, secret and counter. */
+/*
+ * Several generators (issue 17): a user has up to RECORD_GENERATORS_MAX,
+ * each with a name ([a-z0-9._-]{1,16}, record_name_check; NULL or ""
+ * is RECORD_DEFAULT_NAME), its own state (the table above applies to
+ * each name), secret, last step and drift.  The _named calls act on one
+ * name; the others on the default one.  A bad name is TOTP_R_INVALID and
+ * changes nothing.
+ *
+ * register: a user with no other live (pending or ready) generator gets
+ *   a whole new record, with new emergency codes, as above; else the
+ *   generator is added beside the others (or a pending one of that name
+ *   gets a new secret), and emergency codes, lockout and the other
+ *   generators stay (out->n_codes is 0).  A fifth name is TOTP_R_TOO_MANY
+ *   (gRPC RESOURCE_EXHAUSTED), changing nothing.
+ * verify: only that name's code, never another generator's.
+ * remove: the last live generator leaves the tombstone above; another
+ *   leaves the rest as it is (its grace hosts forgotten: they are keyed
+ *   with the first ready generator's secret).
+ * status, unlock, codes: the user's, whatever the generator (codes takes
+ *   a code of any ready generator; only pending ones: TOTP_R_PRECONDITION).
+ */
+int lifecycle_register_named(const struct cfg *c, const struct store_location *loc,
+			     const char *user, const char *name,
+			     const struct otp_params *p, const char *issuer,
+			     const char *account, int64_t now_ms,
+			     struct registration *out, struct totp_err *err);
+int lifecycle_verify_named(const struct cfg *c, const struct store_location *loc,
+			   const char *user, const char *name, const char *code,
+			   int64_t now_ms, struct record *out, struct totp_err *err);
+int lifecycle_remove_named(const struct cfg *c, const struct store_location *loc,
+			   const char *user, const char *name, int64_t now_ms,
+			   struct record *out, struct totp_err *err);
+
+/* out->uri (malloc'd) from out->rec.gen[out->gen]'s params, secret and
+ * counter. */
 int lifecycle_uri(struct registration *out, const char *issuer, const char *account,
 		  struct totp_err *err);
 

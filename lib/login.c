@@ -12,9 +12,20 @@
 #include "sha256.h"
 #include "store.h"
 
+/* Whether the user has a ready generator: the only kind a login checks
+ * (a pending one never lets anyone in). */
 static bool is_ready(int found, const struct record *r)
 {
-	return found && r->gen[0].state == RECORD_READY;
+	return found && record_first_ready(r) >= 0;
+}
+
+/* The code length of the user's first ready generator (forward_pass
+ * splits an answer with it), or 0. */
+static unsigned ready_digits(const struct record *r)
+{
+	int i = record_first_ready(r);
+
+	return i < 0 ? 0 : r->gen[i].params.digits;
 }
 
 /* Only digits can be an emergency code: anything else is just wrong, and
@@ -166,7 +177,7 @@ int login_precheck_from(const struct cfg *c, const struct store_location *loc,
 	if (rc == 0) {
 		res->failures = r.failures;
 		res->locked_until = r.locked_until;
-		res->digits = is_ready(found, &r) ? r.gen[0].params.digits : 0;
+		res->digits = is_ready(found, &r) ? ready_digits(&r) : 0;
 		if (!is_ready(found, &r))
 			res->outcome = LOGIN_NOT_ENROLLED;
 		else if (is_locked(&r, now_ms / 1000))
@@ -182,23 +193,39 @@ int login_precheck_from(const struct cfg *c, const struct store_location *loc,
 
 _Static_assert(OTP_DRIFT_MAX == RECORD_DRIFT_MAX, "one drift bound");
 
-/* 1 if `code` is the generator's next code (the step or counter moves on,
- * and a TOTP generator's drift follows the step matched: the window, of
- * the same size, is centred on the clock's step + the drift), else 0: a
- * malformed code is a wrong code like any other. */
+/* Which ready generator `code` is the next code of: its index, or -1 (a
+ * malformed code is a wrong code like any other).  Every ready generator
+ * is checked, each against its own window, last step and drift, whatever
+ * matched before; each that matches moves on (the step or counter, and a
+ * TOTP generator's drift follows the step matched: the window, of the
+ * same size, is centred on the clock's step + the drift), so that the
+ * code cannot pass again through another generator of the same secret.
+ * A code of one generator never moves another on. */
 static int check_otp(struct record *r, const struct cfg *c, const char *code, int64_t now)
 {
-	unsigned window = r->gen[0].window ? r->gen[0].window : c->window;
-	int drift = r->gen[0].drift;
-	int ok = otp_accept(r->gen[0].secret, r->gen[0].secret_len, &r->gen[0].params,
-			    window, now, code, &r->gen[0].counter, &drift, NULL);
+	unsigned n = record_generators(r);
+	int by = -1;
 
-	if (ok == 1)
-		r->gen[0].drift = (int8_t)drift; /* |drift| <= OTP_DRIFT_MAX */
-	return ok == 1;
+	for (unsigned i = 0; i < n; i++) {
+		struct record_gen *g = &r->gen[i];
+		unsigned window = g->window ? g->window : c->window;
+		int drift = g->drift;
+		int ok;
+
+		if (g->state != RECORD_READY)
+			continue;
+		ok = otp_accept(g->secret, g->secret_len, &g->params, window, now, code,
+				&g->counter, &drift, NULL);
+		if (ok != 1)
+			continue;
+		g->drift = (int8_t)drift; /* |drift| <= OTP_DRIFT_MAX */
+		if (by < 0)
+			by = (int)i;
+	}
+	return by;
 }
 
-/* `by`: the generator (0, "default", until issue 17), RECORD_BY_EMERGENCY
+/* `by`: the generator's index, RECORD_BY_EMERGENCY
  * or RECORD_BY_NONE (a failure). */
 static void set_event(struct record_event *e, const struct login_event *ev, uint8_t by)
 {
@@ -248,15 +275,22 @@ static void record_success(struct record *r, const struct login_event *ev, uint8
 static int allowed(const struct record *r, const struct cfg *c, const char *user,
 		   struct totp_err *err)
 {
-	if (cfg_allows(c, &r->gen[0].params))
-		return 0;
-	return totp_err_set(
-	    err, TOTP_R_PERMISSION,
-	    "the generator of %s (%s, %s, %u digits, %u s) is not allowed "
-	    "in realm %s (its allow_* settings): enroll again",
-	    user, otp_type_name(r->gen[0].params.type),
-	    otp_alg_name(r->gen[0].params.alg), r->gen[0].params.digits,
-	    r->gen[0].params.period, c->realm);
+	unsigned n = record_generators(r);
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct record_gen *g = &r->gen[i];
+
+		if (g->state != RECORD_READY || cfg_allows(c, &g->params))
+			continue;
+		return totp_err_set(
+		    err, TOTP_R_PERMISSION,
+		    "the generator %s of %s (%s, %s, %u digits, %u s) is not allowed "
+		    "in realm %s (its allow_* settings): enroll again",
+		    record_gen_name(g), user, otp_type_name(g->params.type),
+		    otp_alg_name(g->params.alg), g->params.digits, g->params.period,
+		    c->realm);
+	}
+	return 0;
 }
 
 /* Decides what can be decided at once, under the lock; returns 1 when r
@@ -277,6 +311,7 @@ int login_apply_otp(struct record *r, const struct cfg *c, const char *code,
 		    const struct login_event *ev, struct login_result *res)
 {
 	int64_t now = ev->now_ms / 1000;
+	int by;
 
 	if (is_locked(r, now)) {
 		res->outcome = LOGIN_LOCKED_OUT;
@@ -286,8 +321,9 @@ int login_apply_otp(struct record *r, const struct cfg *c, const char *code,
 		r->locked_until = 0;
 		r->failures = 0;
 	}
-	if (check_otp(r, c, code, now) == 1) {
-		record_success(r, ev, 0, res);
+	by = check_otp(r, c, code, now);
+	if (by >= 0) {
+		record_success(r, ev, (uint8_t)by, res);
 		grace_remember(r, c, ev->rhost, now);
 		return 1;
 	}
@@ -300,7 +336,7 @@ static void fill_result(struct login_result *res, const struct record *r)
 	res->failures = r->failures;
 	res->locked_until = r->locked_until;
 	res->emergency_left = emergency_remaining(r);
-	res->digits = r->gen[0].params.digits;
+	res->digits = ready_digits(r);
 }
 
 /* Whether the code found in `mine` (the record as this check wrote it,

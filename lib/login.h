@@ -31,6 +31,15 @@
  *
  * A record whose parameters the realm's allow_* settings do not allow is
  * refused by both calls (-1, TOTP_R_PERMISSION), never checked.
+ *
+ * Several generators (issue 17): a code is checked against every ready
+ * generator of the user (at most RECORD_GENERATORS_MAX), each with its
+ * own window, last step and drift; the one it matched moves on and is
+ * named in the event (last_success.by), and no other moves.  Pending
+ * generators are never checked.  The failures and the lockout are the
+ * user's: one wrong code is one failure however many generators there
+ * are.  res->digits (forward_pass, try_first_pass) is the first ready
+ * generator's length.
  */
 #ifndef TOTP_LOGIN_H
 #define TOTP_LOGIN_H

@@ -39,6 +39,8 @@ static const struct reason_row reasons[TOTP_R_COUNT] = {
     [TOTP_R_CONFIG] = {"config", GRPC_INVALID_ARGUMENT, EX_CONFIG},
     [TOTP_R_VERSION] = {"version", GRPC_FAILED_PRECONDITION, EX_DATAERR},
     [TOTP_R_INTERNAL] = {"internal", GRPC_INTERNAL, EX_SOFTWARE},
+    [TOTP_R_TOO_MANY] = {"too-many", GRPC_RESOURCE_EXHAUSTED, EX_CANTCREAT},
+    [TOTP_R_UNIMPLEMENTED] = {"unimplemented", GRPC_UNIMPLEMENTED, EX_UNAVAILABLE},
 };
 
 static const struct reason_row *row(enum totp_reason r)

@@ -36,28 +36,30 @@ enum grpc_code {
 /* The precise cause.  Append only: tests and JSON details name them. */
 enum totp_reason {
 	TOTP_R_NONE = 0,
-	TOTP_R_INVALID,	     /* a bad argument or value */
-	TOTP_R_NOMEM,	     /* out of memory */
-	TOTP_R_NOT_FOUND,    /* no such record, user or file */
-	TOTP_R_EXISTS,	     /* a ready generator is already registered */
-	TOTP_R_PERMISSION,   /* EACCES, or acting on someone else */
-	TOTP_R_PRECONDITION, /* the record is in the wrong state */
-	TOTP_R_WRONG_CODE,   /* the code did not match */
-	TOTP_R_LOCKED_OUT,   /* too many failures, locked for a while */
-	TOTP_R_SYMLINK,	     /* a path component is a symbolic link */
-	TOTP_R_NOT_REGULAR,  /* not a regular file (or not a directory) */
-	TOTP_R_BAD_OWNER,    /* owned by someone it must not be */
-	TOTP_R_BAD_MODE,     /* writable by group or others */
-	TOTP_R_HARDLINK,     /* more than one hard link */
-	TOTP_R_TRUNCATED,    /* the database file is cut short */
-	TOTP_R_CORRUPT,	     /* the database or a record is not ours or damaged */
-	TOTP_R_LOCK_TIMEOUT, /* the lock was held past the deadline */
-	TOTP_R_NO_SPACE,     /* ENOSPC, EDQUOT */
-	TOTP_R_READ_ONLY,    /* EROFS */
-	TOTP_R_IO,	     /* any other system error */
-	TOTP_R_CONFIG,	     /* a bad configuration line or argument */
-	TOTP_R_VERSION,	     /* a record of a version this build does not read */
-	TOTP_R_INTERNAL,     /* a bug or a library failure */
+	TOTP_R_INVALID,	      /* a bad argument or value */
+	TOTP_R_NOMEM,	      /* out of memory */
+	TOTP_R_NOT_FOUND,     /* no such record, user or file */
+	TOTP_R_EXISTS,	      /* a ready generator is already registered */
+	TOTP_R_PERMISSION,    /* EACCES, or acting on someone else */
+	TOTP_R_PRECONDITION,  /* the record is in the wrong state */
+	TOTP_R_WRONG_CODE,    /* the code did not match */
+	TOTP_R_LOCKED_OUT,    /* too many failures, locked for a while */
+	TOTP_R_SYMLINK,	      /* a path component is a symbolic link */
+	TOTP_R_NOT_REGULAR,   /* not a regular file (or not a directory) */
+	TOTP_R_BAD_OWNER,     /* owned by someone it must not be */
+	TOTP_R_BAD_MODE,      /* writable by group or others */
+	TOTP_R_HARDLINK,      /* more than one hard link */
+	TOTP_R_TRUNCATED,     /* the database file is cut short */
+	TOTP_R_CORRUPT,	      /* the database or a record is not ours or damaged */
+	TOTP_R_LOCK_TIMEOUT,  /* the lock was held past the deadline */
+	TOTP_R_NO_SPACE,      /* ENOSPC, EDQUOT */
+	TOTP_R_READ_ONLY,     /* EROFS */
+	TOTP_R_IO,	      /* any other system error */
+	TOTP_R_CONFIG,	      /* a bad configuration line or argument */
+	TOTP_R_VERSION,	      /* a record of a version this build does not read */
+	TOTP_R_INTERNAL,      /* a bug or a library failure */
+	TOTP_R_TOO_MANY,      /* past a cap (RECORD_GENERATORS_MAX generators) */
+	TOTP_R_UNIMPLEMENTED, /* not done by this realm's kind of store */
 	TOTP_R_COUNT
 };
 

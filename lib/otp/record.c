@@ -296,6 +296,85 @@ struct record_gen *record_generator(struct record *r, const char *name)
 	return NULL;
 }
 
+const char *record_gen_name(const struct record_gen *g)
+{
+	return gen_name(g);
+}
+
+int record_name_check(const char *name, struct totp_err *err)
+{
+	if (name == NULL || name_ok(name))
+		return 0;
+	return totp_err_set(err, TOTP_R_INVALID,
+			    "a generator's name is 1 to %d of a-z, 0-9, '.', '_' and '-'",
+			    RECORD_NAME_MAX - 1);
+}
+
+bool record_live(const struct record *r)
+{
+	unsigned n = record_generators(r);
+
+	for (unsigned i = 0; i < n; i++)
+		if (r->gen[i].state == RECORD_PENDING || r->gen[i].state == RECORD_READY)
+			return true;
+	return false;
+}
+
+int record_first_ready(const struct record *r)
+{
+	unsigned n = record_generators(r);
+
+	for (unsigned i = 0; i < n; i++)
+		if (r->gen[i].state == RECORD_READY)
+			return (int)i;
+	return -1;
+}
+
+struct record_gen *record_generator_add(struct record *r, const char *name,
+					struct totp_err *err)
+{
+	unsigned n = record_generators(r);
+	struct record_gen *g;
+
+	if (record_name_check(name, err) < 0)
+		return NULL;
+	if (n >= RECORD_GENERATORS_MAX) {
+		totp_err_set(err, TOTP_R_TOO_MANY,
+			     "a user has at most %d generators; remove one first "
+			     "(totp-enroll remove --name NAME)",
+			     RECORD_GENERATORS_MAX);
+		return NULL;
+	}
+	g = &r->gen[n];
+	memset(g, 0, sizeof(*g));
+	if (name != NULL && strcmp(name, RECORD_DEFAULT_NAME) != 0)
+		strcpy(g->name, name); /* name_ok: shorter than RECORD_NAME_MAX */
+	return g;
+}
+
+/* An event's generator after generator i went and those after it moved
+ * down by one. */
+static uint8_t by_after_removal(uint8_t by, unsigned i)
+{
+	if (by >= RECORD_GENERATORS_MAX || by < i)
+		return by;
+	return by == i ? RECORD_BY_NONE : (uint8_t)(by - 1);
+}
+
+void record_generator_remove(struct record *r, unsigned i)
+{
+	unsigned n = record_generators(r);
+
+	if (i >= n)
+		return;
+	explicit_bzero(&r->gen[i], sizeof(r->gen[i]));
+	for (unsigned j = i; j + 1 < n; j++)
+		r->gen[j] = r->gen[j + 1];
+	explicit_bzero(&r->gen[n - 1], sizeof(r->gen[n - 1]));
+	r->last_success.by = by_after_removal(r->last_success.by, i);
+	r->last_failure.by = by_after_removal(r->last_failure.by, i);
+}
+
 bool record_code_used(const struct record *r, unsigned i)
 {
 	return i < RECORD_EMERGENCY_MAX && ((r->emergency_used >> i) & 1U) != 0;

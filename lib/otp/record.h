@@ -157,6 +157,31 @@ unsigned record_generators(const struct record *r);
 /* The generator called `name` ("" or NULL: RECORD_DEFAULT_NAME), or NULL. */
 struct record_gen *record_generator(struct record *r, const char *name);
 
+/* A generator's name: RECORD_DEFAULT_NAME for "". */
+const char *record_gen_name(const struct record_gen *g);
+
+/* Whether `name` is a generator's name, [a-z0-9._-]{1,16} (NULL: the
+ * default): 0, or -1 (TOTP_R_INVALID). */
+int record_name_check(const char *name, struct totp_err *err);
+
+/* Whether r has a generator that is pending or ready (not a tombstone). */
+bool record_live(const struct record *r);
+
+/* The index of the first ready generator, or -1. */
+int record_first_ready(const struct record *r);
+
+/* A new, zeroed generator called `name` (NULL: the default) after the
+ * others, for the caller to fill (its state last); NULL with
+ * TOTP_R_INVALID for a bad name or TOTP_R_TOO_MANY (gRPC
+ * RESOURCE_EXHAUSTED) when r holds RECORD_GENERATORS_MAX already.  The
+ * caller checks the name is not taken (record_generator). */
+struct record_gen *record_generator_add(struct record *r, const char *name,
+					struct totp_err *err);
+
+/* Removes generator i (its secret wiped); those after it move down, and
+ * the events' `by` follow them (an event of generator i names none). */
+void record_generator_remove(struct record *r, unsigned i);
+
 /* Whether emergency code i is used up. */
 bool record_code_used(const struct record *r, unsigned i);
 
