@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -784,6 +785,406 @@ static void test_authorize(void **state)
 	assert_non_null(strstr(err.msg, "--user alice"));
 }
 
+/* ---- several generators (issue 17) ------------------------------------------ */
+
+static int register_named(struct fixture *f, const char *name, int64_t now_ms,
+			  struct registration *r, struct totp_err *err)
+{
+	totp_err_clear(err);
+	return lifecycle_register_named(&f->c, &f->loc, USER, name, &f->p, "Example Co",
+					USER "@host", now_ms, r, err);
+}
+
+static void gen_code_at(const struct record_gen *g, int64_t now_ms,
+			char code[OTP_CODE_BUF])
+{
+	struct totp_err err;
+	uint64_t factor =
+	    g->params.type == OTP_TOTP ? otp_step_at(&g->params, now_ms / 1000) : 0;
+
+	assert_int_equal(
+	    otp_code(g->secret, g->secret_len, &g->params, factor, code, &err), 0);
+}
+
+/* A registration's new generator. */
+static const struct record_gen *new_gen(const struct registration *r)
+{
+	return &r->rec.gen[r->gen];
+}
+
+static int verify_named(struct fixture *f, const char *name, const char *code,
+			int64_t now_ms, struct record *out, struct totp_err *err)
+{
+	totp_err_clear(err);
+	return lifecycle_verify_named(&f->c, &f->loc, USER, name, code, now_ms, out, err);
+}
+
+/* default ready (verified at T0), and `spare` pending: both registrations
+ * kept (with their secrets) in d and s. */
+static void default_and_spare(struct fixture *f, struct registration *d,
+			      struct registration *s)
+{
+	struct totp_err err;
+
+	do_register(f, T0_MS, d);
+	verify_ok(f, d, T0_MS);
+	assert_int_equal(register_named(f, "spare", T0_MS + 1000, s, &err), 0);
+}
+
+static void test_gens_register_second_keeps_first(void **state)
+{
+	struct fixture *f = *state;
+	struct registration d, s;
+	struct record before, after;
+
+	do_register(f, T0_MS, &d);
+	verify_ok(f, &d, T0_MS);
+	status_ok(f, &before);
+	{
+		struct totp_err err;
+
+		assert_int_equal(register_named(f, "spare", T0_MS + 1000, &s, &err), 0);
+	}
+	/* the new one beside the first, no new emergency codes */
+	assert_int_equal(s.gen, 1);
+	assert_int_equal(s.n_codes, 0);
+	assert_string_equal(record_gen_name(new_gen(&s)), "spare");
+	assert_int_equal(new_gen(&s)->state, RECORD_PENDING);
+	assert_non_null(strstr(s.uri, "secret="));
+	assert_int_not_equal(memcmp(new_gen(&s)->secret, d.rec.gen[0].secret, 20), 0);
+	status_ok(f, &after);
+	assert_int_equal(record_generators(&after), 2);
+	assert_string_equal(record_gen_name(&after.gen[0]), RECORD_DEFAULT_NAME);
+	assert_int_equal(after.gen[0].state, RECORD_READY);
+	assert_int_equal(after.gen[0].counter, before.gen[0].counter);
+	assert_int_equal(after.gen[1].state, RECORD_PENDING);
+	assert_int_equal(after.sequence, before.sequence + 1);
+	assert_int_equal(after.emergency_count, before.emergency_count);
+	assert_memory_equal(after.emergency, before.emergency, sizeof(after.emergency));
+	lifecycle_registration_wipe(&d);
+	lifecycle_registration_wipe(&s);
+}
+
+static void test_gens_verify_only_its_own_code(void **state)
+{
+	struct fixture *f = *state;
+	struct registration d, s;
+	struct record rec, before;
+	char code[OTP_CODE_BUF];
+	struct totp_err err;
+	int64_t later = T0_MS + 60000;
+
+	default_and_spare(f, &d, &s);
+	status_ok(f, &before);
+	/* the default generator's code does not verify the spare */
+	gen_code_at(&d.rec.gen[0], later, code);
+	assert_int_equal(verify_named(f, "spare", code, later, &rec, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_WRONG_CODE);
+	status_ok(f, &rec);
+	assert_int_equal(rec.sequence, before.sequence);
+	assert_int_equal(rec.gen[1].state, RECORD_PENDING);
+	assert_int_equal(rec.gen[0].counter, before.gen[0].counter);
+	/* its own does, and moves only it on */
+	gen_code_at(new_gen(&s), later, code);
+	assert_int_equal(verify_named(f, "spare", code, later, &rec, &err), 0);
+	assert_int_equal(rec.gen[1].state, RECORD_READY);
+	assert_int_equal(rec.gen[1].secret_len, 0); /* never copied out */
+	assert_int_equal(rec.gen[1].counter,
+			 otp_step_at(&rec.gen[1].params, later / 1000));
+	assert_int_equal(rec.gen[0].counter, before.gen[0].counter);
+	/* verified already */
+	assert_int_equal(verify_named(f, "spare", code, later, &rec, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_PRECONDITION);
+	assert_non_null(strstr(err.msg, "spare"));
+	/* and a name nobody registered */
+	assert_int_equal(verify_named(f, "token", code, later, &rec, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_NOT_FOUND);
+	assert_non_null(strstr(err.msg, "token"));
+	lifecycle_registration_wipe(&d);
+	lifecycle_registration_wipe(&s);
+}
+
+static void test_gens_bad_names_change_nothing(void **state)
+{
+	static const char *const bad[] = {
+	    "Spare", "a b", "spare!", "x/y", "seventeen-chars-x", "\xc3\xa9t\xc3\xa9"};
+	struct fixture *f = *state;
+	struct registration d, r;
+	struct record before, after;
+	struct totp_err err;
+
+	do_register(f, T0_MS, &d);
+	status_ok(f, &before);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(register_named(f, bad[i], T0_MS, &r, &err), -1);
+		assert_int_equal(err.reason, TOTP_R_INVALID);
+		assert_int_equal(totp_reason_grpc(err.reason), GRPC_INVALID_ARGUMENT);
+		assert_non_null(strstr(err.msg, "a-z"));
+		assert_int_equal(verify_named(f, bad[i], "123456", T0_MS, &after, &err),
+				 -1);
+		assert_int_equal(err.reason, TOTP_R_INVALID);
+		assert_int_equal(lifecycle_remove_named(&f->c, &f->loc, USER, bad[i],
+							T0_MS, &after, &err),
+				 -1);
+		assert_int_equal(err.reason, TOTP_R_INVALID);
+	}
+	/* sixteen characters is the most */
+	assert_int_equal(register_named(f, "sixteen-chars-x.", T0_MS, &r, &err), 0);
+	lifecycle_registration_wipe(&r);
+	status_ok(f, &after);
+	assert_int_equal(after.sequence, before.sequence + 1);
+	assert_int_equal(record_generators(&after), 2);
+	lifecycle_registration_wipe(&d);
+}
+
+static void test_gens_cap_is_resource_exhausted(void **state)
+{
+	static const char *const names[] = {"spare", "token", "old-phone"};
+	struct fixture *f = *state;
+	struct registration d, r;
+	struct record before, after;
+	struct totp_err err;
+
+	do_register(f, T0_MS, &d);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		assert_int_equal(register_named(f, names[i], T0_MS, &r, &err), 0);
+		lifecycle_registration_wipe(&r);
+	}
+	status_ok(f, &before);
+	assert_int_equal(record_generators(&before), RECORD_GENERATORS_MAX);
+	assert_int_equal(register_named(f, "fifth", T0_MS, &r, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_TOO_MANY);
+	assert_int_equal(totp_reason_grpc(err.reason), GRPC_RESOURCE_EXHAUSTED);
+	assert_int_equal(totp_reason_exit(err.reason), EX_CANTCREAT);
+	assert_non_null(strstr(err.msg, "at most 4"));
+	status_ok(f, &after);
+	assert_int_equal(after.sequence, before.sequence);
+	assert_int_equal(record_generators(&after), RECORD_GENERATORS_MAX);
+	/* a pending one of a name there is still takes a new secret */
+	assert_int_equal(register_named(f, "token", T0_MS, &r, &err), 0);
+	assert_int_equal(r.gen, 2);
+	lifecycle_registration_wipe(&r);
+	lifecycle_registration_wipe(&d);
+}
+
+static void test_gens_register_per_name(void **state)
+{
+	struct fixture *f = *state;
+	struct registration d, s, s2;
+	struct record rec;
+	char code[OTP_CODE_BUF];
+	struct totp_err err;
+
+	default_and_spare(f, &d, &s);
+	/* a pending spare registered again: a new secret, default untouched */
+	assert_int_equal(register_named(f, "spare", T0_MS + 2000, &s2, &err), 0);
+	assert_int_equal(s2.gen, 1);
+	assert_int_equal(s2.n_codes, 0);
+	assert_int_not_equal(memcmp(new_gen(&s2)->secret, new_gen(&s)->secret, 20), 0);
+	status_ok(f, &rec);
+	assert_int_equal(record_generators(&rec), 2);
+	assert_int_equal(rec.gen[0].state, RECORD_READY);
+	/* the old secret's code no longer verifies it */
+	gen_code_at(new_gen(&s), T0_MS + 60000, code);
+	assert_int_equal(verify_named(f, "spare", code, T0_MS + 60000, &rec, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_WRONG_CODE);
+	gen_code_at(new_gen(&s2), T0_MS + 60000, code);
+	assert_int_equal(verify_named(f, "spare", code, T0_MS + 60000, &rec, &err), 0);
+	/* ready: a new registration of that name is refused, naming it */
+	lifecycle_registration_wipe(&s);
+	assert_int_equal(register_named(f, "spare", T0_MS, &s, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_EXISTS);
+	assert_non_null(strstr(err.msg, "--name spare"));
+	/* "default" is the generator registered without a name */
+	assert_int_equal(register_named(f, "default", T0_MS, &s, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_EXISTS);
+	lifecycle_registration_wipe(&d);
+	lifecycle_registration_wipe(&s2);
+}
+
+static void test_gens_first_named_is_a_whole_registration(void **state)
+{
+	struct fixture *f = *state;
+	struct registration s;
+	struct record rec;
+	struct totp_err err;
+
+	/* no record yet: spare is the only one, with emergency codes */
+	assert_int_equal(register_named(f, "spare", T0_MS, &s, &err), 0);
+	assert_int_equal(s.gen, 0);
+	assert_int_equal(s.n_codes, f->c.emergency_codes);
+	status_ok(f, &rec);
+	assert_int_equal(record_generators(&rec), 1);
+	assert_string_equal(record_gen_name(&rec.gen[0]), "spare");
+	/* the default one is not there */
+	assert_int_equal(verify_named(f, NULL, "123456", T0_MS, &rec, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_NOT_FOUND);
+	assert_non_null(strstr(err.msg, "named default"));
+	lifecycle_registration_wipe(&s);
+}
+
+static void test_gens_remove_one_keeps_the_rest(void **state)
+{
+	struct fixture *f = *state;
+	struct registration d, s;
+	struct record before, rec;
+	char code[OTP_CODE_BUF];
+	struct totp_err err;
+	int64_t later = T0_MS + 60000;
+
+	default_and_spare(f, &d, &s);
+	gen_code_at(new_gen(&s), later, code);
+	assert_int_equal(verify_named(f, "spare", code, later, &rec, &err), 0);
+	status_ok(f, &before);
+	/* unknown name: nothing changes */
+	assert_int_equal(
+	    lifecycle_remove_named(&f->c, &f->loc, USER, "token", later, &rec, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_NOT_FOUND);
+	/* the default one goes; spare moves to the front, codes stay */
+	assert_int_equal(
+	    lifecycle_remove_named(&f->c, &f->loc, USER, NULL, later, &rec, &err), 0);
+	assert_int_equal(record_generators(&rec), 1);
+	assert_string_equal(record_gen_name(&rec.gen[0]), "spare");
+	assert_int_equal(rec.gen[0].state, RECORD_READY);
+	assert_int_equal(rec.gen[0].counter, before.gen[1].counter);
+	assert_int_equal(rec.sequence, before.sequence + 1);
+	assert_memory_equal(rec.emergency, before.emergency, sizeof(rec.emergency));
+	assert_int_equal(rec.emergency_count, before.emergency_count);
+	/* gone: its code, and its name */
+	assert_int_equal(
+	    lifecycle_remove_named(&f->c, &f->loc, USER, "default", later, &rec, &err),
+	    -1);
+	assert_int_equal(err.reason, TOTP_R_NOT_FOUND);
+	/* the last one: the tombstone a removal always left */
+	assert_int_equal(
+	    lifecycle_remove_named(&f->c, &f->loc, USER, "spare", later, &rec, &err), 0);
+	assert_int_equal(rec.gen[0].state, RECORD_REMOVED);
+	assert_int_equal(rec.emergency_count, 0);
+	expect_status_not_found(f);
+	assert_int_equal(
+	    lifecycle_remove_named(&f->c, &f->loc, USER, "spare", later, &rec, &err), -1);
+	assert_int_equal(err.reason, TOTP_R_NOT_FOUND);
+	lifecycle_registration_wipe(&d);
+	lifecycle_registration_wipe(&s);
+}
+
+static void test_gens_login_any_ready_one(void **state)
+{
+	struct fixture *f = *state;
+	struct registration d, s;
+	struct record rec, before;
+	struct login_result res;
+	struct login_event ev = {.service = "sshd"};
+	char code[OTP_CODE_BUF];
+	struct totp_err err;
+	int64_t later = T0_MS + 60000;
+
+	default_and_spare(f, &d, &s);
+	/* pending: its code lets nobody in, and counts as one failure */
+	gen_code_at(new_gen(&s), later, code);
+	ev.now_ms = later;
+	assert_int_equal(login_check(&f->c, &f->loc, USER, code, &ev, &res, &err), 0);
+	assert_int_equal(res.outcome, LOGIN_WRONG_CODE);
+	assert_int_equal(res.failures, 1);
+	assert_int_equal(verify_named(f, "spare", code, later, &rec, &err), 0);
+	/* ready: the spare's next code lets the user in, named in the event */
+	status_ok(f, &before);
+	ev.now_ms = later + 30000;
+	gen_code_at(new_gen(&s), ev.now_ms, code);
+	assert_int_equal(login_check(&f->c, &f->loc, USER, code, &ev, &res, &err), 0);
+	assert_int_equal(res.outcome, LOGIN_SUCCESS);
+	status_ok(f, &rec);
+	assert_int_equal(rec.last_success.by, 1);
+	assert_int_equal(rec.failures, 0);
+	assert_int_equal(rec.gen[1].last_used, ev.now_ms / 1000);
+	assert_int_equal(rec.gen[1].counter,
+			 otp_step_at(&rec.gen[1].params, ev.now_ms / 1000));
+	assert_int_equal(rec.gen[0].counter, before.gen[0].counter); /* not moved */
+	assert_int_equal(rec.gen[0].last_used, before.gen[0].last_used);
+	/* once */
+	assert_int_equal(login_check(&f->c, &f->loc, USER, code, &ev, &res, &err), 0);
+	assert_int_equal(res.outcome, LOGIN_WRONG_CODE);
+	/* the default one's code of the same step still passes, as default */
+	gen_code_at(&d.rec.gen[0], ev.now_ms, code);
+	assert_int_equal(login_check(&f->c, &f->loc, USER, code, &ev, &res, &err), 0);
+	assert_int_equal(res.outcome, LOGIN_SUCCESS);
+	status_ok(f, &rec);
+	assert_int_equal(rec.last_success.by, 0);
+	lifecycle_registration_wipe(&d);
+	lifecycle_registration_wipe(&s);
+}
+
+static void test_gens_lockout_is_per_user(void **state)
+{
+	struct fixture *f = *state;
+	struct registration d, s;
+	struct record rec;
+	struct login_result res;
+	struct login_event ev = {.service = "sshd"};
+	char code[OTP_CODE_BUF], wrong[OTP_CODE_BUF];
+	struct totp_err err;
+	int64_t later = T0_MS + 60000;
+
+	default_and_spare(f, &d, &s);
+	gen_code_at(new_gen(&s), later, code);
+	assert_int_equal(verify_named(f, "spare", code, later, &rec, &err), 0);
+	f->c.max_failures = 3;
+	ev.now_ms = later + 30000;
+	gen_code_at(&d.rec.gen[0], ev.now_ms, code);
+	wrong_code(code, wrong);
+	/* one wrong code is one failure, whatever the number of generators */
+	for (unsigned i = 1; i <= 3; i++) {
+		assert_int_equal(
+		    login_check(&f->c, &f->loc, USER, wrong, &ev, &res, &err), 0);
+		assert_int_equal(res.failures, i);
+	}
+	assert_true(res.locked_now);
+	/* locked: neither generator's right code is checked */
+	assert_int_equal(login_check(&f->c, &f->loc, USER, code, &ev, &res, &err), 0);
+	assert_int_equal(res.outcome, LOGIN_LOCKED_OUT);
+	gen_code_at(new_gen(&s), ev.now_ms, code);
+	assert_int_equal(login_check(&f->c, &f->loc, USER, code, &ev, &res, &err), 0);
+	assert_int_equal(res.outcome, LOGIN_LOCKED_OUT);
+	lifecycle_registration_wipe(&d);
+	lifecycle_registration_wipe(&s);
+}
+
+static void test_gens_codes_and_unlock_are_per_user(void **state)
+{
+	struct fixture *f = *state;
+	struct registration d, s;
+	struct new_codes n;
+	struct record rec;
+	char code[OTP_CODE_BUF];
+	struct totp_err err;
+
+	/* only a pending spare: no code can make new codes */
+	assert_int_equal(register_named(f, "spare", T0_MS, &s, &err), 0);
+	assert_int_equal(lifecycle_codes(&f->c, &f->loc, USER, "123456", T0_MS, &n, &err),
+			 -1);
+	assert_int_equal(err.reason, TOTP_R_PRECONDITION);
+	lifecycle_registration_wipe(&s);
+	/* a ready spare's code makes them, beside a ready default */
+	lifecycle_remove_named(&f->c, &f->loc, USER, "spare", T0_MS, &rec, &err);
+	default_and_spare(f, &d, &s);
+	gen_code_at(new_gen(&s), T0_MS + 60000, code);
+	assert_int_equal(verify_named(f, "spare", code, T0_MS + 60000, &rec, &err), 0);
+	gen_code_at(new_gen(&s), T0_MS + 90000, code);
+	assert_int_equal(
+	    lifecycle_codes(&f->c, &f->loc, USER, code, T0_MS + 90000, &n, &err), 0);
+	assert_int_equal(n.rec.last_success.by, 1);
+	assert_int_equal(n.n_codes, f->c.emergency_codes);
+	lifecycle_new_codes_wipe(&n);
+	/* unlock sets back every generator's step ahead of the clock */
+	assert_int_equal(lifecycle_unlock(&f->c, &f->loc, USER, T0_MS, &rec, &err), 0);
+	assert_int_equal(rec.gen[1].counter,
+			 otp_step_at(&rec.gen[1].params, T0_MS / 1000));
+	assert_int_equal(rec.gen[0].counter,
+			 otp_step_at(&rec.gen[0].params, T0_MS / 1000));
+	lifecycle_registration_wipe(&d);
+	lifecycle_registration_wipe(&s);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -812,6 +1213,16 @@ int main(void)
 	    T(test_codes_locked_out),
 	    T(test_codes_realm_without_codes),
 	    T(test_codes_hotp_moves_counter),
+	    T(test_gens_register_second_keeps_first),
+	    T(test_gens_verify_only_its_own_code),
+	    T(test_gens_bad_names_change_nothing),
+	    T(test_gens_cap_is_resource_exhausted),
+	    T(test_gens_register_per_name),
+	    T(test_gens_first_named_is_a_whole_registration),
+	    T(test_gens_remove_one_keeps_the_rest),
+	    T(test_gens_login_any_ready_one),
+	    T(test_gens_lockout_is_per_user),
+	    T(test_gens_codes_and_unlock_are_per_user),
 	    cmocka_unit_test(test_authorize),
 	};
 

@@ -245,6 +245,72 @@ static void test_generator_view(void **state)
 	assert_null(record_generator(&r, "gen-000000000003"));
 }
 
+static void test_generator_add_and_remove(void **state)
+{
+	struct record r, out;
+	struct record_gen *g;
+	uint8_t buf[RECORD_ENCODED_MAX];
+	size_t len;
+	struct totp_err err;
+
+	(void)state;
+	fill_full(&r);
+	r.last_success.by = 1;
+	r.last_failure.by = 3;
+	/* full: a fifth is refused, the record unchanged */
+	out = r;
+	assert_null(record_generator_add(&r, "fifth", &err));
+	assert_int_equal(err.reason, TOTP_R_TOO_MANY);
+	assert_memory_equal(&out, &r, sizeof(r));
+	/* the second goes: the rest move down, and the events follow them */
+	record_generator_remove(&r, 1);
+	assert_int_equal(record_generators(&r), 3);
+	assert_string_equal(record_gen_name(&r.gen[1]), out.gen[2].name);
+	assert_int_equal(r.gen[2].counter, out.gen[3].counter);
+	assert_int_equal(r.gen[3].state, 0);
+	assert_int_equal(r.gen[3].secret_len, 0);
+	assert_int_equal(r.gen[3].secret[0], 0);
+	assert_int_equal(r.last_success.by, RECORD_BY_NONE); /* it was the second's */
+	assert_int_equal(r.last_failure.by, 2);
+	record_generator_remove(&r, 7); /* none such: nothing */
+	assert_int_equal(record_generators(&r), 3);
+	/* a bad name is refused, a good one goes last, zeroed */
+	assert_null(record_generator_add(&r, "Bad", &err));
+	assert_int_equal(err.reason, TOTP_R_INVALID);
+	g = record_generator_add(&r, "token", &err);
+	assert_ptr_equal(g, &r.gen[3]);
+	assert_string_equal(g->name, "token");
+	assert_int_equal(g->secret_len, 0);
+	/* the default name is kept as "" (byte for byte as an unnamed one) */
+	record_generator_remove(&r, 3);
+	g = record_generator_add(&r, RECORD_DEFAULT_NAME, &err);
+	assert_string_equal(g->name, "");
+	assert_string_equal(record_gen_name(g), RECORD_DEFAULT_NAME);
+	/* and the result still encodes and decodes (events checked too) */
+	record_generator_remove(&r, 3);
+	record_generator_remove(&r, 0);
+	assert_int_equal(record_encode(&r, buf, sizeof(buf), &len, &err), 0);
+	assert_int_equal(record_decode(buf, len, &out, &err), 0);
+	assert_int_equal(record_generators(&out), 2);
+	assert_int_equal(out.last_failure.by, 1);
+	/* names */
+	assert_int_equal(record_name_check(NULL, &err), 0);
+	assert_int_equal(record_name_check("a.b_c-0", &err), 0);
+	assert_int_equal(record_name_check("", &err), -1);
+	assert_int_equal(err.reason, TOTP_R_INVALID);
+	/* live, first ready */
+	assert_true(record_live(&out));
+	out.gen[0].state = RECORD_PENDING;
+	assert_int_equal(record_first_ready(&out), 1);
+	out.gen[1].state = RECORD_PENDING;
+	assert_int_equal(record_first_ready(&out), -1);
+	assert_true(record_live(&out));
+	memset(&out, 0, sizeof(out));
+	out.gen[0].state = RECORD_REMOVED;
+	assert_false(record_live(&out));
+	record_wipe(&r);
+}
+
 static void test_encoding_is_big_endian(void **state)
 {
 	struct record r;
@@ -781,6 +847,7 @@ int main(void)
 	    cmocka_unit_test(test_round_trip_full),
 	    cmocka_unit_test(test_round_trip_minimal),
 	    cmocka_unit_test(test_generator_view),
+	    cmocka_unit_test(test_generator_add_and_remove),
 	    cmocka_unit_test(test_encoding_is_big_endian),
 	    cmocka_unit_test(test_every_truncation_refused),
 	    cmocka_unit_test(test_area_truncations_refused),
