@@ -8,6 +8,7 @@
 
 #include "context.h"
 #include "lifecycle.h"
+#include "lifecycle_ldap.h"
 #include "location.h"
 
 /* totp-enroll is never setuid: refuse to run as if it were. */
@@ -119,6 +120,9 @@ int context_setup(const struct opts *o, struct context *x, struct totp_err *err)
 	if (location_for(&x->cfg, &x->target, &x->loc, err) < 0 ||
 	    lifecycle_authorize(x->caller.uid, &x->target, &x->loc, x->cfg.realm, err) <
 		0)
+		return -1;
+	x->name = o->name;
+	if (x->loc.kind == STORE_KIND_LDAP && lifecycle_ldap_name_check(o->name, err) < 0)
 		return -1;
 	if (o->cmd != CMD_ENROLL && o->cmd != CMD_REGISTER)
 		return 0;

@@ -32,6 +32,7 @@ struct context {
 	 * wiped when the command is done; NULL-like ("") for root, who acts
 	 * with the realm's administrative identity. */
 	bool have_password;
+	const char *name; /* --name: a generator's, NULL for the default */
 	char password[CONTEXT_PASSWORD_MAX + 1];
 };
 

@@ -17,35 +17,38 @@
 
 static void record_json(struct json *j, const struct record *r)
 {
+	const struct record_gen *g = record_primary(r);
+
 	json_key(j, "record");
 	json_object_open(j);
 	json_kv_uint(j, "version", RECORD_VERSION);
-	json_kv_string(j, "state", record_state_name(r->gen[0].state));
-	json_kv_string(j, "type", otp_type_name(r->gen[0].params.type));
-	json_kv_string(j, "algorithm", otp_alg_name(r->gen[0].params.alg));
-	json_kv_uint(j, "digits", r->gen[0].params.digits);
-	if (r->gen[0].params.type == OTP_TOTP)
-		json_kv_uint(j, "period", r->gen[0].params.period);
+	json_kv_string(j, "state", record_state_name(g->state));
+	json_kv_string(j, "type", otp_type_name(g->params.type));
+	json_kv_string(j, "algorithm", otp_alg_name(g->params.alg));
+	json_kv_uint(j, "digits", g->params.digits);
+	if (g->params.type == OTP_TOTP)
+		json_kv_uint(j, "period", g->params.period);
 	json_key(j, "window");
-	if (r->gen[0].window)
-		json_uint(j, r->gen[0].window);
+	if (g->window)
+		json_uint(j, g->window);
 	else
 		json_null(j);
-	json_key(j, r->gen[0].params.type == OTP_HOTP ? "nextCounter" : "lastUsedStep");
-	if (r->gen[0].params.type == OTP_TOTP && r->gen[0].counter == 0)
+	json_key(j, g->params.type == OTP_HOTP ? "nextCounter" : "lastUsedStep");
+	if (g->params.type == OTP_TOTP && g->counter == 0)
 		json_null(j);
 	else
-		json_uint_string(j, r->gen[0].counter);
+		json_uint_string(j, g->counter);
 	json_kv_uint(j, "failures", r->failures);
 	answer_time_or_null(j, "lockedUntil", r->locked_until);
-	answer_time_or_null(j, "created", r->gen[0].created);
-	answer_event(j, "lastSuccess", &r->last_success);
-	answer_event(j, "lastFailure", &r->last_failure);
+	answer_time_or_null(j, "created", g->created);
+	answer_event(j, "lastSuccess", &r->last_success, r);
+	answer_event(j, "lastFailure", &r->last_failure, r);
 	json_key(j, "emergencyCodes");
 	json_object_open(j);
 	json_kv_uint(j, "total", r->emergency_count);
 	json_kv_uint(j, "left", emergency_remaining(r));
 	json_object_close(j);
+	answer_generators(j, r, true);
 	json_object_close(j);
 }
 
@@ -71,49 +74,55 @@ static const char *utc(int64_t seconds, char *buf, size_t sz)
 	return buf;
 }
 
-static void event_text(FILE *f, const char *key, const struct record_event *e)
+static void event_text(FILE *f, const char *key, const struct record_event *e,
+		       const struct record *r)
 {
 	char buf[64], safe[TEXT_SAFE_MAX(RECORD_RHOST_MAX)];
+	const char *by = record_by_name(r, e->by);
 
 	fprintf(f, "%-16s %s", key, utc(e->time, buf, sizeof(buf)));
 	if (e->time && e->service[0])
 		fprintf(f, " service=%s", text_safe(e->service, safe, sizeof(safe)));
 	if (e->time && e->rhost[0])
 		fprintf(f, " rhost=%s", text_safe(e->rhost, safe, sizeof(safe)));
+	if (e->time && by != NULL)
+		fprintf(f, " by=%s", by);
 	fputc('\n', f);
 }
 
 static void export_text(FILE *f, const char *user, const struct record *r,
 			const char *realm)
 {
+	const struct record_gen *g = record_primary(r);
 	char buf[64], name[TEXT_SAFE_MAX(USER_NAME_MAX)];
 
 	fprintf(f, "%-16s %s\n%-16s %s\n", "user", text_safe(user, name, sizeof(name)),
 		"realm", realm);
 	fprintf(f, "%-16s %d\n", "version", RECORD_VERSION);
-	fprintf(f, "%-16s %s\n", "state", record_state_name(r->gen[0].state));
+	fprintf(f, "%-16s %s\n", "state", record_state_name(g->state));
 	fprintf(f, "%-16s %s\n%-16s %s\n%-16s %u\n", "type",
-		otp_type_name(r->gen[0].params.type), "algorithm",
-		otp_alg_name(r->gen[0].params.alg), "digits", r->gen[0].params.digits);
-	if (r->gen[0].params.type == OTP_TOTP)
-		fprintf(f, "%-16s %u\n", "period", r->gen[0].params.period);
-	if (r->gen[0].window)
-		fprintf(f, "%-16s %u\n", "window", r->gen[0].window);
+		otp_type_name(g->params.type), "algorithm", otp_alg_name(g->params.alg),
+		"digits", g->params.digits);
+	if (g->params.type == OTP_TOTP)
+		fprintf(f, "%-16s %u\n", "period", g->params.period);
+	if (g->window)
+		fprintf(f, "%-16s %u\n", "window", g->window);
 	else
 		fprintf(f, "%-16s realm's\n", "window");
 	fprintf(f, "%-16s %llu\n",
-		r->gen[0].params.type == OTP_HOTP ? "next counter" : "last used step",
-		(unsigned long long)r->gen[0].counter);
+		g->params.type == OTP_HOTP ? "next counter" : "last used step",
+		(unsigned long long)g->counter);
 	fprintf(f, "%-16s %u\n", "failures", (unsigned)r->failures);
 	fprintf(f, "%-16s %s\n", "locked until", utc(r->locked_until, buf, sizeof(buf)));
-	fprintf(f, "%-16s %s\n", "created", utc(r->gen[0].created, buf, sizeof(buf)));
-	event_text(f, "last success", &r->last_success);
-	event_text(f, "last failure", &r->last_failure);
+	fprintf(f, "%-16s %s\n", "created", utc(g->created, buf, sizeof(buf)));
+	event_text(f, "last success", &r->last_success, r);
+	event_text(f, "last failure", &r->last_failure, r);
 	fprintf(f, "%-16s %u of %u left\n", "emergency codes", emergency_remaining(r),
 		(unsigned)r->emergency_count);
 	fprintf(f, "%-16s %llu\n", "sequence", (unsigned long long)r->sequence);
 	fprintf(f, "%-16s %s\n", "change date",
 		utc(r->change_date_ms / 1000, buf, sizeof(buf)));
+	text_generators(f, r);
 }
 
 int export_command(const struct opts *o, const struct context *x)
@@ -130,8 +139,8 @@ int export_command(const struct opts *o, const struct context *x)
 	priv_restore(&p);
 	if (rc < 0)
 		return exit_code_failure(o, &err);
-	/* lifecycle_status wiped the secret; the hashes are counted, never shown */
-	explicit_bzero(r.gen[0].secret, sizeof(r.gen[0].secret));
+	/* lifecycle_status wiped the secrets; the hashes are counted, never shown */
+	record_wipe_secrets(&r);
 	if (o->json)
 		rc = export_json(stdout, x->target.name, &r, x->cfg.realm);
 	else

@@ -30,8 +30,11 @@ void answer_time_or_null(struct json *j, const char *key, int64_t seconds)
 		json_string(j, json_time_ms(seconds * 1000, when));
 }
 
-void answer_event(struct json *j, const char *key, const struct record_event *e)
+void answer_event(struct json *j, const char *key, const struct record_event *e,
+		  const struct record *r)
 {
+	const char *by = record_by_name(r, e->by);
+
 	json_key(j, key);
 	if (e->time == 0) {
 		json_null(j);
@@ -41,7 +44,53 @@ void answer_event(struct json *j, const char *key, const struct record_event *e)
 	answer_time_or_null(j, "time", e->time);
 	json_kv_string(j, "service", e->service);
 	json_kv_string(j, "rhost", e->rhost);
+	json_key(j, "by");
+	if (by == NULL)
+		json_null(j);
+	else
+		json_string(j, by);
 	json_object_close(j);
+}
+
+void answer_generators(struct json *j, const struct record *r, bool steps)
+{
+	unsigned n = record_generators(r);
+
+	json_key(j, "generators");
+	json_array_open(j);
+	for (unsigned i = 0; i < n; i++) {
+		const struct record_gen *g = &r->gen[i];
+
+		json_object_open(j);
+		json_kv_string(j, "name", record_gen_name(g));
+		json_kv_string(j, "state", record_state_name(g->state));
+		json_kv_string(j, "type", otp_type_name(g->params.type));
+		json_kv_string(j, "algorithm", otp_alg_name(g->params.alg));
+		json_kv_uint(j, "digits", g->params.digits);
+		if (g->params.type == OTP_TOTP)
+			json_kv_uint(j, "period", g->params.period);
+		answer_time_or_null(j, "created", g->created);
+		answer_time_or_null(j, "lastUsed", g->last_used);
+		if (steps) {
+			json_key(j, "window");
+			if (g->window)
+				json_uint(j, g->window);
+			else
+				json_null(j);
+			json_key(j, g->params.type == OTP_HOTP ? "nextCounter"
+							       : "lastUsedStep");
+			if (g->params.type == OTP_TOTP && g->counter == 0)
+				json_null(j);
+			else
+				json_uint_string(j, g->counter);
+			if (g->params.type == OTP_TOTP) {
+				json_key(j, "drift");
+				json_int(j, g->drift);
+			}
+		}
+		json_object_close(j);
+	}
+	json_array_close(j);
 }
 
 void answer_error_open(struct json *j, const struct totp_err *e)
@@ -116,17 +165,21 @@ int answer_details(FILE *f, const struct record *r, const char *realm)
 }
 
 /* The fields status and list share, after "details"/"user". */
+/* state to created: the first ready generator's (else the first's), so a
+ * user with one generator reads as before; "generators" lists them all. */
 static void record_fields(struct json *j, const struct record *r)
 {
-	json_kv_string(j, "state", record_state_name(r->gen[0].state));
-	json_kv_string(j, "type", otp_type_name(r->gen[0].params.type));
-	json_kv_string(j, "algorithm", otp_alg_name(r->gen[0].params.alg));
-	json_kv_uint(j, "digits", r->gen[0].params.digits);
-	if (r->gen[0].params.type == OTP_TOTP)
-		json_kv_uint(j, "period", r->gen[0].params.period);
-	answer_time_or_null(j, "created", r->gen[0].created);
-	answer_event(j, "lastSuccess", &r->last_success);
-	answer_event(j, "lastFailure", &r->last_failure);
+	const struct record_gen *g = record_primary(r);
+
+	json_kv_string(j, "state", record_state_name(g->state));
+	json_kv_string(j, "type", otp_type_name(g->params.type));
+	json_kv_string(j, "algorithm", otp_alg_name(g->params.alg));
+	json_kv_uint(j, "digits", g->params.digits);
+	if (g->params.type == OTP_TOTP)
+		json_kv_uint(j, "period", g->params.period);
+	answer_time_or_null(j, "created", g->created);
+	answer_event(j, "lastSuccess", &r->last_success, r);
+	answer_event(j, "lastFailure", &r->last_failure, r);
 	json_kv_uint(j, "failures", r->failures);
 	answer_time_or_null(j, "lockedUntil", r->locked_until);
 }
@@ -141,6 +194,7 @@ int answer_status(FILE *f, const char *user, const struct record *r, const char 
 	json_kv_string(&j, "user", user);
 	record_fields(&j, r);
 	json_kv_uint(&j, "emergencyCodesLeft", emergency_remaining(r));
+	answer_generators(&j, r, false);
 	json_object_close(&j);
 	return json_end(&j);
 }

@@ -22,6 +22,7 @@
 #ifndef ENROLL_ANSWER_H
 #define ENROLL_ANSWER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -32,10 +33,16 @@
 
 /* Pieces the answers share (export.c uses them too): the "details"
  * member; seconds as an RFC 3339 string or null for "never"; an event as
- * {time, service, rhost} or null. */
+ * {time, service, rhost, by} or null, `by` naming the generator of r
+ * that was used ("emergency" for an emergency code, null for none); the
+ * "generators" array, [{name, state, type, algorithm, digits, period
+ * (TOTP), created, lastUsed}], and with `steps` (export) window,
+ * nextCounter or lastUsedStep and drift (TOTP) too. */
 void answer_details_object(struct json *j, const struct record *r, const char *realm);
 void answer_time_or_null(struct json *j, const char *key, int64_t seconds);
-void answer_event(struct json *j, const char *key, const struct record_event *e);
+void answer_event(struct json *j, const char *key, const struct record_event *e,
+		  const struct record *r);
+void answer_generators(struct json *j, const struct record *r, bool steps);
 
 int answer_error(FILE *f, const struct totp_err *e);
 

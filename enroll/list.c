@@ -20,7 +20,7 @@ static int collect_one(const char *user, const struct record *r, void *arg)
 	struct collect *c = arg;
 	struct list_entry *e;
 
-	if (r->gen[0].state == RECORD_REMOVED)
+	if (!record_live(r))
 		return 0;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 16;
@@ -37,9 +37,8 @@ static int collect_one(const char *user, const struct record *r, void *arg)
 	memset(e, 0, sizeof(*e));
 	snprintf(e->user, sizeof(e->user), "%s", user);
 	e->rec = *r;
-	explicit_bzero(e->rec.gen[0].secret, sizeof(e->rec.gen[0].secret));
+	record_wipe_secrets(&e->rec);
 	explicit_bzero(e->rec.emergency, sizeof(e->rec.emergency));
-	e->rec.gen[0].secret_len = 0;
 	return 0;
 }
 

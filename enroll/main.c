@@ -81,12 +81,12 @@ static int store_op(const struct context *x, enum op op, const char *code,
 		return -1;
 	switch (op) {
 	case OP_VERIFY:
-		rc = lifecycle_verify(&x->cfg, &x->loc, x->target.name, code,
-				      clock_now_ms(), out, err);
+		rc = lifecycle_verify_named(&x->cfg, &x->loc, x->target.name, x->name,
+					    code, clock_now_ms(), out, err);
 		break;
 	case OP_REMOVE:
-		rc = lifecycle_remove(&x->cfg, &x->loc, x->target.name, clock_now_ms(),
-				      out, err);
+		rc = lifecycle_remove_named(&x->cfg, &x->loc, x->target.name, x->name,
+					    clock_now_ms(), out, err);
 		break;
 	case OP_UNLOCK:
 		rc = lifecycle_unlock(&x->cfg, &x->loc, x->target.name, clock_now_ms(),
@@ -111,8 +111,9 @@ static int do_register(const struct context *x, struct registration *r,
 					       x->label, clock_now_ms(), r, err);
 	if (priv_become(&x->target, &x->loc, &p, err) < 0)
 		return -1;
-	rc = lifecycle_register(&x->cfg, &x->loc, x->target.name, &x->params, x->issuer,
-				x->label, clock_now_ms(), r, err);
+	rc = lifecycle_register_named(&x->cfg, &x->loc, x->target.name, x->name,
+				      &x->params, x->issuer, x->label, clock_now_ms(), r,
+				      err);
 	priv_restore(&p);
 	return rc;
 }

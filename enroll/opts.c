@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "opts.h"
+#include "record.h"
 
 enum {
 	OPT_JSON = 256,
@@ -22,6 +23,7 @@ enum {
 	OPT_FROM,
 	OPT_DRY_RUN,
 	OPT_PASSWORD_FD,
+	OPT_NAME,
 };
 
 static const struct option longopts[] = {
@@ -39,6 +41,7 @@ static const struct option longopts[] = {
     {"from", required_argument, NULL, OPT_FROM},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"password-fd", required_argument, NULL, OPT_PASSWORD_FD},
+    {"name", required_argument, NULL, OPT_NAME},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -66,8 +69,8 @@ void opts_usage(FILE *f)
 	    "  (none)        register, then ask for a code from the app to confirm\n"
 	    "  register      make a new secret; the registration stays pending\n"
 	    "  verify CODE   confirm a pending registration with a code from the app\n"
-	    "  status        show the generator's state\n"
-	    "  remove        remove the generator\n"
+	    "  status        show the state of the user's generators\n"
+	    "  remove        remove a generator (--name; default: default)\n"
 	    "  list          every user of a system-store realm (root only)\n"
 	    "  unlock        clear failures and a lockout (root only)\n"
 	    "  export        the record without its secret, for audits (root only)\n"
@@ -81,6 +84,9 @@ void opts_usage(FILE *f)
 	    "Options:\n"
 	    "  -r, --realm=NAME       realm (default: default)\n"
 	    "  -u, --user=NAME        act on NAME (root only)\n"
+	    "      --name=NAME        register, verify, remove: the generator called\n"
+	    "                         NAME ([a-z0-9._-], 1 to 16; default: default);\n"
+	    "                         a user has at most 4 (a phone, a spare, a token)\n"
 	    "      --json             answer with one JSON object on stdout\n"
 	    "      --qr=utf8|ansi|none  how to draw the QR code (default: by locale)\n"
 	    "      --qr-file=PATH     also write the QR code to a new .png or .svg file\n"
@@ -230,6 +236,9 @@ static int parse_option(int c, const char *arg, struct opts *o, struct totp_err 
 	case OPT_DRY_RUN:
 		o->dry_run = true;
 		return 0;
+	case OPT_NAME:
+		o->name = arg;
+		return 0;
 	case OPT_PASSWORD_FD: {
 		unsigned fd;
 
@@ -260,6 +269,15 @@ static int check_combination(const struct opts *o, struct totp_err *err)
 		    err, TOTP_R_INVALID,
 		    "--issuer, --digits, --period, --algorithm, --type and "
 		    "--qr-file apply only to register");
+	if (o->name != NULL && !registers && o->cmd != CMD_VERIFY && o->cmd != CMD_REMOVE)
+		return totp_err_set(err, TOTP_R_INVALID,
+				    "--name applies only to register, verify and remove");
+	if (o->name != NULL && record_name_check(o->name, NULL) < 0)
+		return totp_err_set(
+		    err, TOTP_R_INVALID,
+		    "--name: not a generator's name (1 to %d of a-z, 0-9, "
+		    "'.', '_' and '-')",
+		    RECORD_NAME_MAX - 1);
 	if (o->qr_file != NULL) {
 		size_t n = strlen(o->qr_file);
 

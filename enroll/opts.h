@@ -33,6 +33,7 @@ struct opts {
 	enum command cmd;
 	const char *code; /* verify's CODE, codes' optional CODE */
 	const char *realm, *user, *conf, *issuer, *qr_file;
+	const char *name; /* --name: a generator's, or NULL (the default) */
 	bool json;
 	int password_fd; /* --password-fd N (ldap realms), -1 when not given */
 	enum qr_mode qr;

@@ -84,7 +84,7 @@ void text_register(FILE *f, const struct context *x, const struct registration *
 	text_group4(r->secret_b32, grouped, sizeof(grouped));
 	fprintf(f, "Or type this secret by hand, account %s, issuer %s:\n  %s\n",
 		x->label, x->issuer, grouped);
-	params_line(f, &r->rec.gen[0].params);
+	params_line(f, &r->rec.gen[r->gen % RECORD_GENERATORS_MAX].params);
 	explicit_bzero(grouped, sizeof(grouped));
 	if (r->n_codes == 0)
 		return;
@@ -135,6 +135,13 @@ void text_done(FILE *f, enum command cmd, const struct context *x, const struct 
 					       : "Unlocked: failures cleared";
 	char name[TEXT_SAFE_MAX(USER_NAME_MAX)];
 
+	/* several generators: say which, and what is left */
+	if (cmd == CMD_VERIFY && x->name != NULL)
+		what = "Verified: logins now take its codes too";
+	if (cmd == CMD_REMOVE && record_live(r))
+		what = "Removed: logins take the codes of the other generators";
+	if (x->name != NULL && cmd != CMD_UNLOCK)
+		fprintf(f, "[generator %s] ", x->name);
 	fprintf(f, "%s (%s, realm %s, sequence %llu).\n", what,
 		text_safe(x->target.name, name, sizeof(name)), x->cfg.realm,
 		(unsigned long long)r->sequence);
@@ -148,8 +155,11 @@ static const char *when(int64_t seconds, char *buf, size_t sz)
 	return buf;
 }
 
-static void event_line(FILE *f, const char *label, const struct record_event *e)
+static void event_line(FILE *f, const char *label, const struct record_event *e,
+		       const struct record *r)
 {
+	const char *by = record_by_name(r, e->by);
+
 	char buf[64], service[TEXT_SAFE_MAX(RECORD_SERVICE_MAX)],
 	    rhost[TEXT_SAFE_MAX(RECORD_RHOST_MAX)];
 
@@ -158,30 +168,51 @@ static void event_line(FILE *f, const char *label, const struct record_event *e)
 		fprintf(f, " (%s%s%s)", text_safe(e->service, service, sizeof(service)),
 			e->rhost[0] ? " from " : "",
 			text_safe(e->rhost, rhost, sizeof(rhost)));
+	if (e->time != 0 && by != NULL)
+		fprintf(f, " with %s", by);
 	fputc('\n', f);
+}
+
+void text_generators(FILE *f, const struct record *r)
+{
+	unsigned n = record_generators(r);
+	char buf[64];
+
+	fprintf(f, "%-15s %u of at most %d\n", "generators", n, RECORD_GENERATORS_MAX);
+	for (unsigned i = 0; i < n; i++) {
+		const struct record_gen *g = &r->gen[i];
+
+		fprintf(f, "  %-16s %s, %s, %s, %u digits", record_gen_name(g),
+			record_state_name(g->state), otp_type_name(g->params.type),
+			otp_alg_name(g->params.alg), g->params.digits);
+		if (g->params.type == OTP_TOTP)
+			fprintf(f, ", %u seconds", g->params.period);
+		fprintf(f, ", last used %s\n", when(g->last_used, buf, sizeof(buf)));
+	}
 }
 
 void text_status(FILE *f, const struct context *x, const struct record *r)
 {
+	const struct record_gen *g = record_primary(r);
 	char buf[64], name[TEXT_SAFE_MAX(USER_NAME_MAX)];
 
 	fprintf(f, "%-15s %s\n", "user", text_safe(x->target.name, name, sizeof(name)));
 	fprintf(f, "%-15s %s\n", "realm", x->cfg.realm);
-	fprintf(f, "%-15s %s\n", "state", record_state_name(r->gen[0].state));
-	fprintf(f, "%-15s %s, %s, %u digits", "generator",
-		otp_type_name(r->gen[0].params.type), otp_alg_name(r->gen[0].params.alg),
-		r->gen[0].params.digits);
-	if (r->gen[0].params.type == OTP_TOTP)
-		fprintf(f, ", %u seconds", r->gen[0].params.period);
+	fprintf(f, "%-15s %s\n", "state", record_state_name(g->state));
+	fprintf(f, "%-15s %s, %s, %u digits", "generator", otp_type_name(g->params.type),
+		otp_alg_name(g->params.alg), g->params.digits);
+	if (g->params.type == OTP_TOTP)
+		fprintf(f, ", %u seconds", g->params.period);
 	fputc('\n', f);
-	fprintf(f, "%-15s %s\n", "created", when(r->gen[0].created, buf, sizeof(buf)));
-	event_line(f, "last success", &r->last_success);
-	event_line(f, "last failure", &r->last_failure);
+	fprintf(f, "%-15s %s\n", "created", when(g->created, buf, sizeof(buf)));
+	event_line(f, "last success", &r->last_success, r);
+	event_line(f, "last failure", &r->last_failure, r);
 	fprintf(f, "%-15s %u\n", "failures", (unsigned)r->failures);
 	fprintf(f, "%-15s %s\n", "locked until", when(r->locked_until, buf, sizeof(buf)));
 	fprintf(f, "%-15s %u\n", "emergency codes", emergency_remaining(r));
 	fprintf(f, "%-15s %llu\n", "sequence", (unsigned long long)r->sequence);
-	if (r->gen[0].state == RECORD_PENDING)
+	text_generators(f, r);
+	if (record_first_ready(r) < 0)
 		text_verify_hint(f, x);
 }
 
@@ -193,8 +224,8 @@ void text_list(FILE *f, const char *realm, const struct list_entry *v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "  %-20s %-8s %s failures %u locked until %s\n",
 			text_safe(v[i].user, name, sizeof(name)),
-			record_state_name(v[i].rec.gen[0].state),
-			otp_type_name(v[i].rec.gen[0].params.type),
+			record_state_name(record_primary(&v[i].rec)->state),
+			otp_type_name(record_primary(&v[i].rec)->params.type),
 			(unsigned)v[i].rec.failures,
 			when(v[i].rec.locked_until, buf, sizeof(buf)));
 }

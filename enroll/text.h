@@ -33,6 +33,9 @@ void text_verify_hint(FILE *f, const struct context *x);
 void text_done(FILE *f, enum command cmd, const struct context *x,
 	       const struct record *r);
 
+/* Each generator of r, a line each, after a "generators N of at most 4" line. */
+void text_generators(FILE *f, const struct record *r);
+
 void text_status(FILE *f, const struct context *x, const struct record *r);
 void text_list(FILE *f, const char *realm, const struct list_entry *v, size_t n);
 

@@ -31,10 +31,7 @@ static void copy_out(struct record *out, const struct record *r)
 	if (out == NULL)
 		return;
 	*out = *r;
-	for (unsigned i = 0; i < RECORD_GENERATORS_MAX; i++) {
-		explicit_bzero(out->gen[i].secret, sizeof(out->gen[i].secret));
-		out->gen[i].secret_len = 0;
-	}
+	record_wipe_secrets(out);
 }
 
 /* None, or removed: what verify, remove, status and unlock answer. */

@@ -450,6 +450,18 @@ done:
 
 /* ---- entry points: SIGPIPE blocked as for every directory call ------------ */
 
+int lifecycle_ldap_name_check(const char *name, struct totp_err *err)
+{
+	if (record_name_check(name, err) < 0)
+		return -1;
+	if (name == NULL || name[0] == '\0' || strcmp(name, RECORD_DEFAULT_NAME) == 0)
+		return 0;
+	return totp_err_set(err, TOTP_R_UNIMPLEMENTED,
+			    "an ldap realm keeps one token a user (cn=<user>): only the "
+			    "generator %s, not %s; see totp-enroll(1), LIMITATIONS",
+			    RECORD_DEFAULT_NAME, name);
+}
+
 int lifecycle_ldap_register(const struct cfg *c, const struct store_location *loc,
 			    const char *user, const char *password,
 			    const struct otp_params *p, const char *issuer,

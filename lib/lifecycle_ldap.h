@@ -60,6 +60,12 @@
 #include "location.h"
 #include "record.h"
 
+/* One token per user (cn=<user>): a generator's name other than
+ * RECORD_DEFAULT_NAME (issue 17's several generators) is TOTP_R_UNIMPLEMENTED
+ * (gRPC 12) in an ldap realm, checked before anything is asked or sent;
+ * NULL or the default name: 0.  A bad name: TOTP_R_INVALID. */
+int lifecycle_ldap_name_check(const char *name, struct totp_err *err);
+
 /* The parameters come from the params entry (ldap_params); only p->type
  * is taken from `p` (which object classes to use). */
 int lifecycle_ldap_register(const struct cfg *c, const struct store_location *loc,

@@ -375,6 +375,30 @@ void record_generator_remove(struct record *r, unsigned i)
 	r->last_failure.by = by_after_removal(r->last_failure.by, i);
 }
 
+const struct record_gen *record_primary(const struct record *r)
+{
+	int i = record_first_ready(r);
+
+	return &r->gen[i < 0 ? 0 : i];
+}
+
+const char *record_by_name(const struct record *r, uint8_t by)
+{
+	if (by == RECORD_BY_EMERGENCY)
+		return "emergency";
+	if (by >= record_generators(r))
+		return NULL;
+	return gen_name(&r->gen[by]);
+}
+
+void record_wipe_secrets(struct record *r)
+{
+	for (unsigned i = 0; i < RECORD_GENERATORS_MAX; i++) {
+		explicit_bzero(r->gen[i].secret, sizeof(r->gen[i].secret));
+		r->gen[i].secret_len = 0;
+	}
+}
+
 bool record_code_used(const struct record *r, unsigned i)
 {
 	return i < RECORD_EMERGENCY_MAX && ((r->emergency_used >> i) & 1U) != 0;

@@ -182,6 +182,18 @@ struct record_gen *record_generator_add(struct record *r, const char *name,
  * the events' `by` follow them (an event of generator i names none). */
 void record_generator_remove(struct record *r, unsigned i);
 
+/* The generator a one-line summary shows: the first ready one, else the
+ * first (a record always has one, if only a tombstone). */
+const struct record_gen *record_primary(const struct record *r);
+
+/* The name of an event's generator: its name, "emergency", or NULL
+ * (none, or a failure). */
+const char *record_by_name(const struct record *r, uint8_t by);
+
+/* Wipes every generator's secret (explicit_bzero), leaving the rest: what
+ * a copy shown or written out holds. */
+void record_wipe_secrets(struct record *r);
+
 /* Whether emergency code i is used up. */
 bool record_code_used(const struct record *r, unsigned i);
 
