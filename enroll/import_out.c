@@ -20,6 +20,8 @@ static void entry_text(FILE *f, const struct import_entry *e,
 
 	fprintf(f, "  %-16s %s, %s, %u digits", e->user, otp_type_name(p->type),
 		otp_alg_name(p->alg), p->digits);
+	if (e->name[0])
+		fprintf(f, ", generator %s", e->name);
 	if (p->type == OTP_TOTP)
 		fprintf(f, ", %u seconds", p->period);
 	if (e->window)
@@ -60,6 +62,7 @@ static void entry_json(struct json *j, const struct import_entry *e,
 
 	json_object_open(j);
 	json_kv_string(j, "user", e->user);
+	json_kv_string(j, "name", e->name[0] ? e->name : RECORD_DEFAULT_NAME);
 	json_kv_uint(j, "line", e->line);
 	json_kv_string(j, "type", otp_type_name(p->type));
 	json_kv_string(j, "algorithm", otp_alg_name(p->alg));

@@ -98,25 +98,30 @@ static void test_malformed_lines_reported(void **state)
 	(void)state;
 	assert_int_equal(import_oath_parse(buf, len, &r, &err), 0);
 	import_buf_free(buf, len);
-	assert_int_equal(r.n_entries, 2);
+	/* alice's second line is her second generator (issue 17) */
+	assert_int_equal(r.n_entries, 3);
 	assert_string_equal(r.entries[0].user, "alice");
 	assert_int_equal(r.entries[0].line, 2);
-	assert_string_equal(r.entries[1].user, "quinn");
-	assert_int_equal(r.entries[1].line, 15);
-	assert_int_equal(r.n_problems, 13);
+	assert_string_equal(r.entries[0].name, "");
+	assert_string_equal(r.entries[1].user, "alice");
+	assert_int_equal(r.entries[1].line, 5);
+	assert_string_equal(r.entries[1].name, "oath2");
+	assert_string_equal(r.entries[2].user, "quinn");
+	assert_int_equal(r.entries[2].line, 15);
+	assert_string_equal(r.entries[2].name, "");
+	assert_int_equal(r.n_problems, 12);
 	expect_problem(&r, 0, 3, "HOTP/E/9 is not a pam_oath type");
 	expect_problem(&r, 1, 4, "password column");
-	expect_problem(&r, 2, 5, "alice already has a token on line 2");
-	expect_problem(&r, 3, 6, "hex");
-	expect_problem(&r, 4, 7, "hex");
-	expect_problem(&r, 5, 8, "has 3 field(s)");
-	expect_problem(&r, 6, 9, "without its time");
-	expect_problem(&r, 7, 10, "position");
-	expect_problem(&r, 8, 11, "counter");
-	expect_problem(&r, 9, 12, "timestamp");
-	expect_problem(&r, 10, 13, "TOTP is not a pam_oath type");
-	expect_problem(&r, 11, 14, "user name");
-	expect_problem(&r, 12, 16, "hex");
+	expect_problem(&r, 2, 6, "hex");
+	expect_problem(&r, 3, 7, "hex");
+	expect_problem(&r, 4, 8, "has 3 field(s)");
+	expect_problem(&r, 5, 9, "without its time");
+	expect_problem(&r, 6, 10, "position");
+	expect_problem(&r, 7, 11, "counter");
+	expect_problem(&r, 8, 12, "timestamp");
+	expect_problem(&r, 9, 13, "TOTP is not a pam_oath type");
+	expect_problem(&r, 10, 14, "user name");
+	expect_problem(&r, 11, 16, "hex");
 	import_oath_result_free(&r);
 }
 
@@ -174,7 +179,7 @@ static void test_small_cases(void **state)
 	assert_null(r.entries);
 }
 
-static void test_many_users_and_duplicates(void **state)
+static void test_many_users_and_several_tokens(void **state)
 {
 	struct import_oath_result r;
 	size_t cap = 200 * 64, n = 0;
@@ -185,17 +190,31 @@ static void test_many_users_and_duplicates(void **state)
 	for (unsigned i = 0; i < 100; i++)
 		n += (size_t)snprintf(text + n, cap - n, "HOTP u%u - " RFC_HEX " %u\n", i,
 				      i);
-	n += (size_t)snprintf(text + n, cap - n, "HOTP u7 - " RFC_HEX "\n");
-	n += (size_t)snprintf(text + n, cap - n, "HOTP u99 - " RFC_HEX "\n");
+	/* u7 four times in all: generators default, oath2, oath3, oath4 */
+	for (unsigned k = 0; k < 3; k++)
+		n += (size_t)snprintf(text + n, cap - n, "HOTP u7 - " RFC_HEX "\n");
+	/* u99 five times: too many, every line of u99 reported, none taken */
+	for (unsigned k = 0; k < 4; k++)
+		n += (size_t)snprintf(text + n, cap - n, "HOTP u99 - " RFC_HEX "\n");
 	parse_text(text, &r);
 	free(text);
-	assert_int_equal(r.n_entries, 100);
-	assert_int_equal(r.n_problems, 2);
-	expect_problem(&r, 0, 101, "u7 already has a token on line 8");
-	expect_problem(&r, 1, 102, "u99 already has a token on line 100");
-	for (unsigned i = 0; i < 100; i++) {
+	assert_int_equal(r.n_entries, 99 + 3);
+	assert_int_equal(r.n_problems, 5);
+	expect_problem(&r, 0, 100, "u99 is listed on 5 lines (the first on line 100)");
+	expect_problem(&r, 1, 104, "at most 4 generators");
+	expect_problem(&r, 4, 107, "u99");
+	for (unsigned i = 0; i < 99; i++) {
 		assert_int_equal(r.entries[i].line, i + 1);
 		assert_int_equal(r.entries[i].counter, i);
+		assert_string_equal(r.entries[i].name, "");
+	}
+	for (unsigned k = 0; k < 3; k++) {
+		char want[8];
+
+		snprintf(want, sizeof(want), "oath%u", k + 2);
+		assert_string_equal(r.entries[99 + k].user, "u7");
+		assert_int_equal(r.entries[99 + k].line, 101 + k);
+		assert_string_equal(r.entries[99 + k].name, want);
 	}
 	import_oath_result_free(&r);
 }
@@ -271,7 +290,7 @@ int main(void)
 	    cmocka_unit_test(test_every_type_and_counter),
 	    cmocka_unit_test(test_malformed_lines_reported),
 	    cmocka_unit_test(test_small_cases),
-	    cmocka_unit_test(test_many_users_and_duplicates),
+	    cmocka_unit_test(test_many_users_and_several_tokens),
 	    cmocka_unit_test(test_after_liboath_logins),
 	};
 

@@ -132,6 +132,87 @@ static void test_new_users_written_ready(void **state)
 	record_wipe(&r);
 }
 
+/* issue 17: a user on several lines gets one record of several
+ * generators, in the lines' order, each with its own counter. */
+static void test_several_tokens_one_record(void **state)
+{
+	struct fixture *f = *state;
+	struct import_entry e[4];
+	struct import_before before[4];
+	struct import_problem problems[4];
+	size_t np;
+	struct record r;
+	struct totp_err err;
+
+	e[0] = entry("alice", 1, 5);
+	e[1] = entry("bob", 2, 7);
+	e[2] = entry("alice", 3, 9);
+	strcpy(e[2].name, "oath2");
+	e[2].last_used = 1700000000;
+	e[3] = entry("alice", 4, 11);
+	strcpy(e[3].name, "oath3");
+	memcpy(e[3].secret, "abcdefghijabcdefghij", 20);
+	assert_int_equal(import_store(&f->c, &f->loc, e, 4, false, 1718261075000, before,
+				      problems, &np, &err),
+			 0);
+	assert_int_equal(get(f, "alice", &r), 1);
+	assert_int_equal(record_generators(&r), 3);
+	assert_string_equal(record_gen_name(&r.gen[0]), "default");
+	assert_string_equal(record_gen_name(&r.gen[1]), "oath2");
+	assert_string_equal(record_gen_name(&r.gen[2]), "oath3");
+	assert_int_equal(r.gen[0].counter, 5);
+	assert_int_equal(r.gen[1].counter, 9);
+	assert_int_equal(r.gen[2].counter, 11);
+	assert_memory_equal(r.gen[2].secret, "abcdefghijabcdefghij", 20);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(r.gen[i].state, RECORD_READY);
+	assert_int_equal(r.sequence, 6); /* registered and verified, each */
+	assert_int_equal(r.last_success.time, 1700000000);
+	assert_int_equal(r.last_success.by, 1);
+	record_wipe(&r);
+	assert_int_equal(get(f, "bob", &r), 1);
+	assert_int_equal(record_generators(&r), 1);
+	record_wipe(&r);
+}
+
+/* More than four for one user: refused, naming the user, nothing written
+ * (and a dry run says the same). */
+static void test_too_many_tokens_nothing_written(void **state)
+{
+	struct fixture *f = *state;
+	struct import_entry e[6];
+	struct import_before before[6];
+	struct import_problem problems[6];
+	size_t np;
+	struct record r;
+	struct totp_err err;
+
+	e[0] = entry("bob", 1, 1);
+	for (unsigned i = 1; i < 6; i++) {
+		e[i] = entry("carol", i + 1, i);
+		if (i > 1)
+			snprintf(e[i].name, sizeof(e[i].name), "oath%u", i);
+	}
+	for (int dry = 1; dry >= 0; dry--) {
+		assert_int_equal(import_store(&f->c, &f->loc, e, 6, dry, 1718261075000,
+					      before, problems, &np, &err),
+				 -1);
+		assert_int_equal(err.reason, TOTP_R_TOO_MANY);
+		assert_non_null(strstr(err.msg, "carol"));
+		assert_non_null(strstr(err.msg, "nothing was imported"));
+	}
+	assert_int_equal(get(f, "bob", &r), 0);
+	assert_int_equal(get(f, "carol", &r), 0);
+	/* two alike: refused too */
+	strcpy(e[3].name, "oath2");
+	assert_int_equal(import_store(&f->c, &f->loc, e + 1, 4, false, 1718261075000,
+				      before, problems, &np, &err),
+			 -1);
+	assert_int_equal(err.reason, TOTP_R_INVALID);
+	assert_non_null(strstr(err.msg, "two generators named oath2"));
+	assert_int_equal(get(f, "carol", &r), 0);
+}
+
 static void test_pending_and_removed_replaced(void **state)
 {
 	struct fixture *f = *state;
@@ -265,6 +346,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_new_users_written_ready, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_several_tokens_one_record, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_too_many_tokens_nothing_written, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_pending_and_removed_replaced, setup,
 					    teardown),

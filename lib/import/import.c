@@ -107,6 +107,10 @@ int import_to_record(const struct import_entry *e, uint64_t prev_sequence, int64
 		return totp_err_set(err, TOTP_R_INVALID,
 				    "the secret is %zu bytes: it must be 1 to %d",
 				    e->secret_len, SECRET_MAX);
+	if (e->name[0] != '\0' && record_name_check(e->name, err) < 0)
+		return -1;
+	if (strcmp(e->name, RECORD_DEFAULT_NAME) != 0)
+		memcpy(out->gen[0].name, e->name, sizeof(out->gen[0].name));
 	out->gen[0].state = RECORD_READY;
 	out->gen[0].params = e->params;
 	out->gen[0].window =

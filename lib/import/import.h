@@ -29,6 +29,7 @@
 /* One generator taken from a source file. */
 struct import_entry {
 	char user[USER_NAME_MAX + 1]; /* pam_oath: the user column; GA: "" */
+	char name[RECORD_NAME_MAX];   /* the generator's; "": RECORD_DEFAULT_NAME */
 	unsigned line;		      /* the source line it came from */
 	struct otp_params params;
 	unsigned window; /* ours (see each parser); 0: the realm's */

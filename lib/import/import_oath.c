@@ -300,9 +300,11 @@ static int by_line(const void *a, const void *b)
 	return x->line < y->line ? -1 : x->line > y->line;
 }
 
-/* Every line after a user's first is reported and dropped: which of two
- * tokens is the phone's cannot be told. */
-static int drop_duplicates(struct parse_state *st)
+/* A user listed on several lines has several generators (issue 17): the
+ * first line's is RECORD_DEFAULT_NAME, the k-th's "oath<k>".  Past
+ * RECORD_GENERATORS_MAX lines for one user, every line of that user is
+ * reported and dropped: which to leave out cannot be told. */
+static int name_duplicates(struct parse_state *st)
 {
 	struct import_oath_result *r = st->r;
 	struct import_entry **idx;
@@ -317,20 +319,33 @@ static int drop_duplicates(struct parse_state *st)
 	for (size_t i = 0; i < r->n_entries; i++)
 		idx[i] = &r->entries[i];
 	qsort(idx, r->n_entries, sizeof(*idx), by_user_then_line);
-	for (size_t i = 1; i < r->n_entries; i++) {
-		if (strcmp(idx[i]->user, idx[i - 1]->user) != 0)
+	for (size_t first = 0, end; first < r->n_entries; first = end) {
+		for (end = first + 1;
+		     end < r->n_entries && strcmp(idx[end]->user, idx[first]->user) == 0;
+		     end++)
+			snprintf(idx[end]->name, sizeof(idx[end]->name), "oath%zu",
+				 end - first + 1);
+		if (end - first <= RECORD_GENERATORS_MAX)
 			continue;
-		if (report(st, idx[i]->line, "%s already has a token on line %u",
-			   idx[i]->user, idx[i - 1]->line) < 0) {
-			free(idx);
-			return -1;
+		for (size_t k = first; k < end; k++) {
+			if (report(st, idx[k]->line,
+				   "%s is listed on %zu lines (the first on line %u): "
+				   "a user has at most %d generators",
+				   idx[k]->user, end - first, idx[first]->line,
+				   RECORD_GENERATORS_MAX) < 0) {
+				free(idx);
+				return -1;
+			}
 		}
-		idx[i]->line = 0; /* marks it dropped; line numbers start at 1 */
+		for (size_t k = first; k < end; k++)
+			idx[k]->line = 0; /* dropped; line numbers start at 1 */
 	}
 	free(idx);
 	for (size_t i = 0; i < r->n_entries; i++) {
-		if (r->entries[i].line == 0)
+		if (r->entries[i].line == 0) {
+			import_entry_wipe(&r->entries[i]);
 			continue;
+		}
 		if (kept != i)
 			r->entries[kept] = r->entries[i];
 		kept++;
@@ -391,7 +406,7 @@ int import_oath_parse(const char *buf, size_t len, struct import_oath_result *ou
 		    err, TOTP_R_INVALID,
 		    "the users file is over %d bytes: refusing to read it",
 		    IMPORT_OATH_MAX);
-	if (parse_all(&st, buf, len) < 0 || drop_duplicates(&st) < 0) {
+	if (parse_all(&st, buf, len) < 0 || name_duplicates(&st) < 0) {
 		import_oath_result_free(out);
 		return -1;
 	}

@@ -29,9 +29,15 @@
  *
  * Every line that can be taken is; every line that cannot (unknown type,
  * a missing field, a password other than "-" or "+", a bad user name, bad
- * hex, a secret over SECRET_MAX bytes, a bad factor or timestamp, a user
- * already seen on an earlier line) is reported with its number and
- * skipped.  Deciding that any report aborts the import is the caller's.
+ * hex, a secret over SECRET_MAX bytes, a bad factor or timestamp) is
+ * reported with its number and skipped.  Deciding that any report aborts
+ * the import is the caller's.
+ *
+ * A user on several lines (pam_oath's several tokens) has several
+ * generators (issue 17): the first line's is called RECORD_DEFAULT_NAME,
+ * the second's "oath2", the third's "oath3", the fourth's "oath4" (in
+ * the entry's `name`).  A user on more than RECORD_GENERATORS_MAX lines
+ * is reported on each of them (naming the user) and none is taken.
  */
 #ifndef TOTP_IMPORT_OATH_H
 #define TOTP_IMPORT_OATH_H

@@ -11,6 +11,12 @@
  * publishes; a failure before that drops the batch, so the store is left
  * as it was.  A dry run opens the store shared, writes nothing, and reports the
  * same.
+ *
+ * Several entries of one user (pam_oath's several tokens, issue 17) make
+ * one record of several ready generators, in the entries' order, named
+ * by their `name` ("" the default); more than RECORD_GENERATORS_MAX is
+ * TOTP_R_TOO_MANY naming the user, two alike TOTP_R_INVALID: nothing is
+ * written.
  */
 #ifndef TOTP_IMPORT_STORE_H
 #define TOTP_IMPORT_STORE_H
