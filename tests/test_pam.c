@@ -594,6 +594,118 @@ static void test_grace_lockout_refuses(void **state)
 	assert_not_logged("grace period");
 }
 
+/* ---- several generators (issue 17) ---------------------------------------- */
+
+/* gen[i] of r, ready (or pending), with its own secret. */
+static void add_generator(struct record *r, unsigned i, const char *name,
+			  enum record_state st)
+{
+	struct record_gen *g = &r->gen[i];
+
+	*g = r->gen[0];
+	memset(g->name, 0, sizeof(g->name));
+	strcpy(g->name, name);
+	g->state = st;
+	for (unsigned k = 0; k < g->secret_len; k++)
+		g->secret[k] = (uint8_t)(g->secret[k] ^ (0x5a + i));
+	g->counter = 0;
+}
+
+static void gen_code(const struct record *r, unsigned i, uint64_t factor,
+		     char out[OTP_CODE_BUF])
+{
+	struct totp_err e;
+
+	assert_int_equal(otp_code(r->gen[i].secret, r->gen[i].secret_len,
+				  &r->gen[i].params, factor, out, &e),
+			 0);
+}
+
+/* A code of any ready generator lets the user in, through the module, and
+ * the record names it; each generator's code is used once and moves only
+ * it on; a pending generator's code lets nobody in. */
+static void test_generators_any_ready(void **state)
+{
+	struct record r, after;
+	char code[OTP_CODE_BUF];
+	uint64_t step;
+
+	(void)state;
+	put_ready_default(&r);
+	add_generator(&r, 1, "spare", RECORD_READY);
+	add_generator(&r, 2, "token", RECORD_PENDING);
+	put_record("default", &r);
+	step = step_now();
+	/* the spare phone's code */
+	gen_code(&r, 1, step, code);
+	answers(1, code);
+	assert_int_equal(run(""), PAM_SUCCESS);
+	assert_not_logged(code);
+	get_record("default", &after);
+	assert_int_equal(after.last_success.by, 1);
+	assert_int_equal(after.gen[1].counter, step);
+	assert_int_equal(after.gen[0].counter, 0); /* the other did not move */
+	assert_true(after.gen[1].last_used != 0);
+	assert_int_equal(after.gen[0].last_used, 0);
+	/* once */
+	answers(1, code);
+	assert_int_equal(run(""), PAM_AUTH_ERR);
+	/* the pending token's code: refused, a failure */
+	gen_code(&r, 2, step, code);
+	answers(1, code);
+	assert_int_equal(run(""), PAM_AUTH_ERR);
+	get_record("default", &after);
+	assert_int_equal(after.failures, 2);
+	assert_int_equal(after.gen[2].counter, 0);
+	/* the default phone's code of the same step: in, as default */
+	gen_code(&r, 0, step, code);
+	answers(1, code);
+	assert_int_equal(run(""), PAM_SUCCESS);
+	get_record("default", &after);
+	assert_int_equal(after.last_success.by, 0);
+	assert_int_equal(after.gen[0].counter, step);
+	assert_int_equal(after.failures, 0);
+}
+
+/* The lockout is the user's: max_failures wrong codes lock out every
+ * generator, however many there are. */
+static void test_generators_lockout_per_user(void **state)
+{
+	struct record r, after;
+	char bad[OTP_CODE_BUF], good[OTP_CODE_BUF];
+	uint64_t step;
+
+	(void)state;
+	put_ready_default(&r);
+	for (unsigned i = 1; i < RECORD_GENERATORS_MAX; i++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "g%u", i);
+		add_generator(&r, i, name, RECORD_READY);
+	}
+	put_record("default", &r);
+	step = step_now();
+	wrong_code(&r, step, bad);
+	for (unsigned i = 0; i < RECORD_GENERATORS_MAX; i++) {
+		gen_code(&r, i, step, good);
+		if (strcmp(good, bad) == 0) /* not any generator's code */
+			skip();
+	}
+	answers(1, bad);
+	assert_int_equal(run("max_failures=2 lockout=600"), PAM_AUTH_ERR);
+	answers(1, bad);
+	assert_int_equal(run("max_failures=2 lockout=600"), PAM_MAXTRIES);
+	for (unsigned i = 0; i < RECORD_GENERATORS_MAX; i++) {
+		gen_code(&r, i, step, good);
+		answers(1, good);
+		assert_int_equal(run("max_failures=2 lockout=600"), PAM_MAXTRIES);
+	}
+	get_record("default", &after);
+	assert_int_equal(after.failures, 2);
+	for (unsigned i = 0; i < RECORD_GENERATORS_MAX; i++)
+		assert_int_equal(after.gen[i].counter, 0);
+}
+
 static void test_pending_registration(void **state)
 {
 	struct record r;
@@ -1558,6 +1670,8 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup(test_grace_off_by_default, reset),
 	    cmocka_unit_test_setup(test_grace_bounded_hosts, reset),
 	    cmocka_unit_test_setup(test_grace_lockout_refuses, reset),
+	    cmocka_unit_test_setup(test_generators_any_ready, reset),
+	    cmocka_unit_test_setup(test_generators_lockout_per_user, reset),
 	    cmocka_unit_test_setup(test_pending_registration, reset),
 	    cmocka_unit_test_setup(test_not_enrolled, reset),
 	    cmocka_unit_test_setup(test_not_enrolled_store_of_others, reset),
