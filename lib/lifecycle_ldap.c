@@ -458,7 +458,7 @@ int lifecycle_ldap_name_check(const char *name, struct totp_err *err)
 		return 0;
 	return totp_err_set(err, TOTP_R_UNIMPLEMENTED,
 			    "an ldap realm keeps one token a user (cn=<user>): only the "
-			    "generator %s, not %s; see totp-enroll(1), LIMITATIONS",
+			    "generator %s, not %s; see totp-enroll(1), BUGS",
 			    RECORD_DEFAULT_NAME, name);
 }
 
