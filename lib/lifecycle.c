@@ -275,9 +275,18 @@ int lifecycle_register_named(const struct cfg *c, const struct store_location *l
 		return -1;
 	a.name = is_default(name) ? RECORD_DEFAULT_NAME : name;
 	rc = with_record(c, loc, user, STORE_CREATE, apply_register, &a, NULL, err);
-	if (rc < 0)
+	if (rc < 0) {
 		lifecycle_registration_wipe(out);
-	return rc;
+		return rc;
+	}
+	/* out->rec keeps only the new generator's secret (the caller's) */
+	for (unsigned i = 0; i < RECORD_GENERATORS_MAX; i++) {
+		if (i == out->gen)
+			continue;
+		explicit_bzero(out->rec.gen[i].secret, sizeof(out->rec.gen[i].secret));
+		out->rec.gen[i].secret_len = 0;
+	}
+	return 0;
 }
 
 void lifecycle_registration_wipe(struct registration *r)

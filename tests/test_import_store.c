@@ -175,6 +175,44 @@ static void test_several_tokens_one_record(void **state)
 	record_wipe(&r);
 }
 
+/* A user whose default generator is pending but another one is ready has
+ * a working phone: the import refuses, and the record stays. */
+static void test_ready_second_generator_stops_import(void **state)
+{
+	struct fixture *f = *state;
+	struct import_entry e[1] = {entry("dora", 1, 3)};
+	struct import_before before[1];
+	struct import_problem problems[1];
+	struct store_opts o = {
+	    .owner = f->loc.owner, .lock_timeout_ms = 200, .sync = true};
+	struct store *s;
+	struct record r;
+	size_t np;
+	struct totp_err err;
+
+	memset(&r, 0, sizeof(r));
+	r.gen[0].state = RECORD_PENDING;
+	r.gen[0].params = (struct otp_params){OTP_TOTP, OTP_SHA1, 6, 30};
+	r.gen[0].secret_len = 20;
+	r.gen[1] = r.gen[0];
+	strcpy(r.gen[1].name, "spare");
+	r.gen[1].state = RECORD_READY;
+	r.sequence = 4;
+	assert_int_equal(gdbm_store_open(f->loc.where, STORE_CREATE, &o, &s, &err), 0);
+	assert_int_equal(store_put(s, "dora", &r, &err), 0);
+	store_close(s);
+	assert_int_equal(import_store(&f->c, &f->loc, e, 1, false, 1718261075000, before,
+				      problems, &np, &err),
+			 -1);
+	assert_int_equal(err.reason, TOTP_R_EXISTS);
+	assert_int_equal(np, 1);
+	assert_int_equal(before[0].state, RECORD_READY);
+	assert_int_equal(get(f, "dora", &r), 1);
+	assert_int_equal(record_generators(&r), 2);
+	assert_int_equal(r.sequence, 4);
+	record_wipe(&r);
+}
+
 /* More than four for one user: refused, naming the user, nothing written
  * (and a dry run says the same). */
 static void test_too_many_tokens_nothing_written(void **state)
@@ -349,6 +387,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_several_tokens_one_record, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_ready_second_generator_stops_import,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_too_many_tokens_nothing_written, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_pending_and_removed_replaced, setup,

@@ -852,6 +852,10 @@ static void test_gens_register_second_keeps_first(void **state)
 	assert_int_equal(new_gen(&s)->state, RECORD_PENDING);
 	assert_non_null(strstr(s.uri, "secret="));
 	assert_int_not_equal(memcmp(new_gen(&s)->secret, d.rec.gen[0].secret, 20), 0);
+	/* the answer holds the new secret only, not the default one's */
+	assert_int_equal(s.rec.gen[0].secret_len, 0);
+	assert_int_equal(s.rec.gen[0].secret[0], 0);
+	assert_int_equal(new_gen(&s)->secret_len, 20);
 	status_ok(f, &after);
 	assert_int_equal(record_generators(&after), 2);
 	assert_string_equal(record_gen_name(&after.gen[0]), RECORD_DEFAULT_NAME);

@@ -132,7 +132,11 @@ static int look(struct store *s, const struct import_entry *entries, size_t n,
 
 		if (found < 0)
 			return -1;
-		before[i].state = found ? now.gen[0].state : 0;
+		/* ready if any generator is: an import never replaces one */
+		before[i].state = !found			  ? 0
+				  : record_first_ready(&now) >= 0 ? RECORD_READY
+				  : record_live(&now)		  ? RECORD_PENDING
+								  : RECORD_REMOVED;
 		before[i].sequence = found ? now.sequence : 0;
 		record_wipe(&now);
 		if (!found || before[i].state != RECORD_READY)
