@@ -31,6 +31,11 @@ static void entry_sane(const struct import_entry *e, int need_user)
 	}
 	if (need_user)
 		FUZZ_CHECK(user_name_check(e->user, &err) == 0);
+	/* a generator's name: the default, or oath2..oath4 (issue 17) */
+	FUZZ_CHECK(e->name[0] == '\0' ||
+		   (record_name_check(e->name, &err) == 0 &&
+		    strncmp(e->name, "oath", 4) == 0 && e->name[4] >= '2' &&
+		    e->name[4] <= '4' && e->name[5] == '\0'));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
