@@ -87,7 +87,7 @@ trap 'ldap_stop; echo "bench: removing $W in the background" >&2; (setsid rm -rf
 trap 'exit 1' INT TERM
 ROWS=$W/rows.tsv   # module n logins p50 p99 lps rss_kb gen_rate status note
 KROWS=$W/krows.tsv # module k logins lps
-RROWS=$W/register.tsv # n store_bytes ms (median of BENCH_ADDS registrations)
+RROWS=$W/register.tsv # n store_bytes ms apparent_bytes disk_bytes (see register_cost)
 : >"$ROWS"
 : >"$KROWS"
 : >"$RROWS"
@@ -135,14 +135,21 @@ generate() { # module n
 	esac
 }
 
-# What one more registration costs in a pam_totp store of n users: a new
-# user is made on a copy of the store (lib/store/store.h).  Adds users n, n+1,
-# ... (outside the logins' range), each in its own synced open.
+# What one more registration costs in a pam_totp store of n users (a new
+# key goes through a copy: of the store, or of its user's shard), and the
+# store's bytes on disk before it: every file under $W/totp (the legacy
+# file, or the shards and their lock files), summed by du both ways:
+# --apparent-size (the files' lengths) and real (blocks allocated).
+# Adds users n, n+1, ... (outside the logins' range), each in its own
+# synced open, registered as a realm with emergency_codes = 0 does: no
+# emergency codes, so no hashing is timed.
 register_cost() { # n
 	# once a size: the pam_totp rows may make a store of one size twice
 	grep -q "^$1	" "$RROWS" && return 0
 	db=$W/totp/bench.db
-	size=$(stat -c %s "$db")
+	apparent=$(du -s -B1 --apparent-size "$W/totp" | cut -f1)
+	disk=$(du -s -B1 "$W/totp" | cut -f1)
+	size=$apparent
 	: >"$W/adds"
 	i=0
 	while [ "$i" -lt "$BENCH_ADDS" ]; do
@@ -151,8 +158,8 @@ register_cost() { # n
 		i=$((i + 1))
 	done
 	ms=$(sort -n "$W/adds" | awk '{ v[NR] = $1 } END { if (NR) printf "%.1f", 1000 * v[int((NR + 1) / 2)]; else print "-" }')
-	echo "bench: totp, a new user in a store of $1 users ($size bytes): $ms ms (median of $i)" >&2
-	printf '%s\t%s\t%s\n' "$1" "$size" "$ms" >>"$RROWS"
+	echo "bench: totp, a new user in a store of $1 users ($apparent bytes apparent, $disk on disk): $ms ms (median of $i)" >&2
+	printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$size" "$ms" "$apparent" "$disk" >>"$RROWS"
 	sync
 }
 
