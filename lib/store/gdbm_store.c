@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -33,8 +34,9 @@ struct gdbm_store {
 	int dir_fd; /* the database's folder (O_PATH), for a copy renamed in */
 	bool writable;
 	bool sync;
-	bool batch;   /* every write on a copy, published by store_commit only */
-	bool copying; /* writing a copy of the database, not yet renamed in */
+	bool batch;	 /* every write on a copy, published by store_commit only */
+	bool copying;	 /* writing a copy of the database, not yet renamed in */
+	bool defer_sync; /* gdbm_store_ext: no fsync, the caller's syncfs */
 	struct db_path p;
 	char path[PATH_MAX]; /* for messages */
 };
@@ -399,8 +401,11 @@ static int room_for(int dirfd, uint64_t need, const char *shown, struct totp_err
 /* Builds an empty database at a temporary name, syncs it and renames it
  * into place, so the real name only ever holds a whole database.  The
  * caller holds the exclusive lock: a leftover temporary file is stale. */
+static void close_without_fsync(GDBM_FILE db);
+static int copy_by_hand(int from, int to, off_t at, off_t size);
+
 static int db_create(int dirfd, const struct db_path *p, const char *shown,
-		     struct totp_err *err)
+		     const struct gdbm_store_ext *x, struct totp_err *err)
 {
 	int fd, r;
 	GDBM_FILE db;
@@ -412,7 +417,26 @@ static int db_create(int dirfd, const struct db_path *p, const char *shown,
 		    0600);
 	if (fd < 0)
 		return totp_err_errno(err, errno, "cannot make database %s", shown);
-	db = gdbm_fd_open(fd, shown, 0, GDBM_NEWDB | GDBM_NOLOCK | GDBM_CLOEXEC, NULL);
+	if (x->template_fd >= 0) { /* a copy of an empty database */
+		struct stat st;
+
+		if (fstat(x->template_fd, &st) != 0 ||
+		    copy_by_hand(x->template_fd, fd, 0, st.st_size) != 0 ||
+		    (!x->defer_sync && fsync(fd) != 0)) {
+			totp_err_errno(err, errno, "cannot make database %s", shown);
+			close(fd);
+			goto fail;
+		}
+		if (close(fd) != 0) {
+			totp_err_errno(err, errno, "cannot write new database %s", shown);
+			goto fail;
+		}
+		goto made;
+	}
+	db = gdbm_fd_open(fd, shown, x->block_size,
+			  GDBM_NEWDB | GDBM_NOLOCK | GDBM_CLOEXEC |
+			      (x->block_size != 0 ? GDBM_BSEXACT : 0),
+			  NULL);
 	if (db == NULL) {
 		int syserr = errno;
 
@@ -420,15 +444,17 @@ static int db_create(int dirfd, const struct db_path *p, const char *shown,
 		close(fd);
 		goto fail;
 	}
-	if (gdbm_sync(db) != 0) {
+	if (x->defer_sync) {
+		close_without_fsync(db); /* GDBM wrote it all when it made it */
+	} else if (gdbm_sync(db) != 0) {
 		db_fail(db, "cannot write new database", shown, err);
 		gdbm_close(db);
 		goto fail;
-	}
-	if (gdbm_close(db) != 0) {
+	} else if (gdbm_close(db) != 0) {
 		totp_err_errno(err, errno, "cannot write new database %s", shown);
 		goto fail;
 	}
+made:
 	r = renameat2(dirfd, p->tmp, dirfd, p->name, RENAME_NOREPLACE);
 	if (r != 0 && (errno == EINVAL || errno == ENOSYS))
 		r = renameat(dirfd, p->tmp, dirfd, p->name);
@@ -439,21 +465,21 @@ static int db_create(int dirfd, const struct db_path *p, const char *shown,
 	}
 	if (r != 0) /* made meanwhile by someone not taking the lock: use theirs */
 		unlinkat(dirfd, p->tmp, 0);
-	return dir_sync(dirfd, shown, err);
+	return x->defer_sync ? 0 : dir_sync(dirfd, shown, err);
 fail:
 	unlinkat(dirfd, p->tmp, 0);
 	return -1;
 }
 
 static int db_open(int dirfd, const struct db_path *p, enum store_mode mode,
-		   const struct store_opts *o, const char *shown, GDBM_FILE *out,
-		   struct totp_err *err)
+		   const struct store_opts *o, const struct gdbm_store_ext *x,
+		   const char *shown, GDBM_FILE *out, struct totp_err *err)
 {
 	int flags = mode == STORE_READ ? O_RDONLY : O_RDWR;
 	int fd = file_open(dirfd, p->name, flags, o, "database", shown, err);
 
 	if (fd == SAFE_MISSING && mode == STORE_CREATE) {
-		if (db_create(dirfd, p, shown, err) != 0)
+		if (db_create(dirfd, p, shown, x, err) != 0)
 			return -1;
 		fd = file_open(dirfd, p->name, flags, o, "database", shown, err);
 	}
@@ -484,8 +510,8 @@ static int open_args_check(const char *db_path, enum store_mode mode,
 }
 
 static int gdbm_open_path(const char *db_path, enum store_mode mode,
-			  const struct store_opts *opts, struct gdbm_store **out,
-			  struct totp_err *err)
+			  const struct store_opts *opts, const struct gdbm_store_ext *x,
+			  struct gdbm_store **out, struct totp_err *err)
 {
 	struct db_path p;
 	char lock_shown[PATH_MAX + sizeof(".lock")];
@@ -506,7 +532,7 @@ static int gdbm_open_path(const char *db_path, enum store_mode mode,
 		goto fail_dir;
 	if (lock_take(lockfd, mode != STORE_READ, opts->lock_timeout_ms, db_path, err) !=
 		0 ||
-	    db_open(dirfd, &p, mode, opts, db_path, &db, err) != 0)
+	    db_open(dirfd, &p, mode, opts, x, db_path, &db, err) != 0)
 		goto fail_lock;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
@@ -521,6 +547,7 @@ static int gdbm_open_path(const char *db_path, enum store_mode mode,
 	s->writable = mode != STORE_READ;
 	s->sync = opts->sync;
 	s->batch = opts->batch;
+	s->defer_sync = x->defer_sync;
 	snprintf(s->path, sizeof(s->path), "%s", db_path);
 	*out = s;
 	return 0;
@@ -577,6 +604,8 @@ static int gdbm_commit(struct gdbm_store *s, struct totp_err *err)
 		return 0;
 	if (s->copying)
 		return publish(s, err);
+	if (s->defer_sync)
+		return 0;
 	if (gdbm_sync(s->db) != 0)
 		return db_fail(s->db, "cannot sync database", s->path, err);
 	return 0;
@@ -765,6 +794,14 @@ fail:
 /* Syncs the copy and renames it over the database. */
 static int publish(struct gdbm_store *s, struct totp_err *err)
 {
+	if (s->defer_sync) { /* written by GDBM already; synced by the caller */
+		if (renameat(s->dir_fd, s->p.tmp, s->dir_fd, s->p.name) != 0)
+			return totp_err_errno(err, errno,
+					      "cannot put the new copy of %s in place",
+					      s->path);
+		s->copying = false;
+		return 0;
+	}
 	if (gdbm_sync(s->db) != 0)
 		return db_fail(s->db, "cannot write the new copy of", s->path, err);
 	if (renameat(s->dir_fd, s->p.tmp, s->dir_fd, s->p.name) != 0)
@@ -926,8 +963,9 @@ static int be_open(const struct store_location *loc, enum store_mode mode,
 		   const struct store_opts *opts, void **h, struct totp_err *err)
 {
 	struct gdbm_store *s = NULL;
+	struct gdbm_store_ext x = {0, false, -1};
 
-	if (gdbm_open_path(loc->where, mode, opts, &s, err) != 0)
+	if (gdbm_open_path(loc->where, mode, opts, &x, &s, err) != 0)
 		return -1;
 	*h = s;
 	return 0;
@@ -979,11 +1017,44 @@ int gdbm_store_open(const char *db_path, enum store_mode mode,
 		    const struct store_opts *opts, struct store **out,
 		    struct totp_err *err)
 {
+	struct gdbm_store_ext x = {0, false, -1};
+
+	return gdbm_store_open_ext(db_path, mode, opts, &x, out, err);
+}
+
+int gdbm_store_template(int block_size, struct totp_err *err)
+{
+	int fd = memfd_create("pam_totp-empty-gdbm", MFD_CLOEXEC);
+	GDBM_FILE db;
+
+	if (fd < 0)
+		return totp_err_errno(err, errno, "cannot make an empty database");
+	db = gdbm_fd_open(fd, "(empty database)", block_size,
+			  GDBM_NEWDB | GDBM_NOLOCK | GDBM_CLOEXEC | GDBM_NOMMAP |
+			      (block_size != 0 ? GDBM_BSEXACT : 0),
+			  NULL);
+	if (db == NULL) {
+		gdbm_fail(gdbm_errno, errno, "cannot make an empty database", "(memory)",
+			  err);
+		close(fd);
+		return -1;
+	}
+	fd = dup(gdbm_fdesc(db));
+	gdbm_close(db);
+	if (fd < 0)
+		return totp_err_errno(err, errno, "cannot make an empty database");
+	return fd;
+}
+
+int gdbm_store_open_ext(const char *db_path, enum store_mode mode,
+			const struct store_opts *opts, const struct gdbm_store_ext *x,
+			struct store **out, struct totp_err *err)
+{
 	struct gdbm_store *s = NULL;
 
 	if (out != NULL)
 		*out = NULL;
-	if (gdbm_open_path(db_path, mode, opts, &s, err) != 0)
+	if (gdbm_open_path(db_path, mode, opts, x, &s, err) != 0)
 		return -1;
 	return store_wrap(&gdbm_store_backend, s, out, err);
 }

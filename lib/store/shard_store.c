@@ -1,6 +1,8 @@
 /* shard_store: a system store as a fixed set of GDBM shards (shard_store.h). */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,10 @@ struct pending {
 	size_t seq; /* the order of the calls, kept within a shard */
 };
 
+/* A shard holds few users (15 at 1M): GDBM's smallest block keeps it
+ * small (docs/record-v2.md: about 1.3 KB a user at 1M users). */
+#define SHARD_BLOCK 512
+
 struct shard_store {
 	char root[PATH_MAX];   /* <dir>/<realm>.d */
 	char legacy[PATH_MAX]; /* <dir>/<realm>.db, never written */
@@ -36,6 +42,7 @@ struct shard_store {
 	bool old_missing;
 	struct pending *pend;
 	size_t n_pend, cap_pend;
+	int empty_fd; /* an empty shard to copy (gdbm_store_template), or -1 */
 };
 
 /* ---- names ------------------------------------------------------------------ */
@@ -90,6 +97,7 @@ static int shard_use(struct shard_store *s, unsigned no, bool lookup_only,
 		     struct totp_err *err)
 {
 	struct store_opts o = s->opts;
+	struct gdbm_store_ext ext = {SHARD_BLOCK, false, -1};
 	struct totp_err e = {0};
 	char path[PATH_MAX];
 	enum store_mode m;
@@ -103,7 +111,7 @@ static int shard_use(struct shard_store *s, unsigned no, bool lookup_only,
 	o.batch = false;
 	if (m == STORE_READ && s->mode != STORE_READ)
 		o.sync = false;
-	if (gdbm_store_open(path, m, &o, &s->cur, &e) != 0) {
+	if (gdbm_store_open_ext(path, m, &o, &ext, &s->cur, &e) != 0) {
 		if (m != STORE_READ || e.reason != TOTP_R_NOT_FOUND) {
 			if (err != NULL)
 				*err = e;
@@ -360,18 +368,23 @@ static void pending_clear(struct shard_store *s)
 	s->n_pend = s->cap_pend = 0;
 }
 
-/* One shard's part of a batch: one gdbm batch, synced, renamed in. */
+/* One shard's part of a batch: one gdbm batch renamed in, not synced:
+ * sh_commit syncs the file system once for every shard. */
 static int commit_shard(struct shard_store *s, struct pending **p, size_t n,
 			struct totp_err *err)
 {
+	struct gdbm_store_ext ext = {SHARD_BLOCK, true, -1};
 	struct store_opts o = s->opts;
 	struct store *st = NULL;
 	char path[PATH_MAX];
 	int rc = 0;
 
 	o.batch = true;
+	if (s->empty_fd < 0 && (s->empty_fd = gdbm_store_template(SHARD_BLOCK, err)) < 0)
+		return -1;
+	ext.template_fd = s->empty_fd;
 	if (shard_path(s->root, p[0]->shard, path, sizeof(path), err) != 0 ||
-	    gdbm_store_open(path, STORE_CREATE, &o, &st, err) != 0)
+	    gdbm_store_open_ext(path, STORE_CREATE, &o, &ext, &st, err) != 0)
 		return -1;
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = p[i]->del ? store_delete(st, p[i]->user, err)
@@ -379,6 +392,20 @@ static int commit_shard(struct shard_store *s, struct pending **p, size_t n,
 	if (rc == 0)
 		rc = store_commit(st, err);
 	store_close(st);
+	return rc;
+}
+
+/* Every shard written by a batch made durable at once (syncfs). */
+static int root_sync(struct shard_store *s, struct totp_err *err)
+{
+	int fd = open(s->root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0 || syncfs(fd) != 0)
+		rc = totp_err_errno(err, errno, "cannot sync the shards under %s",
+				    s->root);
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }
 
@@ -412,6 +439,12 @@ static int sh_commit(void *h, struct totp_err *err)
 	}
 	free(order);
 	pending_clear(s);
+	if (done > 0) {
+		int rc2 = root_sync(s, err);
+
+		if (rc == 0)
+			rc = rc2;
+	}
 	if (rc != 0 && done > 0 && err != NULL) {
 		char why[TOTP_ERR_MSG_MAX];
 
@@ -431,6 +464,8 @@ static void sh_close(void *h)
 	drop_cur(s);
 	store_close(s->old);
 	pending_clear(s);
+	if (s->empty_fd >= 0)
+		close(s->empty_fd);
 	explicit_bzero(s, sizeof(*s));
 	free(s);
 }
@@ -495,6 +530,7 @@ int shard_store_open(const struct store_location *loc, const char *user,
 		return totp_err_set(err, TOTP_R_NOMEM, "out of memory opening a store");
 	s->mode = mode;
 	s->opts = *opts;
+	s->empty_fd = -1;
 	s->one = user != NULL;
 	if (snprintf(s->legacy, sizeof(s->legacy), "%s", loc->where) >=
 		(int)sizeof(s->legacy) ||
