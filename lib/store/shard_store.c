@@ -489,6 +489,30 @@ static const struct store_backend shard_store_backend = {
     .close = sh_close,
 };
 
+/* Opens shard `no` in the open's own mode (no creating): 1 when it
+ * exists (then it is in hand, locked), 0 when not, -1 on error. */
+static int shard_try(struct shard_store *s, unsigned no, struct totp_err *err)
+{
+	struct gdbm_store_ext ext = {SHARD_BLOCK, false, -1};
+	struct store_opts o = s->opts;
+	struct totp_err e = {0};
+	char path[PATH_MAX];
+
+	o.batch = false;
+	if (shard_path(s->root, no, path, sizeof(path), err) != 0)
+		return -1;
+	if (gdbm_store_open_ext(path, s->mode, &o, &ext, &s->cur, &e) == 0) {
+		s->cur_no = no;
+		s->have_cur = true;
+		return 1;
+	}
+	if (e.reason == TOTP_R_NOT_FOUND)
+		return 0;
+	if (err != NULL)
+		*err = e;
+	return -1;
+}
+
 /* Whether the realm has a store at all: the shards' folder, or the
  * legacy file.  1, 0, or -1. */
 static int realm_exists(struct shard_store *s, struct totp_err *err)
@@ -537,6 +561,15 @@ int shard_store_open(const struct store_location *loc, const char *user,
 	    shard_root(loc->where, s->root, sizeof(s->root), err) != 0) {
 		totp_err_set(err, TOTP_R_INVALID, "the store path is too long");
 		goto fail;
+	}
+	/* one user: the user's shard first (a login's usual case: one walk);
+	 * only when it is missing does the realm's existence matter */
+	if (user != NULL && mode != STORE_CREATE) {
+		rc = shard_try(s, shard_of(user), err);
+		if (rc < 0)
+			goto fail;
+		if (rc == 1)
+			return store_wrap(&shard_store_backend, s, out, err);
 	}
 	if (mode != STORE_CREATE) {
 		rc = realm_exists(s, err);
