@@ -207,10 +207,11 @@ static int pending_add(struct shard_store *s, const char *user, const struct rec
 		if (np == NULL)
 			return totp_err_set(err, TOTP_R_NOMEM,
 					    "out of memory in a batch");
-		if (s->n_pend > 0)
+		if (s->pend != NULL) {
 			memcpy(np, s->pend, s->n_pend * sizeof(*np));
-		explicit_bzero(s->pend, s->cap_pend * sizeof(*s->pend));
-		free(s->pend);
+			explicit_bzero(s->pend, s->cap_pend * sizeof(*s->pend));
+			free(s->pend);
+		}
 		s->pend = np;
 		s->cap_pend = cap;
 	}
