@@ -1,9 +1,8 @@
 /*
- * shard: the sharded system store (lib/store/shard_store.h) and its
- * SHA-256 (lib/store/sha256.h).
+ * shard: the sharded system store (lib/store/shard_store.h).  SHA-256
+ * itself is tested in test_sha256.c.
  *
- * SHA-256 against the FIPS 180-2 vectors; the shard of a name and its
- * path; one user's open locks only its shard (a user of another shard
+ * The shard of a name and its path; one user's open locks only its shard (a user of another shard
  * is not kept waiting, one of the same shard is); the realm's iteration
  * gives every record once, shard by shard in order; a batch killed at
  * random points of its commit leaves every shard all old or all new, the
@@ -38,45 +37,6 @@
 #include "store.h"
 
 static char g_dir[256];
-
-/* ---- SHA-256 ---------------------------------------------------------------- */
-
-static void hex_of(const uint8_t *h, char out[2 * SHA256_LEN + 1])
-{
-	for (size_t i = 0; i < SHA256_LEN; i++)
-		snprintf(out + 2 * i, 3, "%02x", h[i]);
-}
-
-static void sha_is(const void *data, size_t len, const char *want)
-{
-	uint8_t h[SHA256_LEN];
-	char got[2 * SHA256_LEN + 1];
-
-	sha256(data, len, h);
-	hex_of(h, got);
-	assert_string_equal(got, want);
-}
-
-static void test_sha256_fips(void **state)
-{
-	static const char two_blocks[] =
-	    "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-	char *million = malloc(1000000);
-
-	(void)state;
-	/* FIPS 180-2, appendix B.1, B.2, B.3 */
-	sha_is("abc", 3,
-	       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-	sha_is(two_blocks, sizeof(two_blocks) - 1,
-	       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-	assert_non_null(million);
-	memset(million, 'a', 1000000);
-	sha_is(million, 1000000,
-	       "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
-	free(million);
-	/* the empty message (FIPS 180-4 examples) */
-	sha_is("", 0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-}
 
 /* ---- names and paths -------------------------------------------------------- */
 
@@ -532,7 +492,6 @@ static void test_legacy(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_sha256_fips),
 	    cmocka_unit_test(test_shard_paths),
 	    cmocka_unit_test_setup_teardown(test_per_shard_lock, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_iterate, setup, teardown),
