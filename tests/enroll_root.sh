@@ -14,9 +14,10 @@ EX_DATAERR=65 EX_NOUSER=67 EX_CANTCREAT=73 EX_NOPERM=77 EX_CONFIG=78
 U=tetr$$
 make_user "$U" "$T/home/$U" || skip_all "useradd failed"
 # The system store is sharded (lib/store/shard_store.h): the user's shard
-# is sys.d/ab/cd.db by the first 16 bits of SHA-256 of the name.
+# is sys.d/<shard>.db, the first 10 bits of SHA-256 of the name in 3 hex
+# digits.
 h=$(printf %s "$U" | sha256sum | cut -c1-4)
-SYS=$T/sys/sys.d/$(echo "$h" | cut -c1-2)/$(echo "$h" | cut -c3-4).db
+SYS=$T/sys/sys.d/$(printf %03x $((0x$h >> 6))).db
 printf 'emergency_codes = 2\n[sys]\nstore = %s/sys/%%r.db\nemergency_codes = 4\n' "$T" >"$T/conf"
 chmod 644 "$T/conf"
 

@@ -232,8 +232,14 @@ static void full_disk_store(char db[PATH_MAX + 16], struct record *r, bool bare)
 		skip();
 	settle();
 	/* the user's shard of the system store (shard_store.h) */
-	sfmt(db, PATH_MAX + 16, "%s/default.d/%02x/%02x.db", g_mnt, shard_of(g_user) >> 8,
-	     shard_of(g_user) & 0xffu);
+	{
+		char root[PATH_MAX];
+		struct totp_err e;
+
+		sfmt(root, sizeof(root), "%s/default.d", g_mnt);
+		assert_int_equal(
+		    shard_path(root, shard_of(g_user), db, PATH_MAX + 16, &e), 0);
+	}
 	ready_record(r, OTP_TOTP, 0);
 	if (bare) {
 		put_at(db, "someone", r); /* makes the database */

@@ -2,13 +2,12 @@
  * shard: the sharded system store (lib/store/shard_store.h).  SHA-256
  * itself is tested in test_sha256.c.
  *
- * The shard of a name and its path; one user's open locks only its shard (a user of another shard
- * is not kept waiting, one of the same shard is); the realm's iteration
+ * The shard of a name and its path; one user's open locks only its shard (a user of
+ * another shard is not kept waiting, one of the same shard is); the realm's iteration
  * gives every record once, shard by shard in order; a batch killed at
- * random points of its commit leaves every shard all old or all new, the
- * new ones before the old ones in shard order (the guarantee
- * shard_store.h states); the legacy "<realm>.db" is read for a user no
- * shard has, never written, and loses to the shard once written.
+ * random times of its commit leaves, once reopened, every record of the
+ * realm old or every one new (the journal, shard_store.h); the legacy "<realm>.db" is
+ * read for a user no shard has, never written, and loses to the shard once written.
  */
 #include "config.h"
 
@@ -23,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -46,16 +46,24 @@ static void test_shard_paths(void **state)
 	struct totp_err e;
 
 	(void)state;
-	assert_int_equal(shard_of("abc"), 0xba78); /* SHA-256("abc") = ba78... */
-	assert_int_equal(shard_of(""), 0xe3b0);
+	/* SHA-256("abc") = ba78..., SHA-256("") = e3b0... */
+	assert_int_equal(shard_of("abc"), 0xba78 >> (16 - SHARD_BITS));
+	assert_int_equal(shard_of(""), 0xe3b0 >> (16 - SHARD_BITS));
 	assert_int_equal(shard_root("/var/lib/totp/default.db", out, sizeof(out), &e), 0);
 	assert_string_equal(out, "/var/lib/totp/default.d");
 	assert_int_equal(shard_root("/srv/otp/realm", out, sizeof(out), &e), 0);
 	assert_string_equal(out, "/srv/otp/realm.d");
+#if SHARD_BITS == 16
 	assert_int_equal(shard_path("/r.d", 0xba78, out, sizeof(out), &e), 0);
 	assert_string_equal(out, "/r.d/ba/78.db");
-	assert_int_equal(shard_path("/r.d", 0x0001, out, sizeof(out), &e), 0);
-	assert_string_equal(out, "/r.d/00/01.db");
+#elif SHARD_BITS == 10
+	assert_int_equal(shard_path("/r.d", 0xba78 >> 6, out, sizeof(out), &e), 0);
+	assert_string_equal(out, "/r.d/2e9.db");
+	assert_int_equal(shard_path("/r.d", SHARD_COUNT - 1, out, sizeof(out), &e), 0);
+	assert_string_equal(out, "/r.d/3ff.db");
+#endif
+	assert_int_equal(shard_path("/r.d", 1, out, sizeof(out), &e), 0);
+	assert_true(strstr(out, "01.db") != NULL);
 	assert_int_equal(shard_path("/r.d", SHARD_COUNT, out, sizeof(out), &e), -1);
 	assert_int_equal(shard_path("/r.d", 1, out, 8, &e), -1);
 }
@@ -296,44 +304,87 @@ static void test_iterate(void **state)
 
 #define N_BATCH 300
 #define KILLS 40
+#define CALIBRATE 7
 
-/* Every shard all old (sequence 1) or all new (2), the new ones first. */
-static void check_batch_outcome(unsigned *n_new)
+/* Every user of the batch old (sequence `old`) or every one new (`new`),
+ * never a mix, once any open has finished or undone the journal; no
+ * journal and no staged copy is left by that open.  1 when all new. */
+static int batch_outcome(uint64_t old, uint64_t new)
 {
-	static uint64_t by_user[N_BATCH];
-	static int by_shard[SHARD_COUNT];
-	unsigned max_new = 0, min_old = SHARD_COUNT;
-	char name[32];
+	struct store_location loc;
+	char name[32], root[PATH_MAX], path[PATH_MAX + 16];
+	uint64_t first = 0;
+	struct stat st;
+	struct totp_err e;
 
-	memset(by_shard, 0, sizeof(by_shard));
-	*n_new = 0;
 	for (unsigned i = 0; i < N_BATCH; i++) {
-		unsigned sh;
+		uint64_t q;
 
 		name_of(i, name);
-		sh = shard_of(name);
-		by_user[i] = seq_of(name);
-		assert_true(by_user[i] == 1 || by_user[i] == 2);
-		if (by_shard[sh] == 0)
-			by_shard[sh] = (int)by_user[i];
-		assert_int_equal(by_shard[sh], (int)by_user[i]); /* whole shards */
-		if (by_user[i] == 2) {
-			(*n_new)++;
-			if (sh > max_new)
-				max_new = sh;
-		} else if (sh < min_old) {
-			min_old = sh;
-		}
+		q = seq_of(name); /* the first one finishes a journal left */
+		assert_true(q == old || q == new);
+		if (i == 0)
+			first = q;
+		assert_int_equal(q, first); /* all or nothing, realm-wide */
 	}
-	if (*n_new > 0 && *n_new < N_BATCH)
-		assert_true(max_new < min_old); /* new shards before old ones */
+	realm(&loc);
+	assert_int_equal(shard_root(loc.where, root, sizeof(root), &e), 0);
+	snprintf(path, sizeof(path), "%s/journal", root);
+	assert_int_equal(stat(path, &st), -1);
+	name_of(0, name);
+	assert_int_equal(shard_path(root, shard_of(name), path, sizeof(path) - 8, &e), 0);
+	strcat(path, ".jnew");
+	assert_int_equal(stat(path, &st), -1);
+	return first == new;
 }
 
-static void batch_round(uint64_t from, uint64_t to, long kill_after_us, unsigned *n_new)
+/* Whether the realm's journal is there (a kill left it). */
+static bool journal_left(void)
 {
-	pid_t pid = fork();
+	struct store_location loc;
+	char root[PATH_MAX], path[PATH_MAX + 16];
+	struct stat st;
+	struct totp_err e;
+
+	realm(&loc);
+	assert_int_equal(shard_root(loc.where, root, sizeof(root), &e), 0);
+	snprintf(path, sizeof(path), "%s/journal", root);
+	return stat(path, &st) == 0;
+}
+
+/* In the child: SIGKILL after delay_us, by a timer of the child's own. */
+static void arm_kill_timer(long delay_us)
+{
+	struct sigevent sev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGKILL};
+	struct itimerspec its = {
+	    .it_value = {delay_us / 1000000, (delay_us % 1000000) * 1000}};
+	timer_t t;
+
+	if (delay_us == 0) /* a zero it_value disarms: kill at once instead */
+		raise(SIGKILL);
+	if (timer_create(CLOCK_MONOTONIC, &sev, &t) != 0 ||
+	    timer_settime(t, 0, &its, NULL) != 0)
+		_exit(3);
+}
+
+static long mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
+}
+
+/* A batch putting every user with sequence `to`, in a child; its commit
+ * killed delay_us after it starts (timed in the child), or not (-1).
+ * Returns how long the commit took in the child, or -1 when killed. */
+static long batch_round(uint64_t to, long delay_us, long *shared_us)
+{
+	pid_t pid;
 	int st;
 
+	*shared_us = -1;
+	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct store_location loc;
@@ -342,6 +393,7 @@ static void batch_round(uint64_t from, uint64_t to, long kill_after_us, unsigned
 		struct record r;
 		struct totp_err e;
 		char name[32];
+		long t0;
 
 		realm(&loc);
 		if (store_open(&loc, STORE_CREATE, &o, &s, &e) != 0)
@@ -352,69 +404,73 @@ static void batch_round(uint64_t from, uint64_t to, long kill_after_us, unsigned
 			if (store_put(s, name, &r, &e) != 0)
 				_exit(2);
 		}
-		_exit(store_commit(s, &e) == 0 ? 0 : 2);
-	}
-	if (kill_after_us >= 0) {
-		struct timespec ts = {0, kill_after_us * 1000};
-
-		nanosleep(&ts, NULL);
-		kill(pid, SIGKILL);
+		t0 = mono_us();
+		if (delay_us >= 0)
+			arm_kill_timer(delay_us);
+		if (store_commit(s, &e) != 0)
+			_exit(2);
+		*shared_us = mono_us() - t0;
+		_exit(0);
 	}
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	if (WIFEXITED(st))
 		assert_int_equal(WEXITSTATUS(st), 0);
-	check_batch_outcome(n_new);
-	(void)from;
+	else
+		assert_int_equal(WTERMSIG(st), SIGKILL);
+	return WIFEXITED(st) ? *shared_us : -1;
 }
 
-static void reset_all_old(void)
+static int by_long(const void *a, const void *b)
 {
-	struct store_location loc;
-	struct store_opts o = opts(true, 5000);
-	struct store *s = NULL;
-	struct record r;
-	struct totp_err e;
-	char name[32];
+	long x = *(const long *)a, y = *(const long *)b;
 
-	realm(&loc);
-	assert_int_equal(store_open(&loc, STORE_CREATE, &o, &s, &e), 0);
-	for (unsigned i = 0; i < N_BATCH; i++) {
-		name_of(i, name);
-		rec(&r, 1);
-		assert_int_equal(store_put(s, name, &r, &e), 0);
-	}
-	assert_int_equal(store_commit(s, &e), 0);
-	store_close(s);
+	return x < y ? -1 : x > y;
 }
 
+/* A batch of N_BATCH users over as many shards, killed at random times
+ * in its commit (its own timer, scaled by the median of uninterrupted
+ * commits, so the spread does not depend on the machine's speed): the
+ * next open finds every user old or every user new. */
 static void test_batch_killed(void **state)
 {
-	unsigned n_new, partial = 0, none = 0, all = 0;
-	long full_us;
-	struct timespec t0, t1;
+	long *shared = mmap(NULL, sizeof(long), PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	unsigned none = 0, all = 0, journals = 0;
+	uint64_t cur = 1;
+	long t[CALIBRATE], median;
 
 	(void)state;
-	reset_all_old();
-	/* unkilled: all new; its time scales the kills */
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	batch_round(1, 2, -1, &n_new);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	assert_int_equal(n_new, N_BATCH);
-	full_us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
+	assert_true(shared != MAP_FAILED);
+	assert_true(batch_round(cur, -1, shared) >= 0); /* every user, sequence 1 */
+	for (unsigned i = 0; i < CALIBRATE; i++) {
+		t[i] = batch_round(cur + 1, -1, shared);
+		assert_true(t[i] >= 0);
+		assert_int_equal(batch_outcome(cur, cur + 1), 1);
+		cur++;
+	}
+	qsort(t, CALIBRATE, sizeof(t[0]), by_long);
+	median = t[CALIBRATE / 2];
 	srand(15);
 	for (unsigned k = 0; k < KILLS; k++) {
-		reset_all_old();
-		batch_round(1, 2, (long)rand() % (full_us + 1), &n_new);
-		if (n_new == 0)
-			none++;
-		else if (n_new == N_BATCH)
+		/* up to 5/4 of the median: some commits end before the kill */
+		long delay =
+		    (long)((unsigned long)rand() % (unsigned long)(median * 5 / 4 + 1));
+
+		batch_round(cur + 1, delay, shared);
+		if (journal_left())
+			journals++;
+		if (batch_outcome(cur, cur + 1)) {
 			all++;
-		else
-			partial++;
+			cur++;
+		} else {
+			none++;
+		}
 	}
-	print_message("batch kills: %u all old, %u partial (whole shards, in order), "
-		      "%u all new, of %u\n",
-		      none, partial, all, KILLS);
+	munmap(shared, sizeof(long));
+	print_message("batch kills: %u all old, %u all new (never a mix), of %u; %u "
+		      "left a journal, which the next open finished or undid; median "
+		      "commit %ld us\n",
+		      none, all, KILLS, journals, median);
 }
 
 /* ---- the legacy file

@@ -62,7 +62,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <dirent.h>
 #include <gdbm.h>
 
 #include "lifecycle.h"
@@ -407,14 +406,14 @@ static struct user *user_of(struct world *w, const char *key, size_t len)
 }
 
 /* Calls fn on every GDBM file of the store with the shard it is (-1:
- * the one file of a user store): the system store's shards are found by
- * reading its folders, so a shard made by a round is scanned too.
+ * the one file of a user store): every shard of the system store that
+ * exists, so a shard made by a round is scanned too.
  * 0, or -1 when a file does not open (printed). */
 typedef void (*db_fn)(struct world *w, GDBM_FILE db, int shard, void *arg);
 
 static int each_db(struct world *w, db_fn fn, void *arg)
 {
-	char root[PATH_MAX], dir[PATH_MAX + 8], path[PATH_MAX + 300];
+	char root[PATH_MAX], path[PATH_MAX + 300];
 	struct totp_err err;
 
 	if (!w->loc.sharded) {
@@ -431,35 +430,23 @@ static int each_db(struct world *w, db_fn fn, void *arg)
 		return 0;
 	}
 	assert_int_equal(shard_root(w->loc.where, root, sizeof(root), &err), 0);
-	for (unsigned hi = 0; hi < 256; hi++) {
-		struct dirent *e;
-		DIR *d;
+	/* every shard that exists, by its name: not its lock, not a copy or a
+	 * staged copy left by a kill */
+	for (unsigned no = 0; no < SHARD_COUNT; no++) {
+		struct stat st;
+		GDBM_FILE db;
 
-		snprintf(dir, sizeof(dir), "%s/%02x", root, hi);
-		if ((d = opendir(dir)) == NULL)
+		assert_int_equal(shard_path(root, no, path, sizeof(path), &err), 0);
+		if (lstat(path, &st) != 0)
 			continue;
-		while ((e = readdir(d)) != NULL) {
-			unsigned lo;
-			char tail[8];
-			GDBM_FILE db;
-
-			/* "cd.db" only: not its lock, not a copy left by a kill */
-			if (sscanf(e->d_name, "%2x.%7s", &lo, tail) != 2 ||
-			    strcmp(tail, "db") != 0 || strlen(e->d_name) != 5)
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-			db = gdbm_open(path, 0, GDBM_READER | GDBM_NOLOCK | GDBM_NOMMAP,
-				       0, NULL);
-			if (db == NULL) {
-				print_error("GDBM does not open the shard %s: %s\n", path,
-					    gdbm_strerror(gdbm_errno));
-				closedir(d);
-				return -1;
-			}
-			fn(w, db, (int)(hi << 8 | lo), arg);
-			gdbm_close(db);
+		db = gdbm_open(path, 0, GDBM_READER | GDBM_NOLOCK | GDBM_NOMMAP, 0, NULL);
+		if (db == NULL) {
+			print_error("GDBM does not open the shard %s: %s\n", path,
+				    gdbm_strerror(gdbm_errno));
+			return -1;
 		}
-		closedir(d);
+		fn(w, db, (int)no, arg);
+		gdbm_close(db);
 	}
 	return 0;
 }

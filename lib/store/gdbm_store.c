@@ -1046,6 +1046,177 @@ int gdbm_store_template(int block_size, struct totp_err *err)
 	return fd;
 }
 
+int gdbm_store_lock_at(int dirfd, const char *name, bool excl,
+		       const struct store_opts *opts, const char *shown,
+		       struct totp_err *err)
+{
+	int fd = file_open(dirfd, name, O_RDWR | O_CREAT, opts, "lock file", shown, err);
+
+	if (fd == SAFE_MISSING) /* the folder vanished under us */
+		return totp_err_errno(err, ENOENT, "cannot make lock file %s", shown);
+	if (fd < 0)
+		return -1;
+	if (lock_take(fd, excl, opts->lock_timeout_ms, shown, err) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A staged copy's store: its close only lets go of the wrapper (the
+ * stage's owner, gdbm_store_stage, closes the database). */
+static void stage_close(void *h)
+{
+	(void)h;
+}
+
+static const struct store_backend gdbm_stage_backend = {
+    .name = "gdbm-stage",
+    .open = NULL,
+    .get = be_get,
+    .put = be_put,
+    .put_if = NULL,
+    .del = be_del,
+    .iterate = be_iterate,
+    .commit = NULL,
+    .close = stage_close,
+};
+
+/* The source of a staged copy: the database, checked as db_attach checks
+ * one before GDBM reads it, or the template.  Its descriptor and size;
+ * *own says whether the caller closes it.  -1 on error. */
+static int stage_source(int dirfd, const char *name, const struct store_opts *o,
+			const struct gdbm_store_ext *x, const char *shown, off_t *size,
+			bool *own, struct totp_err *err)
+{
+	int fd = file_open(dirfd, name, O_RDONLY, o, "database", shown, err);
+	struct stat st;
+
+	*own = fd >= 0;
+	if (fd == SAFE_MISSING) {
+		if (x->template_fd < 0)
+			return totp_err_set(err, TOTP_R_INVALID,
+					    "no template to make database %s", shown);
+		fd = x->template_fd;
+	}
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0) {
+		totp_err_errno(err, errno, "cannot stat database %s", shown);
+		goto fail;
+	}
+	if (st.st_size < GDBM_HEADER_MIN || header_says_cut(fd, st.st_size)) {
+		totp_err_set(err, TOTP_R_TRUNCATED,
+			     "database %s was cut short; restore it from a backup",
+			     shown);
+		goto fail;
+	}
+	if (size_check(fd, st.st_size, o->max_bytes, shown, err) != 0)
+		goto fail;
+	*size = st.st_size;
+	return fd;
+fail:
+	if (*own)
+		close(fd);
+	*own = false;
+	return -1;
+}
+
+int gdbm_store_stage(int dirfd, const char *name, const char *stage, const char *shown,
+		     const struct store_opts *opts, const struct gdbm_store_ext *x,
+		     gdbm_stage_fn fn, void *arg, struct totp_err *err)
+{
+	int flags = GDBM_WRITER | GDBM_NOLOCK | GDBM_CLOEXEC | GDBM_NOMMAP;
+	struct gdbm_store *s = NULL;
+	struct store *st = NULL;
+	char lock[NAME_MAX + 1];
+	int lockfd, from, to = -1, rc = -1;
+	bool own = false;
+	off_t size = 0;
+	GDBM_FILE db;
+
+	if (snprintf(lock, sizeof(lock), "%s.lock", name) >= (int)sizeof(lock) ||
+	    strlen(stage) >= sizeof(s->p.tmp))
+		return totp_err_set(err, TOTP_R_INVALID, "database name %s is too long",
+				    shown);
+	/* No lock file and no database: a shard nobody has opened, and the
+	 * caller's journal keeps everyone out from now on (shard_store.c):
+	 * no lock file is made for it (a file less to make; its first open
+	 * makes it). */
+	lockfd = file_open(dirfd, lock, O_RDWR, opts, "lock file", shown, err);
+	if (lockfd == -1)
+		return -1;
+	if (lockfd == SAFE_MISSING) {
+		struct stat sb;
+
+		lockfd = -1;
+		if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0 &&
+		    errno == ENOENT)
+			goto locked;
+		lockfd = gdbm_store_lock_at(dirfd, lock, true, opts, shown, err);
+		if (lockfd < 0)
+			return -1;
+	} else if (lock_take(lockfd, true, opts->lock_timeout_ms, shown, err) != 0) {
+		close(lockfd);
+		return -1;
+	}
+locked:
+	from = stage_source(dirfd, name, opts, x, shown, &size, &own, err);
+	if (from < 0)
+		goto out;
+	unlinkat(dirfd, stage, 0); /* a stage left by a killed batch */
+	to = openat(dirfd, stage, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
+	if (to < 0) {
+		totp_err_errno(err, errno, "cannot stage a copy of database %s", shown);
+		goto out;
+	}
+	if (copy_file(from, to, size) != 0) {
+		totp_err_errno(err, errno, "cannot copy database %s", shown);
+		close(to);
+		goto out_unlink;
+	}
+	db = gdbm_fd_open(to, shown, 0, flags, NULL);
+	if (db == NULL) {
+		gdbm_fail(gdbm_errno, errno, "cannot open the staged copy of database",
+			  shown, err);
+		close(to);
+		goto out_unlink;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		totp_err_set(err, TOTP_R_NOMEM, "out of memory staging %s", shown);
+		close_without_fsync(db);
+		goto out_unlink;
+	}
+	s->db = db;
+	s->lock_fd = -1;
+	s->dir_fd = -1;
+	s->writable = true;
+	s->batch = true;
+	s->copying = true; /* every write in place on the copy */
+	s->defer_sync = true;
+	snprintf(s->path, sizeof(s->path), "%s", shown);
+	if (store_wrap(&gdbm_stage_backend, s, &st, err) == 0) {
+		rc = fn(st, arg, err);
+		store_close(st);
+	}
+	close_without_fsync(db); /* every write is in the file already */
+	explicit_bzero(s, sizeof(*s));
+	free(s);
+	if (rc == 0)
+		goto out;
+out_unlink:
+	unlinkat(dirfd, stage, 0);
+	rc = -1;
+out:
+	if (own)
+		close(from);
+	if (lockfd >= 0)
+		close(lockfd);
+	return rc;
+}
+
 int gdbm_store_open_ext(const char *db_path, enum store_mode mode,
 			const struct store_opts *opts, const struct gdbm_store_ext *x,
 			struct store **out, struct totp_err *err)

@@ -81,6 +81,28 @@ int gdbm_store_open_ext(const char *db_path, enum store_mode mode,
 			const struct store_opts *opts, const struct gdbm_store_ext *x,
 			struct store **out, struct totp_err *err);
 
+/* One shard's part of a journalled batch (shard_store.h), staged beside
+ * the database `name` in the folder dirfd: under the exclusive lock
+ * "<name>.lock" (made when missing), the database (or, when it is
+ * missing, a copy of x->template_fd) is copied to `stage` (any file of
+ * that name is replaced), `fn` makes its changes through the store it is
+ * given (store_put, store_delete and store_get on the staged copy only;
+ * not store_commit or store_close), and the copy is closed, not synced
+ * (x->defer_sync is implied: the caller syncs the file system).  The lock
+ * is let go before it returns; the database itself is never touched.  0,
+ * or -1 (then no file named `stage` is left). */
+typedef int (*gdbm_stage_fn)(struct store *st, void *arg, struct totp_err *err);
+int gdbm_store_stage(int dirfd, const char *name, const char *stage, const char *shown,
+		     const struct store_opts *opts, const struct gdbm_store_ext *x,
+		     gdbm_stage_fn fn, void *arg, struct totp_err *err);
+
+/* Opens (making it when missing) the lock file `name` in dirfd, checked as
+ * a store's lock file is, and flocks it, exclusive or shared, waiting up
+ * to opts->lock_timeout_ms: its descriptor (closing it lets go), or -1. */
+int gdbm_store_lock_at(int dirfd, const char *name, bool excl,
+		       const struct store_opts *opts, const char *shown,
+		       struct totp_err *err);
+
 /* Durability is put's (with `sync`) and store_commit's: store_close
  * itself never fsyncs, although GDBM 1.23's gdbm_close would
  * (gdbm_store.c).  Every put is written to the file before it returns

@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gdbm_store.h"
@@ -29,8 +31,21 @@ struct pending {
  * small (docs/record-v2.md: about 1.3 KB a user at 1M users). */
 #define SHARD_BLOCK 512
 
+/* The journal of a batch being committed, and its lock, in the shards'
+ * folder; a shard's staged copy is "<shard>.jnew" beside it. */
+#define JOURNAL_NAME "journal"
+#define JOURNAL_LOCK "journal.lock"
+#define STAGE_SUFFIX ".jnew"
+#define JOURNAL_MAGIC "PTJ1"
+#define JOURNAL_HEAD 8 /* magic, u32 count */
+#define JOURNAL_MAX (JOURNAL_HEAD + 4 * (size_t)SHARD_COUNT + SHA256_LEN)
+/* How often an open finds a journal, waits for it and tries again before
+ * it gives up (a new batch each time). */
+#define JOURNAL_TRIES 4
+
 struct shard_store {
-	char root[PATH_MAX];   /* <dir>/<realm>.d */
+	char root[PATH_MAX]; /* <dir>/<realm>.d */
+	char journal[PATH_MAX + sizeof("/" JOURNAL_NAME)];
 	char legacy[PATH_MAX]; /* <dir>/<realm>.db, never written */
 	enum store_mode mode;
 	struct store_opts opts;
@@ -52,7 +67,19 @@ unsigned shard_of(const char *user)
 	uint8_t h[SHA256_LEN];
 
 	sha256(user, strlen(user), h);
-	return (unsigned)h[0] << 8 | h[1];
+	return ((unsigned)h[0] << 8 | h[1]) >> (16 - SHARD_BITS);
+}
+
+/* Shard `no`'s folder under the root ("" when the root itself) and name. */
+static void shard_rel(unsigned no, char dir[4], char name[16])
+{
+#if SHARD_BITS == 16
+	snprintf(dir, 4, "%02x", (no >> 8) & 0xffu);
+	snprintf(name, 16, "%02x.db", no & 0xffu);
+#else
+	dir[0] = '\0';
+	snprintf(name, 16, "%0*x.db", (SHARD_BITS + 3) / 4, no & (SHARD_COUNT - 1));
+#endif
 }
 
 int shard_root(const char *where, char *out, size_t outsz, struct totp_err *err)
@@ -72,9 +99,11 @@ int shard_root(const char *where, char *out, size_t outsz, struct totp_err *err)
 int shard_path(const char *root, unsigned shard, char *out, size_t outsz,
 	       struct totp_err *err)
 {
-	int len = snprintf(out, outsz, "%s/%02x/%02x.db", root, (shard >> 8) & 0xffu,
-			   shard & 0xffu);
+	char dir[4], name[16];
+	int len;
 
+	shard_rel(shard, dir, name);
+	len = snprintf(out, outsz, "%s/%s%s%s", root, dir, dir[0] ? "/" : "", name);
 	if (shard >= SHARD_COUNT || len < 0 || (size_t)len >= outsz)
 		return totp_err_set(err, TOTP_R_INVALID, "no shard %u under %s", shard,
 				    root);
@@ -90,6 +119,273 @@ static void drop_cur(struct shard_store *s)
 	s->have_cur = false;
 }
 
+/* ---- the journal: a batch all or nothing across the realm -------------------------- */
+
+/* Whether the realm has a journal: a batch being committed, or one that
+ * a crash cut.  One fstatat, which fails when there is none: what an
+ * open pays for the journal. */
+static bool journal_seen(const struct shard_store *s)
+{
+	struct stat st;
+
+	return fstatat(AT_FDCWD, s->journal, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+	       errno != ENOENT;
+}
+
+static int root_open(const struct shard_store *s, bool create, int *fd,
+		     struct totp_err *err)
+{
+	struct safe_rule dirs = {s->opts.owner, SAFE_OWNER_OR_ROOT | SAFE_NOT_SHARED};
+
+	*fd = -1;
+	return safe_walk_dir(s->root, &dirs, create, fd, err);
+}
+
+/* A folder (O_PATH) opened for reading, to sync, list or syncfs it. */
+static int dir_sync_fd(int dirfd, bool whole_fs, const char *shown, struct totp_err *err)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0 || (whole_fs ? syncfs(fd) : fsync(fd)) != 0)
+		rc = totp_err_errno(err, errno, "cannot sync %s", shown);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* The folder of shard `no` (the root's descriptor itself when shards sit
+ * in the root); *opened says whether the caller closes it. */
+static int shard_dir(const struct shard_store *s, int rootfd, unsigned no, bool create,
+		     bool *opened, struct totp_err *err)
+{
+	char dir[4], name[16];
+
+	shard_rel(no, dir, name);
+	*opened = false;
+	if (dir[0] == '\0')
+		return rootfd;
+	{
+		struct safe_rule dirs = {s->opts.owner,
+					 SAFE_OWNER_OR_ROOT | SAFE_NOT_SHARED};
+		char path[PATH_MAX + 8];
+		int fd = -1;
+
+		snprintf(path, sizeof(path), "%s/%s", s->root, dir);
+		if (safe_walk_dir(path, &dirs, create, &fd, err) != 0)
+			return -1;
+		*opened = true;
+		return fd;
+	}
+}
+
+/* A journal's shards, when it is whole: its magic, its count, shards in
+ * increasing order, and the SHA-256 of all that at its end.  The count,
+ * or -1 when it is not whole (torn by a crash, or only the marker). */
+static long journal_parse(const uint8_t *b, size_t len, uint32_t *list)
+{
+	uint8_t sum[SHA256_LEN];
+	uint32_t n;
+
+	if (len < JOURNAL_HEAD + SHA256_LEN || memcmp(b, JOURNAL_MAGIC, 4) != 0)
+		return -1;
+	memcpy(&n, b + 4, 4);
+	if (n == 0 || n > SHARD_COUNT || len != JOURNAL_HEAD + 4 * (size_t)n + SHA256_LEN)
+		return -1;
+	sha256(b, len - SHA256_LEN, sum);
+	if (memcmp(sum, b + len - SHA256_LEN, SHA256_LEN) != 0)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		memcpy(&list[i], b + JOURNAL_HEAD + 4 * (size_t)i, 4);
+		if (list[i] >= SHARD_COUNT || (i > 0 && list[i] <= list[i - 1]))
+			return -1;
+	}
+	return (long)n;
+}
+
+/* Renames every listed shard's staged copy over it (one already renamed
+ * has no staged copy left), then makes the renames durable. */
+static int journal_forward(const struct shard_store *s, int rootfd, const uint32_t *list,
+			   size_t n, struct totp_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		char dir[4], name[16], stage[16 + sizeof(STAGE_SUFFIX)];
+		bool opened;
+		int fd = shard_dir(s, rootfd, list[i], false, &opened, err);
+
+		if (fd < 0)
+			return -1;
+		shard_rel(list[i], dir, name);
+		snprintf(stage, sizeof(stage), "%s" STAGE_SUFFIX, name);
+		if (renameat(fd, stage, fd, name) != 0 && errno != ENOENT) {
+			totp_err_errno(err, errno, "cannot put shard %s/%s%s%s in place",
+				       s->root, dir, dir[0] ? "/" : "", name);
+			if (opened)
+				close(fd);
+			return -1;
+		}
+		if (opened)
+			close(fd);
+	}
+	return dir_sync_fd(rootfd, true, s->root, err);
+}
+
+/* Removes the staged copies in one folder (a batch that never committed). */
+static void stages_remove_in(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	size_t sl = strlen(STAGE_SUFFIX);
+	struct dirent *e;
+	DIR *d;
+
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+
+		if (len > sl && strcmp(e->d_name + len - sl, STAGE_SUFFIX) == 0)
+			unlinkat(dirfd, e->d_name, 0);
+	}
+	closedir(d);
+}
+
+static void stages_remove(const struct shard_store *s, int rootfd)
+{
+#if SHARD_BITS == 16
+	for (unsigned hi = 0; hi < 256; hi++) {
+		bool opened;
+		int fd = shard_dir(s, rootfd, hi << 8, false, &opened, NULL);
+
+		if (fd < 0)
+			continue;
+		stages_remove_in(fd);
+		if (opened)
+			close(fd);
+	}
+#else
+	(void)s;
+	stages_remove_in(rootfd);
+#endif
+}
+
+/* Under the journal's lock: finishes the batch the journal names, when it
+ * is whole (it committed), or removes the staged copies of one that never
+ * committed (a torn journal, or the marker alone); then the journal. */
+static int journal_recover(const struct shard_store *s, int rootfd, struct totp_err *err)
+{
+	struct safe_rule file = {s->opts.owner,
+				 SAFE_OWNER | SAFE_NOT_SHARED | SAFE_ONE_LINK};
+	uint8_t *b = NULL;
+	uint32_t *list = NULL;
+	ssize_t len;
+	long n;
+	int fd, rc = -1;
+
+	fd = safe_open_at(rootfd, JOURNAL_NAME, O_RDONLY, &file, "journal", s->journal,
+			  err);
+	if (fd == SAFE_MISSING)
+		return 0;
+	if (fd < 0)
+		return -1;
+	b = malloc(JOURNAL_MAX + 1);
+	list = malloc(SHARD_COUNT * sizeof(*list));
+	if (b == NULL || list == NULL) {
+		totp_err_set(err, TOTP_R_NOMEM, "out of memory reading %s", s->journal);
+		goto out;
+	}
+	len = pread(fd, b, JOURNAL_MAX + 1, 0);
+	if (len < 0) {
+		totp_err_errno(err, errno, "cannot read %s", s->journal);
+		goto out;
+	}
+	n = journal_parse(b, (size_t)len, list);
+	if (n > 0) {
+		if (journal_forward(s, rootfd, list, (size_t)n, err) != 0)
+			goto out;
+	} else {
+		stages_remove(s, rootfd);
+	}
+	if (unlinkat(rootfd, JOURNAL_NAME, 0) != 0 && errno != ENOENT) {
+		totp_err_errno(err, errno, "cannot remove %s", s->journal);
+		goto out;
+	}
+	rc = dir_sync_fd(rootfd, false, s->root, err);
+out:
+	free(b);
+	free(list);
+	close(fd);
+	return rc;
+}
+
+/* A journal was seen: waits for its batch's commit to end (its lock), and
+ * finishes it when its writer died (a crash).  0 when there is none left. */
+static int journal_settle(const struct shard_store *s, struct totp_err *err)
+{
+	char shown[PATH_MAX + sizeof("/" JOURNAL_LOCK)];
+	struct totp_err e = {0};
+	int rootfd, lock, rc;
+
+	if (root_open(s, false, &rootfd, &e) != 0) {
+		if (e.reason == TOTP_R_NOT_FOUND)
+			return 0;
+		if (err != NULL)
+			*err = e;
+		return -1;
+	}
+	snprintf(shown, sizeof(shown), "%s/" JOURNAL_LOCK, s->root);
+	lock = gdbm_store_lock_at(rootfd, JOURNAL_LOCK, true, &s->opts, shown, err);
+	rc = lock < 0 ? -1 : journal_recover(s, rootfd, err);
+	if (lock >= 0)
+		close(lock);
+	close(rootfd);
+	return rc;
+}
+
+/* Opens shard `no` as `m` says into s->cur (NULL: missing, when
+ * missing_ok).  Its lock is taken before the journal is looked for, so
+ * that a batch, which makes its journal before it takes the shards'
+ * locks, is either seen or has not yet read this shard: a journal seen
+ * means this open lets go, waits for the batch (or finishes one a crash
+ * left), and opens again. */
+static int shard_open_settled(struct shard_store *s, unsigned no, enum store_mode m,
+			      const struct store_opts *o, bool missing_ok,
+			      struct totp_err *err)
+{
+	struct gdbm_store_ext ext = {SHARD_BLOCK, false, -1};
+	char path[PATH_MAX];
+
+	if (shard_path(s->root, no, path, sizeof(path), err) != 0)
+		return -1;
+	for (int tries = 0;; tries++) {
+		struct totp_err e = {0};
+
+		if (gdbm_store_open_ext(path, m, o, &ext, &s->cur, &e) != 0) {
+			if (!missing_ok || e.reason != TOTP_R_NOT_FOUND) {
+				if (err != NULL)
+					*err = e;
+				return -1;
+			}
+			s->cur = NULL;
+		}
+		if (!journal_seen(s)) {
+			s->cur_no = no;
+			s->have_cur = true;
+			return 0;
+		}
+		store_close(s->cur);
+		s->cur = NULL;
+		if (tries + 1 == JOURNAL_TRIES)
+			return totp_err_set(
+			    err, TOTP_R_LOCK_TIMEOUT,
+			    "%s: batches kept committing; try again later", s->root);
+		if (journal_settle(s, err) != 0)
+			return -1;
+	}
+}
+
 /* Opens shard `no` (closing the one in hand).  A reader, or a batch's get,
  * takes a missing shard as empty (cur NULL); a writer makes it, so that
  * its lock is held from the get to the put. */
@@ -97,31 +393,16 @@ static int shard_use(struct shard_store *s, unsigned no, bool lookup_only,
 		     struct totp_err *err)
 {
 	struct store_opts o = s->opts;
-	struct gdbm_store_ext ext = {SHARD_BLOCK, false, -1};
-	struct totp_err e = {0};
-	char path[PATH_MAX];
 	enum store_mode m;
 
 	if (s->have_cur && s->cur_no == no && (s->cur != NULL || lookup_only))
 		return 0;
 	drop_cur(s);
-	if (shard_path(s->root, no, path, sizeof(path), err) != 0)
-		return -1;
 	m = s->mode == STORE_READ || lookup_only ? STORE_READ : STORE_CREATE;
 	o.batch = false;
 	if (m == STORE_READ && s->mode != STORE_READ)
 		o.sync = false;
-	if (gdbm_store_open_ext(path, m, &o, &ext, &s->cur, &e) != 0) {
-		if (m != STORE_READ || e.reason != TOTP_R_NOT_FOUND) {
-			if (err != NULL)
-				*err = e;
-			return -1;
-		}
-		s->cur = NULL;
-	}
-	s->cur_no = no;
-	s->have_cur = true;
-	return 0;
+	return shard_open_settled(s, no, m, &o, m == STORE_READ, err);
 }
 
 /* The legacy file, opened read-only once: 1 open, 0 none, -1 error. */
@@ -311,36 +592,38 @@ static int legacy_one(const char *user, const struct record *r, void *arg)
 static int sh_iterate(void *h, store_iter_fn fn, void *arg, struct totp_err *err)
 {
 	struct shard_store *s = h;
-	struct safe_rule dirs = {s->opts.owner, SAFE_OWNER_OR_ROOT | SAFE_NOT_SHARED};
 	struct legacy_walk w = {s, fn, arg, 0, err};
-	char dir[PATH_MAX + 8];
 	int rc;
 
 	if (s->one)
 		return totp_err_set(err, TOTP_R_INVALID,
 				    "a store opened for one user cannot be listed");
 	drop_cur(s); /* each shard under its own shared lock, in order */
-	for (unsigned hi = 0; hi < 256; hi++) {
-		struct totp_err e = {0};
-		int fd = -1;
+	for (unsigned no = 0; no < SHARD_COUNT; no++) {
+#if SHARD_BITS == 16
+		if ((no & 0xffu) == 0) { /* a folder missing: its 256 shards are */
+			struct totp_err e = {0};
+			bool opened;
+			int fd = shard_dir(s, -1, no, false, &opened, &e);
 
-		snprintf(dir, sizeof(dir), "%s/%02x", s->root, hi);
-		if (safe_walk_dir(dir, &dirs, false, &fd, &e) != 0) {
-			if (e.reason == TOTP_R_NOT_FOUND)
-				continue;
-			if (err != NULL)
-				*err = e;
-			return -1;
-		}
-		close(fd);
-		for (unsigned lo = 0; lo < 256; lo++) {
-			if (shard_use(s, hi << 8 | lo, true, err) != 0)
+			if (fd < 0 && e.reason != TOTP_R_NOT_FOUND) {
+				if (err != NULL)
+					*err = e;
 				return -1;
-			rc = s->cur != NULL ? store_iterate(s->cur, fn, arg, err) : 0;
-			drop_cur(s);
-			if (rc != 0)
-				return rc;
+			}
+			if (fd < 0) {
+				no += 0xffu;
+				continue;
+			}
+			close(fd);
 		}
+#endif
+		if (shard_use(s, no, true, err) != 0)
+			return -1;
+		rc = s->cur != NULL ? store_iterate(s->cur, fn, arg, err) : 0;
+		drop_cur(s);
+		if (rc != 0)
+			return rc;
 	}
 	rc = legacy_use(s, err);
 	if (rc <= 0)
@@ -369,44 +652,213 @@ static void pending_clear(struct shard_store *s)
 	s->n_pend = s->cap_pend = 0;
 }
 
-/* One shard's part of a batch: one gdbm batch renamed in, not synced:
- * sh_commit syncs the file system once for every shard. */
-static int commit_shard(struct shard_store *s, struct pending **p, size_t n,
-			struct totp_err *err)
+/* One shard's changes, applied to its staged copy. */
+struct stage_arg {
+	struct pending **p;
+	size_t n;
+};
+
+static int stage_apply(struct store *st, void *arg, struct totp_err *err)
 {
-	struct gdbm_store_ext ext = {SHARD_BLOCK, true, -1};
-	struct store_opts o = s->opts;
-	struct store *st = NULL;
-	char path[PATH_MAX];
+	struct stage_arg *a = arg;
 	int rc = 0;
 
-	o.batch = true;
-	if (s->empty_fd < 0 && (s->empty_fd = gdbm_store_template(SHARD_BLOCK, err)) < 0)
-		return -1;
-	ext.template_fd = s->empty_fd;
-	if (shard_path(s->root, p[0]->shard, path, sizeof(path), err) != 0 ||
-	    gdbm_store_open_ext(path, STORE_CREATE, &o, &ext, &st, err) != 0)
-		return -1;
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = p[i]->del ? store_delete(st, p[i]->user, err)
-			       : store_put(st, p[i]->user, &p[i]->r, err);
-	if (rc == 0)
-		rc = store_commit(st, err);
-	store_close(st);
+	for (size_t i = 0; i < a->n && rc == 0; i++)
+		rc = a->p[i]->del ? store_delete(st, a->p[i]->user, err)
+				  : store_put(st, a->p[i]->user, &a->p[i]->r, err);
 	return rc;
 }
 
-/* Every shard written by a batch made durable at once (syncfs). */
-static int root_sync(struct shard_store *s, struct totp_err *err)
+/* The batch's journal: magic, count, the shards, their SHA-256. */
+static uint8_t *journal_make(const uint32_t *list, size_t n, size_t *len)
 {
-	int fd = open(s->root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	uint8_t *b = malloc(JOURNAL_HEAD + 4 * n + SHA256_LEN);
+	uint32_t n32 = (uint32_t)n;
+
+	if (b == NULL)
+		return NULL;
+	memcpy(b, JOURNAL_MAGIC, 4);
+	memcpy(b + 4, &n32, 4);
+	memcpy(b + JOURNAL_HEAD, list, 4 * n);
+	*len = JOURNAL_HEAD + 4 * n + SHA256_LEN;
+	sha256(b, *len - SHA256_LEN, b + *len - SHA256_LEN);
+	return b;
+}
+
+/* Writes and syncs the journal into the marker jfd: the commit point. */
+static int journal_write(const struct shard_store *s, int jfd, const uint32_t *list,
+			 size_t n, struct totp_err *err)
+{
+	size_t len = 0;
+	uint8_t *b = journal_make(list, n, &len);
 	int rc = 0;
 
-	if (fd < 0 || syncfs(fd) != 0)
-		rc = totp_err_errno(err, errno, "cannot sync the shards under %s",
-				    s->root);
-	if (fd >= 0)
+	if (b == NULL)
+		return totp_err_set(err, TOTP_R_NOMEM, "out of memory in a batch");
+	if (pwrite(jfd, b, len, 0) != (ssize_t)len || fsync(jfd) != 0)
+		rc = totp_err_errno(err, errno == 0 ? EIO : errno, "cannot write %s",
+				    s->journal);
+	free(b);
+	return rc;
+}
+
+/* Makes the journal's marker (empty: a batch that has not committed) and
+ * syncs it and the root, so that no journal of an earlier batch can come
+ * back after a crash.  Its descriptor, or -1. */
+static int journal_mark(const struct shard_store *s, int rootfd, struct totp_err *err)
+{
+	struct safe_rule file = {s->opts.owner,
+				 SAFE_OWNER | SAFE_NOT_SHARED | SAFE_ONE_LINK};
+	int fd = safe_open_at(rootfd, JOURNAL_NAME, O_RDWR | O_CREAT, &file, "journal",
+			      s->journal, err);
+
+	if (fd == SAFE_MISSING)
+		return totp_err_errno(err, ENOENT, "cannot make %s", s->journal);
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, 0) != 0 || fsync(fd) != 0) {
+		totp_err_errno(err, errno, "cannot make %s", s->journal);
 		close(fd);
+		return -1;
+	}
+	if (dir_sync_fd(rootfd, false, s->root, err) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Stages every shard's part (sorted by shard) beside it; lists the
+ * shards staged in list[*n]. */
+static int stage_all(struct shard_store *s, int rootfd, struct pending **order,
+		     size_t count, uint32_t *list, size_t *n, struct totp_err *err)
+{
+	struct gdbm_store_ext ext = {SHARD_BLOCK, true, -1};
+	struct store_opts o = s->opts;
+	int dirfd = -1;
+	unsigned dir_no = SHARD_COUNT;
+	bool opened = false;
+	int rc = 0;
+
+	o.batch = true;
+	o.sync = false;
+	if (s->empty_fd < 0 && (s->empty_fd = gdbm_store_template(SHARD_BLOCK, err)) < 0)
+		return -1;
+	ext.template_fd = s->empty_fd;
+	*n = 0;
+	for (size_t i = 0, j; i < count && rc == 0; i = j) {
+		unsigned no = order[i]->shard;
+		char dir[4], name[16], stage[16 + sizeof(STAGE_SUFFIX)],
+		    shown[PATH_MAX + 24];
+		struct stage_arg a;
+
+		for (j = i; j < count && order[j]->shard == no; j++)
+			;
+		shard_rel(no, dir, name);
+		if (dirfd < 0 || (dir[0] != '\0' && dir_no >> 8 != no >> 8)) {
+			if (opened)
+				close(dirfd);
+			dirfd = shard_dir(s, rootfd, no, true, &opened, err);
+			if (dirfd < 0)
+				return -1;
+			dir_no = no;
+		}
+		snprintf(stage, sizeof(stage), "%s" STAGE_SUFFIX, name);
+		snprintf(shown, sizeof(shown), "%s/%s%s%s", s->root, dir,
+			 dir[0] ? "/" : "", name);
+		a.p = order + i;
+		a.n = j - i;
+		rc = gdbm_store_stage(dirfd, name, stage, shown, &o, &ext, stage_apply,
+				      &a, err);
+		if (rc == 0)
+			list[(*n)++] = no;
+	}
+	if (opened)
+		close(dirfd);
+	return rc;
+}
+
+/* Removes the staged copies of the listed shards (a batch given up). */
+static void stages_drop(const struct shard_store *s, int rootfd, const uint32_t *list,
+			size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char dir[4], name[16], stage[16 + sizeof(STAGE_SUFFIX)];
+		bool opened;
+		int fd = shard_dir(s, rootfd, list[i], false, &opened, NULL);
+
+		if (fd < 0)
+			continue;
+		shard_rel(list[i], dir, name);
+		snprintf(stage, sizeof(stage), "%s" STAGE_SUFFIX, name);
+		unlinkat(fd, stage, 0);
+		if (opened)
+			close(fd);
+	}
+}
+
+/*
+ * A batch, all or nothing across the realm (a roll-forward journal):
+ *   1. under the journal's lock, finish a journal a crash left; make the
+ *      marker (an empty journal: from now on every open of the realm, or
+ *      of a shard, waits for this commit, shard_open_settled);
+ *   2. each changed shard, under its own lock (which lets go of any open
+ *      that came before the marker), is copied beside it with its
+ *      changes ("<shard>.jnew");
+ *   3. syncfs: every staged copy on disk;
+ *   4. the journal (the shards, a checksum) written and synced: the
+ *      commit point.  A crash before it leaves a marker or a torn journal:
+ *      the next open removes the staged copies, every shard old;
+ *   5. each staged copy renamed over its shard, syncfs; a crash here
+ *      leaves a whole journal: the next open does the renames again;
+ *   6. the journal removed, the root synced.
+ */
+static int journal_commit(struct shard_store *s, struct pending **order, size_t count,
+			  struct totp_err *err)
+{
+	char shown[PATH_MAX + sizeof("/" JOURNAL_LOCK)];
+	uint32_t *list = NULL;
+	size_t n = 0;
+	int rootfd = -1, lock = -1, jfd = -1, rc = -1;
+
+	if (root_open(s, true, &rootfd, err) != 0)
+		return -1;
+	snprintf(shown, sizeof(shown), "%s/" JOURNAL_LOCK, s->root);
+	lock = gdbm_store_lock_at(rootfd, JOURNAL_LOCK, true, &s->opts, shown, err);
+	if (lock < 0 || journal_recover(s, rootfd, err) != 0)
+		goto out;
+	list = malloc(count * sizeof(*list));
+	if (list == NULL) {
+		totp_err_set(err, TOTP_R_NOMEM, "out of memory in a batch");
+		goto out;
+	}
+	jfd = journal_mark(s, rootfd, err);
+	if (jfd < 0)
+		goto out;
+	if (stage_all(s, rootfd, order, count, list, &n, err) != 0 ||
+	    dir_sync_fd(rootfd, true, s->root, err) != 0 ||
+	    journal_write(s, jfd, list, n, err) != 0) {
+		/* not committed: every shard stays as it was */
+		stages_drop(s, rootfd, list, n);
+		unlinkat(rootfd, JOURNAL_NAME, 0);
+		goto out;
+	}
+	/* committed: an error from here on leaves the journal, which the
+	 * next open finishes */
+	if (journal_forward(s, rootfd, list, n, err) != 0)
+		goto out;
+	if (unlinkat(rootfd, JOURNAL_NAME, 0) != 0) {
+		totp_err_errno(err, errno, "cannot remove %s", s->journal);
+		goto out;
+	}
+	rc = dir_sync_fd(rootfd, false, s->root, err);
+out:
+	if (jfd >= 0)
+		close(jfd);
+	if (lock >= 0)
+		close(lock);
+	close(rootfd);
+	free(list);
 	return rc;
 }
 
@@ -414,8 +866,7 @@ static int sh_commit(void *h, struct totp_err *err)
 {
 	struct shard_store *s = h;
 	struct pending **order;
-	size_t i = 0, done = 0;
-	int rc = 0;
+	int rc;
 
 	if (!s->opts.batch)
 		return s->cur != NULL ? store_commit(s->cur, err) : 0;
@@ -428,31 +879,9 @@ static int sh_commit(void *h, struct totp_err *err)
 	for (size_t k = 0; k < s->n_pend; k++)
 		order[k] = &s->pend[k];
 	qsort(order, s->n_pend, sizeof(*order), by_shard);
-	while (i < s->n_pend && rc == 0) {
-		size_t j = i;
-
-		while (j < s->n_pend && order[j]->shard == order[i]->shard)
-			j++;
-		rc = commit_shard(s, order + i, j - i, err);
-		if (rc == 0)
-			done++;
-		i = j;
-	}
+	rc = journal_commit(s, order, s->n_pend, err);
 	free(order);
 	pending_clear(s);
-	if (done > 0) {
-		int rc2 = root_sync(s, err);
-
-		if (rc == 0)
-			rc = rc2;
-	}
-	if (rc != 0 && done > 0 && err != NULL) {
-		char why[TOTP_ERR_MSG_MAX];
-
-		snprintf(why, sizeof(why), "%s", err->msg);
-		totp_err_set(err, err->reason, "%s (%zu shards were written before)", why,
-			     done);
-	}
 	return rc;
 }
 
@@ -494,24 +923,12 @@ static const struct store_backend shard_store_backend = {
  * exists (then it is in hand, locked), 0 when not, -1 on error. */
 static int shard_try(struct shard_store *s, unsigned no, struct totp_err *err)
 {
-	struct gdbm_store_ext ext = {SHARD_BLOCK, false, -1};
 	struct store_opts o = s->opts;
-	struct totp_err e = {0};
-	char path[PATH_MAX];
 
 	o.batch = false;
-	if (shard_path(s->root, no, path, sizeof(path), err) != 0)
+	if (shard_open_settled(s, no, s->mode, &o, true, err) != 0)
 		return -1;
-	if (gdbm_store_open_ext(path, s->mode, &o, &ext, &s->cur, &e) == 0) {
-		s->cur_no = no;
-		s->have_cur = true;
-		return 1;
-	}
-	if (e.reason == TOTP_R_NOT_FOUND)
-		return 0;
-	if (err != NULL)
-		*err = e;
-	return -1;
+	return s->cur != NULL;
 }
 
 /* Whether the realm has a store at all: the shards' folder, or the
@@ -563,6 +980,10 @@ int shard_store_open(const struct store_location *loc, const char *user,
 		totp_err_set(err, TOTP_R_INVALID, "the store path is too long");
 		goto fail;
 	}
+	snprintf(s->journal, sizeof(s->journal), "%s/" JOURNAL_NAME, s->root);
+	/* the realm: a batch a crash cut is finished (or undone) first */
+	if (user == NULL && journal_seen(s) && journal_settle(s, err) != 0)
+		goto fail;
 	/* one user: the user's shard first (a login's usual case: one walk);
 	 * only when it is missing does the realm's existence matter */
 	if (user != NULL && mode != STORE_CREATE) {

@@ -122,11 +122,11 @@ int store_open(const struct store_location *loc, enum store_mode mode,
  *   - store_iterate visits the shards in order, each under its own
  *     shared lock: every record it gives is whole, but the records are
  *     not one snapshot of the realm (a write may land between shards);
- *   - a batch is published by store_commit shard by shard, in shard
- *     order, each shard's part all or nothing; a crash or an error in the
- *     middle of store_commit leaves the shards before it with the new
- *     records and the others with the old (not all or nothing across
- *     shards: shard_store.h). */
+ *   - a batch is all or nothing across the realm, as in a single file:
+ *     store_commit publishes it with a journal (shard_store.h); a crash
+ *     or an error in the middle of store_commit leaves every record old
+ *     or, once the journal is written, every one new (the next open of
+ *     the realm or of a shard finishes it). */
 int store_open_user(const struct store_location *loc, const char *user,
 		    enum store_mode mode, const struct store_opts *opts,
 		    struct store **out, struct totp_err *err);
