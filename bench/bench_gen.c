@@ -170,6 +170,6 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		return 1;
 	double s = seconds_since(&t0);
-	printf("records=%lu seconds=%.3f records_per_s=%.0f\n", n, s, (double)n / s);
+	printf("records=%lu seconds=%.6f records_per_s=%.0f\n", n, s, (double)n / s);
 	return 0;
 }
