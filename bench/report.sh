@@ -32,10 +32,10 @@ label() {
 
 # The scale table of one file system's rows: ROWS RROWS.
 scale_table() {
-	echo "| users | one registration (ms) | store, apparent | store, on disk | bytes per user, apparent | bytes per user, on disk | login p50 vs pam_permit |"
-	echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	echo "| users | one registration (ms) | store, apparent | store, on disk | bytes per user, apparent | bytes per user, on disk | login p50 vs pam_permit | bulk records/s |"
+	echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 	awk -F'\t' '
-	FNR == NR { if ($9 == "ok" || $9 == "bounded") p[$1 "@" $2] = $4; next }
+	FNR == NR { if ($9 == "ok" || $9 == "bounded") p[$1 "@" $2] = $4; if ($1 == "totp") g[$2] = $8; next }
 	function mb(b) { return b == "" ? "-" : sprintf("%.1f MB", b / 1e6) }
 	function per(b, n) { return b == "" ? "-" : sprintf("%.0f", b / n) }
 	{
@@ -43,7 +43,7 @@ scale_table() {
 		r = "-"
 		if (p["totp@" n] + 0 > 0 && p["permit@" n] + 0 > 0)
 			r = sprintf("%.2fx (%s vs %s µs)", p["totp@" n] / p["permit@" n], p["totp@" n], p["permit@" n])
-		printf "| %s | %s | %s | %s | %s | %s | %s |\n", n, ms, mb(ap), mb(dk), per(ap, n), per(dk, n), r
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", n, ms, mb(ap), mb(dk), per(ap, n), per(dk, n), r, (n in g) ? g[n] : "-"
 	}' "$1" "$2"
 }
 
@@ -123,11 +123,12 @@ scale_table() {
 		echo "with \`emergency_codes = 0\` pays, no hashing). A new key goes through a"
 		echo "copy renamed over the original (crash safety, lib/store/store.h): of the"
 		echo "whole store, or of the user's shard in a sharded store. Bytes: every file"
-		echo "of the store (a sharded store: the sum over its shard files, lock files"
-		echo "and folders) by \`du -s -B1 --apparent-size\` (the files' lengths) and by"
+		echo "of the store (a sharded store: the sum over its shard files, their lock"
+		echo "files and its folder) by \`du -s -B1 --apparent-size\` (the files' lengths) and by"
 		echo "\`du -s -B1\` (blocks allocated: what the disk pays), before the"
 		echo "registrations, divided by the users. Login vs pam_permit: the ratio of"
-		echo "p50s of the pam_totp and pam_permit rows of this run at that size."
+		echo "p50s of the pam_totp and pam_permit rows of this run at that size. Bulk:"
+		echo "bench_gen's records/s making that store (one batch, as \`import\`)."
 		echo
 		scale_table "$rows" "$rrows"
 		if [ -n "$xrrows" ] && [ -s "$xrrows" ]; then
