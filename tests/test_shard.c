@@ -473,6 +473,86 @@ static void test_batch_killed(void **state)
 		      none, all, KILLS, journals, median);
 }
 
+/* ---- a journal left by a crash ------------------------------------------------------
+ */
+
+/* Leaves what a batch killed after its staging leaves for `user`: the
+ * shard's staged copy holding sequence 2 (made in another realm, copied
+ * in), and a journal naming that shard, whole or with its checksum
+ * spoilt (torn). */
+static void leave_journal(const char *user, bool whole)
+{
+	struct store_location loc, other;
+	struct store_opts o = opts(false, 2000);
+	struct store *s = NULL;
+	struct record r;
+	struct totp_err e;
+	char root[PATH_MAX], oroot[PATH_MAX], from[PATH_MAX + 16], to[PATH_MAX + 24];
+	char cmd[3 * PATH_MAX];
+	uint8_t j[8 + 4 + SHA256_LEN];
+	uint32_t n = 1, no = shard_of(user);
+	FILE *f;
+
+	realm(&loc);
+	other = loc;
+	snprintf(other.where, sizeof(other.where), "%s/other.db", g_dir);
+	rec(&r, 2);
+	assert_int_equal(store_open_user(&other, user, STORE_CREATE, &o, &s, &e), 0);
+	assert_int_equal(store_put(s, user, &r, &e), 0);
+	store_close(s);
+	assert_int_equal(shard_root(loc.where, root, sizeof(root), &e), 0);
+	assert_int_equal(shard_root(other.where, oroot, sizeof(oroot), &e), 0);
+	assert_int_equal(shard_path(oroot, no, from, sizeof(from), &e), 0);
+	assert_int_equal(shard_path(root, no, to, sizeof(to) - 8, &e), 0);
+	strcat(to, ".jnew");
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", from, to);
+	assert_int_equal(system(cmd), 0);
+	memcpy(j, "PTJ1", 4);
+	memcpy(j + 4, &n, 4);
+	memcpy(j + 8, &no, 4);
+	sha256(j, 12, j + 12);
+	if (!whole)
+		j[12] ^= 1;
+	snprintf(cmd, sizeof(cmd), "%s/journal", root);
+	f = fopen(cmd, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(j, 1, sizeof(j), f), sizeof(j));
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A whole journal is finished by the next open of a user's shard (its
+ * staged copy renamed in); a torn one means the batch never committed
+ * (the staged copy removed, the shard old); either way it is gone. */
+static void test_journal_left(void **state)
+{
+	(void)state;
+	put_one("alice", 1);
+	put_one("bob", 1);
+	leave_journal("alice", true);
+	assert_true(journal_left());
+	assert_int_equal(seq_of("bob"), 1); /* another shard's open finishes it */
+	assert_false(journal_left());
+	assert_int_equal(seq_of("alice"), 2);
+
+	put_one("carol", 1);
+	leave_journal("carol", false);
+	assert_int_equal(seq_of("carol"), 1);
+	assert_false(journal_left());
+	{
+		struct store_location loc;
+		char root[PATH_MAX], path[PATH_MAX + 24];
+		struct stat st;
+		struct totp_err e;
+
+		realm(&loc);
+		assert_int_equal(shard_root(loc.where, root, sizeof(root), &e), 0);
+		assert_int_equal(
+		    shard_path(root, shard_of("carol"), path, sizeof(path) - 8, &e), 0);
+		strcat(path, ".jnew");
+		assert_int_equal(stat(path, &st), -1); /* the staged copy removed */
+	}
+}
+
 /* ---- the legacy file
  * ---------------------------------------------------------------------- */
 
@@ -552,6 +632,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_per_shard_lock, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_iterate, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batch_killed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_journal_left, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_legacy, setup, teardown),
 	};
 
