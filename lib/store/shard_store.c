@@ -204,7 +204,9 @@ static long journal_parse(const uint8_t *b, size_t len, uint32_t *list)
 }
 
 /* Renames every listed shard's staged copy over it (one already renamed
- * has no staged copy left), then makes the renames durable. */
+ * has no staged copy left), then makes the renames durable: a sync of the
+ * root, where the shards are (of the file system, when they are in
+ * folders). */
 static int journal_forward(const struct shard_store *s, int rootfd, const uint32_t *list,
 			   size_t n, struct totp_err *err)
 {
@@ -227,7 +229,7 @@ static int journal_forward(const struct shard_store *s, int rootfd, const uint32
 		if (opened)
 			close(fd);
 	}
-	return dir_sync_fd(rootfd, true, s->root, err);
+	return dir_sync_fd(rootfd, SHARD_BITS == 16, s->root, err);
 }
 
 /* Removes the staged copies in one folder (a batch that never committed). */
@@ -685,9 +687,10 @@ static uint8_t *journal_make(const uint32_t *list, size_t n, size_t *len)
 	return b;
 }
 
-/* Writes and syncs the journal into the marker jfd: the commit point. */
-static int journal_write(const struct shard_store *s, int jfd, const uint32_t *list,
-			 size_t n, struct totp_err *err)
+/* Writes and syncs the journal into the marker jfd, and its folder (the
+ * marker is a new file): the commit point. */
+static int journal_write(const struct shard_store *s, int rootfd, int jfd,
+			 const uint32_t *list, size_t n, struct totp_err *err)
 {
 	size_t len = 0;
 	uint8_t *b = journal_make(list, n, &len);
@@ -699,12 +702,13 @@ static int journal_write(const struct shard_store *s, int jfd, const uint32_t *l
 		rc = totp_err_errno(err, errno == 0 ? EIO : errno, "cannot write %s",
 				    s->journal);
 	free(b);
-	return rc;
+	return rc != 0 ? rc : dir_sync_fd(rootfd, false, s->root, err);
 }
 
-/* Makes the journal's marker (empty: a batch that has not committed) and
- * syncs it and the root, so that no journal of an earlier batch can come
- * back after a crash.  Its descriptor, or -1. */
+/* Makes the journal's marker (empty: a batch that has not committed).  It
+ * is a new file (journal_recover removed any, and synced its folder), so
+ * it needs no sync: lost in a crash, it leaves only staged copies, which
+ * nobody reads and the next batch replaces.  Its descriptor, or -1. */
 static int journal_mark(const struct shard_store *s, int rootfd, struct totp_err *err)
 {
 	struct safe_rule file = {s->opts.owner,
@@ -716,12 +720,8 @@ static int journal_mark(const struct shard_store *s, int rootfd, struct totp_err
 		return totp_err_errno(err, ENOENT, "cannot make %s", s->journal);
 	if (fd < 0)
 		return -1;
-	if (ftruncate(fd, 0) != 0 || fsync(fd) != 0) {
+	if (ftruncate(fd, 0) != 0) {
 		totp_err_errno(err, errno, "cannot make %s", s->journal);
-		close(fd);
-		return -1;
-	}
-	if (dir_sync_fd(rootfd, false, s->root, err) != 0) {
 		close(fd);
 		return -1;
 	}
@@ -837,7 +837,7 @@ static int journal_commit(struct shard_store *s, struct pending **order, size_t 
 		goto out;
 	if (stage_all(s, rootfd, order, count, list, &n, err) != 0 ||
 	    dir_sync_fd(rootfd, true, s->root, err) != 0 ||
-	    journal_write(s, jfd, list, n, err) != 0) {
+	    journal_write(s, rootfd, jfd, list, n, err) != 0) {
 		/* not committed: every shard stays as it was */
 		stages_drop(s, rootfd, list, n);
 		unlinkat(rootfd, JOURNAL_NAME, 0);

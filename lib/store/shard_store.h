@@ -32,8 +32,8 @@
  *     empty journal first (the marker), then each changed shard, under
  *     its own lock, copied with its changes to "<shard>.jnew" beside it;
  *     one syncfs; the journal (the shards, a SHA-256 of them) written and
- *     synced, which is the commit point; the renames, a syncfs, the
- *     journal removed.  Every open, after it has locked its shard, looks
+ *     synced, which is the commit point; the renames, the folder synced,
+ *     the journal removed.  Every open, after it has locked its shard, looks
  *     for the journal (one fstatat that fails when there is none); one
  *     that finds it lets go of its shard, waits for the journal's lock
  *     (opts->lock_timeout_ms), and when the batch's writer is gone (a
