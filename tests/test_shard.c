@@ -473,6 +473,75 @@ static void test_batch_killed(void **state)
 		      none, all, KILLS, journals, median);
 }
 
+/* ---- opens while a batch commits -----------------------------------------------------
+ */
+
+/* In a child: reads every user of the batch, pass after pass, until one
+ * pass finds them all at `new`.  Exits 1 when a user reads `old` after
+ * some user was read `new` (a mix seen by one reader over time), 2 on an
+ * error, 0 otherwise. */
+static void reader_child(uint64_t old, uint64_t new)
+{
+	struct store_location loc;
+	struct store_opts o = opts(false, 30000);
+	bool seen_new = false;
+
+	realm(&loc);
+	for (;;) {
+		bool all_new = true;
+
+		for (unsigned i = 0; i < N_BATCH; i++) {
+			struct store *s = NULL;
+			struct record r;
+			struct totp_err e;
+			char name[32];
+			int found;
+
+			name_of(i, name);
+			if (store_open_user(&loc, name, STORE_READ, &o, &s, &e) != 0)
+				_exit(2);
+			found = store_get(s, name, &r, &e);
+			store_close(s);
+			if (found != 1 || (r.sequence != old && r.sequence != new))
+				_exit(2);
+			if (r.sequence == new)
+				seen_new = true;
+			else if (seen_new)
+				_exit(1);
+			else
+				all_new = false;
+		}
+		if (all_new)
+			_exit(0);
+	}
+}
+
+/* A reader running through a batch's commit: once it has read one user
+ * new, it never reads one old (an open during the commit waits for it,
+ * shard_store.h). */
+static void test_batch_while_reading(void **state)
+{
+	long *shared = mmap(NULL, sizeof(long), PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pid_t reader;
+	int st;
+
+	(void)state;
+	assert_true(shared != MAP_FAILED);
+	assert_true(batch_round(1, -1, shared) >= 0);
+	for (uint64_t round = 1; round <= 5; round++) {
+		reader = fork();
+		assert_true(reader >= 0);
+		if (reader == 0)
+			reader_child(round, round + 1);
+		assert_true(batch_round(round + 1, -1, shared) >= 0);
+		assert_int_equal(waitpid(reader, &st, 0), reader);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), 0);
+	}
+	munmap(shared, sizeof(long));
+}
+
 /* ---- a journal left by a crash ------------------------------------------------------
  */
 
@@ -632,6 +701,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_per_shard_lock, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_iterate, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batch_killed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_batch_while_reading, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_journal_left, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_legacy, setup, teardown),
 	};
