@@ -4,7 +4,8 @@
  *   bench_gen oath FILE N    pam_oath's users.oath, one line per user
  *   bench_gen ga DIR N       pam_google_authenticator: DIR/<user>, one
  *                            root-owned 0400 file per user
- *   bench_gen totp DB N      pam_totp: a system-store GDBM database, through
+ *   bench_gen totp DB N      pam_totp: a system store (sharded: DB minus .db
+ *                            plus .d/), through
  *                            lib/store/store.h (one locked open, N puts, unsynced,
  *                            one sync at the end)
  *   bench_gen ldif FILE N    the ldap realm: users and their tokens as LDIF
@@ -169,6 +170,6 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		return 1;
 	double s = seconds_since(&t0);
-	printf("records=%lu seconds=%.3f records_per_s=%.0f\n", n, s, (double)n / s);
+	printf("records=%lu seconds=%.6f records_per_s=%.0f\n", n, s, (double)n / s);
 	return 0;
 }

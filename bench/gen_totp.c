@@ -1,13 +1,16 @@
 /*
  * gen_totp: a pam_totp system store of N ready users, written the fast
- * way: one exclusive open (creating the database), N store_put with sync
- * off, one store_commit before the close.  Every record is what a verified
+ * way: one exclusive open (creating the store), N store_put with sync
+ * off, one store_commit before the close.  The store is what the module
+ * opens for `store = DIR/%r.db`: sharded (shard_store.h), under DIR/<realm>.d,
+ * the batch committed shard by shard.  Every record is what a verified
  * registration leaves: ready, TOTP SHA1/6/30, the user's derived secret,
  * sequence 2 (registered, verified).
  *
  * gen_totp_add adds one more user the way a registration does: its own
- * locked open, synced, not a batch, so it pays what a new user costs
- * (store.h: the copy of the store renamed over it).
+ * locked open of the user's shard (store_open_user, as a registration),
+ * synced, not a batch, so it pays what a new user costs (store.h: the copy
+ * of the user's shard renamed over it).
  */
 #include "config.h"
 
@@ -16,7 +19,6 @@
 #include <time.h>
 
 #include "bench_gen.h"
-#include "gdbm_store.h"
 #include "store.h"
 #include "synth.h"
 
@@ -32,8 +34,19 @@ static void ready_record(uint32_t i, int64_t now_ms, struct record *r)
 	record_add_event(r, now_ms); /* verified */
 }
 
+/* The realm's system store named by its legacy path DIR/<realm>.db. */
+static void system_loc(const char *db, struct store_location *loc)
+{
+	memset(loc, 0, sizeof(*loc));
+	loc->kind = STORE_KIND_GDBM;
+	snprintf(loc->where, sizeof(loc->where), "%s", db);
+	loc->owner = 0;
+	loc->sharded = true;
+}
+
 int gen_totp(const char *db, uint32_t n)
 {
+	struct store_location loc;
 	struct store_opts opts = {
 	    .owner = 0, .lock_timeout_ms = 2000, .sync = false, .batch = true};
 	struct totp_err err = {0};
@@ -44,7 +57,8 @@ int gen_totp(const char *db, uint32_t n)
 	int rc = 0;
 
 	memset(&r, 0, sizeof(r));
-	if (gdbm_store_open(db, STORE_CREATE, &opts, &s, &err) < 0) {
+	system_loc(db, &loc);
+	if (store_open(&loc, STORE_CREATE, &opts, &s, &err) < 0) {
 		fprintf(stderr, "bench_gen: %s: %s\n", db, err.msg);
 		return -1;
 	}
@@ -65,17 +79,19 @@ int gen_totp(const char *db, uint32_t n)
 int gen_totp_add(const char *db, uint32_t i)
 {
 	struct store_opts opts = {.owner = 0, .lock_timeout_ms = 2000, .sync = true};
+	struct store_location loc;
 	struct totp_err err = {0};
 	struct store *s = NULL;
 	struct record r;
 	char name[SYNTH_NAME_BUF];
 	int rc;
 
-	if (gdbm_store_open(db, STORE_WRITE, &opts, &s, &err) < 0) {
+	synth_name(i, name);
+	system_loc(db, &loc);
+	if (store_open_user(&loc, name, STORE_WRITE, &opts, &s, &err) < 0) {
 		fprintf(stderr, "bench_gen: %s: %s\n", db, err.msg);
 		return -1;
 	}
-	synth_name(i, name);
 	ready_record(i, (int64_t)time(NULL) * 1000, &r);
 	rc = store_put(s, name, &r, &err);
 	if (rc < 0)

@@ -1,15 +1,19 @@
 #!/bin/sh
 # Turns run.sh's rows into results.md and latency.png.
-#   report.sh ROWS.tsv KROWS.tsv META OUTDIR [RROWS.tsv]
+#   report.sh ROWS.tsv KROWS.tsv META OUTDIR [RROWS.tsv [XROWS.tsv XRROWS.tsv]]
 # ROWS: module n logins p50 p99 logins/s rss_kb gen_rate status note
 # KROWS: module k logins logins/s
-# RROWS: n store_bytes ms (one registration into a pam_totp store of n)
+# RROWS: n store_bytes ms apparent disk (one registration into a pam_totp
+#        store of n)
+# XROWS, XRROWS: the same rows with the stores on XFS (run.sh, BENCH_XFS)
 set -eu
 rows=$1
 krows=$2
 meta=$3
 out=$4
 rrows=${5:-}
+xrows=${6:-}
+xrrows=${7:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -24,6 +28,23 @@ label() {
 	ldap-bind) echo "pam_totp, ldap realm, ldap_check=bind" ;;
 	*) echo "$1" ;;
 	esac
+}
+
+# The scale table of one file system's rows: ROWS RROWS.
+scale_table() {
+	echo "| users | one registration (ms) | store, apparent | store, on disk | bytes per user, apparent | bytes per user, on disk | login p50 vs pam_permit | bulk records/s |"
+	echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	awk -F'\t' '
+	FNR == NR { if ($9 == "ok" || $9 == "bounded") p[$1 "@" $2] = $4; if ($1 == "totp") g[$2] = $8; next }
+	function mb(b) { return b == "" ? "-" : sprintf("%.1f MB", b / 1e6) }
+	function per(b, n) { return b == "" ? "-" : sprintf("%.0f", b / n) }
+	{
+		n = $1; ms = $3; ap = ($4 != "") ? $4 : $2; dk = $5
+		r = "-"
+		if (p["totp@" n] + 0 > 0 && p["permit@" n] + 0 > 0)
+			r = sprintf("%.2fx (%s vs %s µs)", p["totp@" n] / p["permit@" n], p["totp@" n], p["permit@" n])
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", n, ms, mb(ap), mb(dk), per(ap, n), per(dk, n), r, (n in g) ? g[n] : "-"
+	}' "$1" "$2"
 }
 
 {
@@ -95,19 +116,32 @@ label() {
 	done <"$rows"
 	if [ -n "$rrows" ] && [ -s "$rrows" ]; then
 		echo
-		echo "## Registering one more user"
+		echo "## Scale: one registration, bytes per user, login vs pam_permit"
 		echo
-		echo "A new user in a pam_totp store is written to a copy of the store, synced"
-		echo "and renamed over it (crash safety, lib/store/store.h), so it costs time and"
-		echo "free space in proportion to the store. Median of each registration"
-		echo "(\`bench_gen totp-add\`: its own locked, synced open). For scale: pam_oath"
-		echo "rewrites its whole users file at every login."
+		echo "One registration: the median time of \`bench_gen totp-add\` (one more"
+		echo "user, its own locked and synced open, no emergency codes: what a realm"
+		echo "with \`emergency_codes = 0\` pays, no hashing). A new key goes through a"
+		echo "copy renamed over the original (crash safety, lib/store/store.h): of the"
+		echo "whole store, or of the user's shard in a sharded store. Bytes: every file"
+		echo "of the store (a sharded store: the sum over its shard files, their lock"
+		echo "files and its folder) by \`du -s -B1 --apparent-size\` (the files' lengths) and by"
+		echo "\`du -s -B1\` (blocks allocated: what the disk pays), before the"
+		echo "registrations, divided by the users. Login vs pam_permit: the ratio of"
+		echo "p50s of the pam_totp and pam_permit rows of this run at that size. Bulk:"
+		echo "bench_gen's records/s making that store (one batch, as \`import\`)."
 		echo
-		echo "| users | store size | one registration (ms) |"
-		echo "| ---: | ---: | ---: |"
-		while IFS='	' read -r n bytes ms; do
-			printf '| %s | %s MB | %s |\n' "$n" "$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }')" "$ms"
-		done <"$rrows"
+		scale_table "$rows" "$rrows"
+		if [ -n "$xrrows" ] && [ -s "$xrrows" ]; then
+			echo
+			echo "### The same on XFS (reflink=1)"
+			echo
+			echo "The stores on a loop-mounted XFS image made with \`mkfs.xfs -m reflink=1\`"
+			echo "(bench/run.sh, BENCH_XFS=yes), in the same run: a shard's copy is a"
+			echo "\`copy_file_range\` that shares its blocks (lib/store/gdbm_store.c);"
+			echo "login vs pam_permit is against this part's own pam_permit row."
+			echo
+			scale_table "$xrows" "$xrrows"
+		fi
 	fi
 	if [ -s "$krows" ]; then
 		echo

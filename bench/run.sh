@@ -23,6 +23,13 @@
 #                    ldap-bind; the ldap realm's rows: bench/ldap.sh)
 #   BENCH_DIR        where the stores go: a new folder is made (and removed)
 #                    in it (/var/tmp; /dev/shm leaves the disk out)
+#   BENCH_XFS        yes: after the rows above, the BENCH_XFS_MODULES rows
+#                    again with their stores on XFS (reflink=1: a copy of a
+#                    shard shares its blocks), a loop-mounted image file of
+#                    BENCH_XFS_SIZE (8G, sparse) in the scratch folder;
+#                    skipped, with a message, without mkfs.xfs (xfsprogs)
+#                    or a loop device (no)
+#   BENCH_XFS_MODULES  (permit totp)
 #   PAM_TOTP_SO      the module (BUILD/.libs/pam_totp.so)
 #   BUILD            the build tree (.), RESULTS the output folder
 set -eu
@@ -40,6 +47,9 @@ set -eu
 : "${BENCH_K_LOGINS:=1000}"
 : "${BENCH_ADDS:=3}"
 : "${BENCH_MODULES:=permit totp totp-sync oath ga ldap-read ldap-bind}"
+: "${BENCH_XFS:=no}"
+: "${BENCH_XFS_MODULES:=permit totp}"
+: "${BENCH_XFS_SIZE:=8G}"
 : "${PAM_TOTP_SO:=$BUILD/.libs/pam_totp.so}"
 
 LOGIN=$BUILD/bench/bench_login
@@ -83,11 +93,13 @@ W=$(mktemp -d "${BENCH_DIR:-/var/tmp}/pam_totp-bench.XXXXXX")
 mkdir -p "$W/conf" "$RESULTS"
 # A million files take minutes to delete: the scratch folder goes in the
 # background once the report is written.
-trap 'ldap_stop; echo "bench: removing $W in the background" >&2; (setsid rm -rf "$W" >/dev/null 2>&1 &)' EXIT
+trap 'ldap_stop; xfs_umount 2>/dev/null || true; echo "bench: removing $W in the background" >&2; (setsid rm -rf "$W" >/dev/null 2>&1 &)' EXIT
 trap 'exit 1' INT TERM
+S=$W # where the stores go: $W, or the XFS image's mount (BENCH_XFS)
+XFS_MNT=""
 ROWS=$W/rows.tsv   # module n logins p50 p99 lps rss_kb gen_rate status note
 KROWS=$W/krows.tsv # module k logins lps
-RROWS=$W/register.tsv # n store_bytes ms (median of BENCH_ADDS registrations)
+RROWS=$W/register.tsv # n store_bytes ms apparent_bytes disk_bytes (see register_cost)
 : >"$ROWS"
 : >"$KROWS"
 : >"$RROWS"
@@ -104,12 +116,12 @@ service() { # module n
 	totp | totp-sync)
 		sync=no # the default
 		[ "$1" = totp-sync ] && sync=yes
-		printf '[bench]\nstore = %s/totp/%%r.db\nsync_login = %s\n' "$W" "$sync" \
+		printf '[bench]\nstore = %s/totp/%%r.db\nsync_login = %s\n' "$S" "$sync" \
 			>"$W/conf/$1.conf"
 		echo "auth required $PAM_TOTP_SO realm=bench conf=$W/conf/$1.conf"
 		;;
-	oath) echo "auth required pam_oath.so usersfile=$W/users.oath window=1" ;;
-	ga) echo "auth required pam_google_authenticator.so secret=$W/ga/\${USER} user=root" ;;
+	oath) echo "auth required pam_oath.so usersfile=$S/users.oath window=1" ;;
+	ga) echo "auth required pam_google_authenticator.so secret=$S/ga/\${USER} user=root" ;;
 	ldap-*) ldap_service "$1" ;;
 	esac >"$W/conf/bench-$1"
 }
@@ -119,30 +131,37 @@ generate() { # module n
 	case $1 in
 	permit) echo "-" ;;
 	totp | totp-sync)
-		mkdir -p "$W/totp"
-		out=$(timeout "$BENCH_GEN_BOUND" "$GEN" totp "$W/totp/bench.db" "$2") || return 1
+		mkdir -p "$S/totp"
+		out=$(timeout "$BENCH_GEN_BOUND" "$GEN" totp "$S/totp/bench.db" "$2") || return 1
 		field "$out" records_per_s
 		;;
 	oath)
-		out=$(timeout "$BENCH_GEN_BOUND" "$GEN" oath "$W/users.oath" "$2") || return 1
+		out=$(timeout "$BENCH_GEN_BOUND" "$GEN" oath "$S/users.oath" "$2") || return 1
 		field "$out" records_per_s
 		;;
 	ga)
-		out=$(timeout "$BENCH_GEN_BOUND" "$GEN" ga "$W/ga" "$2") || return 1
+		out=$(timeout "$BENCH_GEN_BOUND" "$GEN" ga "$S/ga" "$2") || return 1
 		field "$out" records_per_s
 		;;
 	ldap-*) ldap_generate "$2" ;;
 	esac
 }
 
-# What one more registration costs in a pam_totp store of n users: a new
-# user is made on a copy of the store (lib/store/store.h).  Adds users n, n+1,
-# ... (outside the logins' range), each in its own synced open.
+# What one more registration costs in a pam_totp store of n users (a new
+# key goes through a copy: of the store, or of its user's shard), and the
+# store's bytes on disk before it: every file under $S/totp (the legacy
+# file, or the shards and their lock files), summed by du both ways:
+# --apparent-size (the files' lengths) and real (blocks allocated).
+# Adds users n, n+1, ... (outside the logins' range), each in its own
+# synced open, registered as a realm with emergency_codes = 0 does: no
+# emergency codes, so no hashing is timed.
 register_cost() { # n
 	# once a size: the pam_totp rows may make a store of one size twice
 	grep -q "^$1	" "$RROWS" && return 0
-	db=$W/totp/bench.db
-	size=$(stat -c %s "$db")
+	db=$S/totp/bench.db
+	apparent=$(du -s -B1 --apparent-size "$S/totp" | cut -f1)
+	disk=$(du -s -B1 "$S/totp" | cut -f1)
+	size=$apparent
 	: >"$W/adds"
 	i=0
 	while [ "$i" -lt "$BENCH_ADDS" ]; do
@@ -151,17 +170,17 @@ register_cost() { # n
 		i=$((i + 1))
 	done
 	ms=$(sort -n "$W/adds" | awk '{ v[NR] = $1 } END { if (NR) printf "%.1f", 1000 * v[int((NR + 1) / 2)]; else print "-" }')
-	echo "bench: totp, a new user in a store of $1 users ($size bytes): $ms ms (median of $i)" >&2
-	printf '%s\t%s\t%s\n' "$1" "$size" "$ms" >>"$RROWS"
+	echo "bench: totp, a new user in a store of $1 users ($apparent bytes apparent, $disk on disk): $ms ms (median of $i)" >&2
+	printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$size" "$ms" "$apparent" "$disk" >>"$RROWS"
 	sync
 }
 
 # Moves the store aside (deleted with the scratch folder at the end).
 clean_store() {
-	mkdir -p "$W/trash"
+	mkdir -p "$S/trash"
 	ldap_clean
 	for f in totp users.oath users.oath.lock ga; do
-		[ -e "$W/$f" ] && mv "$W/$f" "$W/trash/$(now_ns).$f"
+		[ -e "$S/$f" ] && mv "$S/$f" "$S/trash/$(now_ns).$f"
 	done
 	have=""
 }
@@ -296,6 +315,39 @@ fs=$(df -PT "$W" | awk 'NR == 2 { print $2 }')
 	echo "Load average (1, 5, 15 min) at the start: $(cut -d' ' -f1-3 /proc/loadavg);"
 } >"$W/meta"
 
+# The XFS part: a loop-mounted image (reflink=1), or a message why not.
+xfs_umount() {
+	if [ -n "$XFS_MNT" ]; then
+		umount "$XFS_MNT" 2>/dev/null || umount -l "$XFS_MNT" 2>/dev/null || true
+		rm -f "$W/xfs.img"
+		XFS_MNT=""
+	fi
+}
+
+xfs_mount() {
+	command -v mkfs.xfs >/dev/null 2>&1 || {
+		echo "bench: XFS part skipped: no mkfs.xfs (xfsprogs; scripts/deps.sh)" >&2
+		return 1
+	}
+	{ command -v losetup >/dev/null 2>&1 && losetup -f >/dev/null 2>&1; } || {
+		echo "bench: XFS part skipped: no free loop device (losetup -f)" >&2
+		return 1
+	}
+	{ truncate -s "$BENCH_XFS_SIZE" "$W/xfs.img" &&
+		mkfs.xfs -q -m reflink=1 "$W/xfs.img"; } || {
+		echo "bench: XFS part skipped: mkfs.xfs -m reflink=1 failed" >&2
+		rm -f "$W/xfs.img"
+		return 1
+	}
+	mkdir -p "$W/xfs"
+	mount -o loop "$W/xfs.img" "$W/xfs" || {
+		echo "bench: XFS part skipped: cannot loop-mount the image" >&2
+		rm -f "$W/xfs.img"
+		return 1
+	}
+	XFS_MNT=$W/xfs
+}
+
 have=""
 next=0
 for n in $BENCH_NS; do
@@ -308,11 +360,40 @@ for n in $BENCH_NS; do
 done
 clean_store
 
+# The XFS part: the BENCH_XFS_MODULES rows again, their stores on XFS.
+XROWS=$W/rows-xfs.tsv
+XRROWS=$W/register-xfs.tsv
+: >"$XROWS"
+: >"$XRROWS"
+case $BENCH_XFS in
+yes | 1) xfs_on=1 ;;
+*) xfs_on="" ;;
+esac
+if [ -n "$xfs_on" ] && xfs_mount; then
+	echo "bench: the XFS part: $BENCH_XFS_MODULES, stores on $XFS_MNT" >&2
+	echo "The XFS rows: stores on a loop-mounted XFS image (\`mkfs.xfs -m reflink=1\`, $BENCH_XFS_SIZE, in \`$W\`), in the same run." >>"$W/meta"
+	S=$XFS_MNT
+	ROWS=$XROWS
+	RROWS=$XRROWS
+	have=""
+	next=0
+	for n in $BENCH_NS; do
+		for m in $BENCH_XFS_MODULES; do row "$m" "$n"; done
+	done
+	clean_store
+	S=$W
+	ROWS=$W/rows.tsv
+	RROWS=$W/register.tsv
+	xfs_umount
+fi
+
 echo "at the end: $(cut -d' ' -f1-3 /proc/loadavg) (on $(nproc) CPUs: above $(nproc), other work shared the machine)." >>"$W/meta"
 # The raw rows too, so that report.sh can redo the page without a rerun.
 cp "$ROWS" "$RESULTS/rows.tsv"
 cp "$KROWS" "$RESULTS/parallel.tsv"
 cp "$RROWS" "$RESULTS/register.tsv"
+cp "$XROWS" "$RESULTS/rows-xfs.tsv"
+cp "$XRROWS" "$RESULTS/register-xfs.tsv"
 cp "$W/meta" "$RESULTS/meta.md"
-sh "$SRCDIR/bench/report.sh" "$ROWS" "$KROWS" "$W/meta" "$RESULTS" "$RROWS"
+sh "$SRCDIR/bench/report.sh" "$ROWS" "$KROWS" "$W/meta" "$RESULTS" "$RROWS" "$XROWS" "$XRROWS"
 echo "bench: wrote $RESULTS/results.md and $RESULTS/latency.png" >&2

@@ -99,7 +99,7 @@ static int with_record(const struct cfg *c, const struct store_location *loc,
 
 	if (user_name_check(user, err) < 0)
 		return -1;
-	if (store_open(loc, mode, &opts, &s, err) < 0) {
+	if (store_open_user(loc, user, mode, &opts, &s, err) < 0) {
 		/* No store yet: nobody is registered in it. */
 		if (err != NULL && err->reason == TOTP_R_NOT_FOUND)
 			return not_found(user, err);

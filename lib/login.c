@@ -42,15 +42,16 @@ static bool is_locked(const struct record *r, int64_t now)
 	return r->locked_until != 0 && now < r->locked_until;
 }
 
-/* Opens the store (1); a store that does not exist holds nobody (0). */
+/* Opens the user's part of the store (1); a store that does not exist holds nobody (0).
+ */
 static int open_if_any(const struct cfg *c, const struct store_location *loc,
-		       enum store_mode mode, bool sync, struct store **s,
-		       struct totp_err *err)
+		       const char *user, enum store_mode mode, bool sync,
+		       struct store **s, struct totp_err *err)
 {
 	struct store_opts opts = location_store_opts(c, loc, sync, false);
 	struct totp_err e;
 
-	if (store_open(loc, mode, &opts, s, &e) == 0)
+	if (store_open_user(loc, user, mode, &opts, s, &e) == 0)
 		return 1;
 	if (e.reason == TOTP_R_NOT_FOUND)
 		return 0;
@@ -166,7 +167,7 @@ int login_precheck_from(const struct cfg *c, const struct store_location *loc,
 
 	memset(res, 0, sizeof(*res));
 	memset(&r, 0, sizeof(r));
-	rc = open_if_any(c, loc, STORE_READ, false, &s, err);
+	rc = open_if_any(c, loc, user, STORE_READ, false, &s, err);
 	if (rc > 0) {
 		found = store_get(s, user, &r, err);
 		store_close(s);
@@ -378,7 +379,7 @@ static int slow_check(const struct cfg *c, const struct store_location *loc,
 	rc = emergency_find(mine, code, c->emergency_codes, &slot, err);
 	if (rc <= 0)
 		return rc;
-	rc = open_if_any(c, loc, STORE_WRITE, c->sync_login, &s, err);
+	rc = open_if_any(c, loc, user, STORE_WRITE, c->sync_login, &s, err);
 	if (rc <= 0) /* the store went away: the failure stands */
 		return rc;
 	memset(&r, 0, sizeof(r));
@@ -477,7 +478,7 @@ int login_check(const struct cfg *c, const struct store_location *loc, const cha
 	memset(&r, 0, sizeof(r));
 	memset(&last_failure, 0, sizeof(last_failure));
 	res->outcome = LOGIN_NOT_ENROLLED;
-	rc = open_if_any(c, loc, STORE_WRITE, c->sync_login, &s, err);
+	rc = open_if_any(c, loc, user, STORE_WRITE, c->sync_login, &s, err);
 	if (rc < 0)
 		return rc;
 	if (rc == 0)

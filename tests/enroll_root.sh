@@ -13,7 +13,11 @@ EX_DATAERR=65 EX_NOUSER=67 EX_CANTCREAT=73 EX_NOPERM=77 EX_CONFIG=78
 
 U=tetr$$
 make_user "$U" "$T/home/$U" || skip_all "useradd failed"
-SYS=$T/sys/sys.db
+# The system store is sharded (lib/store/shard_store.h): the user's shard
+# is sys.d/<shard>.db, the first 10 bits of SHA-256 of the name in 3 hex
+# digits.
+h=$(printf %s "$U" | sha256sum | cut -c1-4)
+SYS=$T/sys/sys.d/$(printf %03x $((0x$h >> 6))).db
 printf 'emergency_codes = 2\n[sys]\nstore = %s/sys/%%r.db\nemergency_codes = 4\n' "$T" >"$T/conf"
 chmod 644 "$T/conf"
 
@@ -39,7 +43,8 @@ for cmd in register status remove "verify 123456"; do
 	expect_rc $EX_NOUSER "root: $cmd on an unknown user"
 	expect_json_error 5 not-found "root: $cmd on an unknown user"
 done
-[ ! -e "$SYS" ] && ok "nothing made for an unknown user" || not_ok "$SYS made"
+[ ! -e "$T/sys/sys.d" ] && [ ! -e "$T/sys/sys.db" ] && ok "nothing made for an unknown user" ||
+	not_ok "a store was made"
 
 # ---- register: none -> pending --------------------------------------------
 r register --realm sys --user "$U" --json
@@ -51,6 +56,8 @@ expect_eq "$(jget 'len(j["emergencyCodes"])')" 4 "the realm section's emergency_
 S1=$(jget 'j["secret"]')
 case $(jget 'j["uri"]') in "otpauth://totp/"*":$U@"*) ok "label names the target user" ;; *) not_ok "uri" ;; esac
 expect_eq "$(stat -c '%U %a' "$SYS")" "root 600" "system store is root's, 0600"
+expect_eq "$(stat -c '%U %a' "$SYS.lock" "$(dirname "$SYS")" "$T/sys/sys.d" | tr '\n' ' ')" \
+	"root 600 root 700 root 700 " "its lock 0600, its folders 0700, root's"
 
 r register --realm sys --user "$U" --json
 expect_rc 0 "root: register (pending)"

@@ -19,6 +19,7 @@
 #include "config.h"
 
 #include "gdbm_store.h"
+#include "shard_store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -230,7 +231,15 @@ static void full_disk_store(char db[PATH_MAX + 16], struct record *r, bool bare)
 	if (g_uid != 0 || !mount_small("size=1m,mode=0700"))
 		skip();
 	settle();
-	sfmt(db, PATH_MAX + 16, "%s/default.db", g_mnt);
+	/* the user's shard of the system store (shard_store.h) */
+	{
+		char root[PATH_MAX];
+		struct totp_err e;
+
+		sfmt(root, sizeof(root), "%s/default.d", g_mnt);
+		assert_int_equal(
+		    shard_path(root, shard_of(g_user), db, PATH_MAX + 16, &e), 0);
+	}
 	ready_record(r, OTP_TOTP, 0);
 	if (bare) {
 		put_at(db, "someone", r); /* makes the database */

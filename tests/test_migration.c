@@ -9,6 +9,11 @@
  * works on a copy in a temp folder (the store checks that the runner owns
  * it), through lib/ as the module and totp-enroll call it, at the fixed
  * time the records were made for.
+ *
+ * The system store is opened as the module opens a realm's system store
+ * now: sharded (lib/store/shard_store.h), the old file in place as the
+ * legacy "<realm>.db", read for users no shard has and never written
+ * (each test that writes checks it is byte for byte as it was).
  */
 #include "config.h"
 
@@ -42,7 +47,41 @@ struct fixture {
 	char dir[PATH_MAX];
 	struct store_location loc;
 	struct cfg c;
+	uint8_t *legacy; /* the system store's bytes as copied */
+	size_t legacy_len;
 };
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	uint8_t *buf = malloc(1 << 22);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	assert_non_null(buf);
+	assert_true(fd >= 0);
+	n = read(fd, buf, 1 << 22);
+	assert_true(n >= 0 && n < (1 << 22));
+	close(fd);
+	*len = (size_t)n;
+	return buf;
+}
+
+/* The legacy file was not written, and the shards' folder was made. */
+static void legacy_unchanged(struct fixture *f)
+{
+	char shards[PATH_MAX + 8];
+	struct stat st;
+	size_t len;
+	uint8_t *now = slurp(f->loc.where, &len);
+
+	assert_int_equal(len, f->legacy_len);
+	assert_memory_equal(now, f->legacy, len);
+	free(now);
+	snprintf(shards, sizeof(shards), "%.*s.d", (int)(strlen(f->loc.where) - 3),
+		 f->loc.where);
+	assert_int_equal(stat(shards, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+}
 
 /* Copies tests/data/NAME to DIR/NAME, mode 0600. */
 static void copy_data(const char *name, const char *dir, char *out, size_t outsz)
@@ -75,6 +114,8 @@ static int setup(struct fixture *f, const char *name, bool per_user)
 	copy_data(name, f->dir, f->loc.where, sizeof(f->loc.where));
 	f->loc.owner = geteuid();
 	f->loc.per_user = per_user;
+	f->loc.sharded = !per_user; /* as location_for: the file is the legacy one */
+	f->legacy = per_user ? NULL : slurp(f->loc.where, &f->legacy_len);
 	cfg_defaults(&f->c);
 	f->c.allow_digits |= 1u << 8; /* erin: SHA256, 8 digits, 60 s */
 	f->c.emergency_codes = 3;     /* as many dummy hashes as alice has */
@@ -102,6 +143,8 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	char cmd[PATH_MAX + 16];
 
+	free(f->legacy);
+	f->legacy = NULL;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
 	return system(cmd) == 0 ? 0 : -1;
 }
@@ -209,6 +252,7 @@ static void test_logins(void **state)
 	assert_int_equal(login(f, "erin", code, T0, &res), LOGIN_LOCKED_OUT);
 	code_at(SECRET32, 32, erin, (T0 + 301) / 60, code);
 	assert_int_equal(login(f, "erin", code, T0 + 301, &res), LOGIN_SUCCESS);
+	legacy_unchanged(f);
 }
 
 /* The old store takes a new user (the copy a new key costs) and keeps
@@ -231,6 +275,7 @@ static void test_new_user_in_old_store(void **state)
 	assert_int_equal(r.sequence, 9);
 	get(f, "erin", &r, 1);
 	assert_int_equal(r.sequence, 17);
+	legacy_unchanged(f);
 }
 
 static void test_user_store(void **state)

@@ -32,8 +32,11 @@
  *
  * Two stores: a system store of 1000 users (plus new users registering
  * into it, so that buckets split and the directory grows), and a user
- * store holding one user.  Both are owned by whoever runs the test (the
- * store checks the owner, not who it is), so no root is needed.
+ * store holding one user.  The system store is sharded as the module
+ * keeps one (lib/store/shard_store.h): the raw scan reads every shard
+ * file there is, checks each key is in its own shard, and compares every
+ * value of every shard but the victim's, byte for byte.  Both are owned by whoever runs
+ * the test (the store checks the owner, not who it is), so no root is needed.
  *
  * TORTURE_ROUNDS (500; 100 under ASan) sets the random-time kills per store,
  * TORTURE_SEED the random seed (printed, to replay a failure), and
@@ -65,6 +68,7 @@
 #include "login.h"
 #include "otp.h"
 #include "gdbm_store.h"
+#include "shard_store.h"
 #include "store.h"
 
 #define SYSTEM_USERS 1000
@@ -242,6 +246,7 @@ static void world_setup(struct world *w, const char *sub, unsigned present,
 	strcpy(w->loc.where + strlen(w->dir) + 1, sub);
 	w->loc.owner = geteuid();
 	w->loc.per_user = present == 1;
+	w->loc.sharded = present != 1; /* a system store: as location_for */
 	mkdirs(w->loc.where);
 	cfg_defaults(&w->conf);
 	w->conf.emergency_codes = 0; /* yescrypt would only slow the rounds down */
@@ -254,7 +259,7 @@ static void world_setup(struct world *w, const char *sub, unsigned present,
 	w->users = calloc(w->n_users, sizeof(*w->users));
 	assert_non_null(w->users);
 	o = opts_of(w);
-	assert_int_equal(gdbm_store_open(w->loc.where, STORE_CREATE, &o, &s, &err), 0);
+	assert_int_equal(store_open(&w->loc, STORE_CREATE, &o, &s, &err), 0);
 	for (unsigned i = 0; i < w->n_users; i++) {
 		struct user *u = &w->users[i];
 
@@ -402,37 +407,101 @@ static struct user *user_of(struct world *w, const char *key, size_t len)
 	return &w->users[i];
 }
 
-/* Reads every value as GDBM holds it; each but the victim's must be the
- * very bytes it was (cheaper and stricter than decoding 1000 records a
- * round; the decoder gets them all at the end, world_check_all).  The
- * victim's bytes go to *raw (malloc'd).  0 when all is well. */
-static int raw_scan(struct world *w, const struct user *victim, uint8_t **raw,
-		    size_t *raw_len)
+/* Calls fn on every GDBM file of the store with the shard it is (-1:
+ * the one file of a user store): every shard of the system store that
+ * exists, so a shard made by a round is scanned too.
+ * 0, or -1 when a file does not open (printed). */
+typedef void (*db_fn)(struct world *w, GDBM_FILE db, int shard, void *arg);
+
+static int each_db(struct world *w, db_fn fn, void *arg)
 {
-	GDBM_FILE db =
-	    gdbm_open(w->loc.where, 0, GDBM_READER | GDBM_NOLOCK | GDBM_NOMMAP, 0, NULL);
-	unsigned others = 0, want = 0, bad = 0;
+	char root[PATH_MAX], path[PATH_MAX + 300];
+	struct totp_err err;
+
+	if (!w->loc.sharded) {
+		GDBM_FILE db = gdbm_open(
+		    w->loc.where, 0, GDBM_READER | GDBM_NOLOCK | GDBM_NOMMAP, 0, NULL);
+
+		if (db == NULL) {
+			print_error("GDBM does not open the store: %s\n",
+				    gdbm_strerror(gdbm_errno));
+			return -1;
+		}
+		fn(w, db, -1, arg);
+		gdbm_close(db);
+		return 0;
+	}
+	assert_int_equal(shard_root(w->loc.where, root, sizeof(root), &err), 0);
+	/* every shard that exists, by its name: not its lock, not a copy or a
+	 * staged copy left by a kill */
+	for (unsigned no = 0; no < SHARD_COUNT; no++) {
+		struct stat st;
+		GDBM_FILE db;
+
+		assert_int_equal(shard_path(root, no, path, sizeof(path), &err), 0);
+		if (lstat(path, &st) != 0)
+			continue;
+		db = gdbm_open(path, 0, GDBM_READER | GDBM_NOLOCK | GDBM_NOMMAP, 0, NULL);
+		if (db == NULL) {
+			print_error("GDBM does not open the shard %s: %s\n", path,
+				    gdbm_strerror(gdbm_errno));
+			return -1;
+		}
+		fn(w, db, (int)no, arg);
+		gdbm_close(db);
+	}
+	return 0;
+}
+
+/* Whether a key is in the shard it belongs to. */
+static bool in_its_shard(const char *key, size_t len, int shard)
+{
+	char name[NAME_LEN + 1];
+
+	if (shard < 0)
+		return true;
+	if (len > NAME_LEN)
+		return false;
+	memcpy(name, key, len);
+	name[len] = '\0';
+	return shard_of(name) == (unsigned)shard;
+}
+
+struct scan {
+	const struct user *victim;
+	uint8_t *raw;
+	size_t raw_len;
+	unsigned others, bad, victims;
+};
+
+static void scan_one_db(struct world *w, GDBM_FILE db, int shard, void *arg)
+{
+	struct scan *sc = arg;
 	datum key;
 
-	*raw = NULL;
-	if (db == NULL) {
-		print_error("GDBM does not open the store: %s\n",
-			    gdbm_strerror(gdbm_errno));
-		return -1;
-	}
 	for (key = gdbm_firstkey(db); key.dptr != NULL;) {
 		struct user *u = user_of(w, key.dptr, (size_t)key.dsize);
 		datum v = gdbm_fetch(db, key), next;
 
-		if (u == victim && v.dptr != NULL) {
-			*raw = (uint8_t *)v.dptr;
-			*raw_len = (size_t)v.dsize;
+		if (!in_its_shard(key.dptr, (size_t)key.dsize, shard)) {
+			if (sc->bad++ == 0)
+				print_error("%.*s is in shard %04x, not its own\n",
+					    key.dsize, key.dptr, (unsigned)shard);
+			free(v.dptr);
+		} else if (u != NULL && u == sc->victim && v.dptr != NULL) {
+			if (sc->victims++ > 0) { /* one record a user */
+				sc->bad++;
+				free(v.dptr);
+			} else {
+				sc->raw = (uint8_t *)v.dptr;
+				sc->raw_len = (size_t)v.dsize;
+			}
 		} else {
-			others++;
+			sc->others++;
 			if (u == NULL || !u->present || v.dptr == NULL ||
 			    (size_t)v.dsize != u->raw_len ||
 			    memcmp(v.dptr, u->raw, u->raw_len) != 0) {
-				if (bad++ == 0)
+				if (sc->bad++ == 0)
 					print_error("the record of %.*s changed\n",
 						    key.dsize, key.dptr);
 			}
@@ -442,43 +511,65 @@ static int raw_scan(struct world *w, const struct user *victim, uint8_t **raw,
 		free(key.dptr);
 		key = next;
 	}
-	gdbm_close(db);
-	for (unsigned i = 0; i < w->n_users; i++)
-		want += w->users[i].present && &w->users[i] != victim;
-	if (bad != 0 || others != want) {
-		print_error("%u of %u other records changed, %u expected\n", bad, others,
-			    want);
-		free(*raw);
-		*raw = NULL;
+}
+
+/* Reads every value as GDBM holds it, in every file of the store; each
+ * but the victim's must be the very bytes it was (cheaper and stricter
+ * than decoding 1000 records a round; the decoder gets them all at the
+ * end, world_check_all), and in its own shard.  The victim's bytes go to
+ * *raw (malloc'd).  0 when all is well. */
+static int raw_scan(struct world *w, const struct user *victim, uint8_t **raw,
+		    size_t *raw_len)
+{
+	struct scan sc = {victim, NULL, 0, 0, 0, 0};
+	unsigned want = 0;
+
+	*raw = NULL;
+	if (each_db(w, scan_one_db, &sc) != 0) {
+		free(sc.raw);
 		return -1;
 	}
+	for (unsigned i = 0; i < w->n_users; i++)
+		want += w->users[i].present && &w->users[i] != victim;
+	if (sc.bad != 0 || sc.others != want) {
+		print_error("%u of %u other records changed, %u expected\n", sc.bad,
+			    sc.others, want);
+		free(sc.raw);
+		return -1;
+	}
+	*raw = sc.raw;
+	*raw_len = sc.raw_len;
 	return 0;
 }
 
-/* Takes the raw values of every user present, after the setup. */
-static void raw_snapshot(struct world *w)
+static void snapshot_one_db(struct world *w, GDBM_FILE db, int shard, void *arg)
 {
-	GDBM_FILE db =
-	    gdbm_open(w->loc.where, 0, GDBM_READER | GDBM_NOLOCK | GDBM_NOMMAP, 0, NULL);
-	unsigned n = 0;
+	unsigned *n = arg;
 	datum key;
 
-	assert_non_null(db);
 	for (key = gdbm_firstkey(db); key.dptr != NULL;) {
 		struct user *u = user_of(w, key.dptr, (size_t)key.dsize);
 		datum v = gdbm_fetch(db, key), next;
 
 		assert_non_null(u);
+		assert_true(in_its_shard(key.dptr, (size_t)key.dsize, shard));
 		assert_non_null(v.dptr);
 		free(u->raw);
 		u->raw = (uint8_t *)v.dptr;
 		u->raw_len = (size_t)v.dsize;
-		n++;
+		(*n)++;
 		next = gdbm_nextkey(db, key);
 		free(key.dptr);
 		key = next;
 	}
-	gdbm_close(db);
+}
+
+/* Takes the raw values of every user present, after the setup. */
+static void raw_snapshot(struct world *w)
+{
+	unsigned n = 0;
+
+	assert_int_equal(each_db(w, snapshot_one_db, &n), 0);
 	for (unsigned i = 0; i < w->n_users; i++)
 		n -= w->users[i].present ? 1U : 0U;
 	assert_int_equal(n, 0);
@@ -502,7 +593,7 @@ static void world_check_all(struct world *w)
 	struct store *s = NULL;
 	struct totp_err err;
 
-	assert_int_equal(gdbm_store_open(w->loc.where, STORE_READ, &o, &s, &err), 0);
+	assert_int_equal(store_open(&w->loc, STORE_READ, &o, &s, &err), 0);
 	assert_int_equal(store_iterate(s, check_one_decoded, w, &err), 0);
 	store_close(s);
 }
@@ -554,7 +645,7 @@ static int check_store(struct world *w, struct user *victim, enum op op, int *wa
 	size_t raw_len = 0;
 	int found;
 
-	if (gdbm_store_open(w->loc.where, STORE_READ, &o, &s, &err) != 0) {
+	if (store_open_user(&w->loc, victim->name, STORE_READ, &o, &s, &err) != 0) {
 		print_error("the store does not open after a kill: %s\n", err.msg);
 		return -1;
 	}
@@ -594,7 +685,7 @@ static int check_store(struct world *w, struct user *victim, enum op op, int *wa
 	victim->raw = raw;
 	victim->raw_len = raw_len;
 	/* and a writer can open it (GDBM reads more of the file then) */
-	if (gdbm_store_open(w->loc.where, STORE_WRITE, &o, &s, &err) != 0) {
+	if (store_open_user(&w->loc, victim->name, STORE_WRITE, &o, &s, &err) != 0) {
 		print_error("the store does not open for writing after a kill: %s\n",
 			    err.msg);
 		return -1;

@@ -138,6 +138,8 @@ int location_for(const struct cfg *c, const struct account *a, struct store_loca
 		return -1;
 	out->per_user = location_per_user(c);
 	out->owner = out->per_user ? a->uid : 0;
+	/* one store shared by the realm: shards (shard_store.h) */
+	out->sharded = location_listable(c);
 	return 0;
 }
 

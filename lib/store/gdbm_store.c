@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -33,8 +34,9 @@ struct gdbm_store {
 	int dir_fd; /* the database's folder (O_PATH), for a copy renamed in */
 	bool writable;
 	bool sync;
-	bool batch;   /* every write on a copy, published by store_commit only */
-	bool copying; /* writing a copy of the database, not yet renamed in */
+	bool batch;	 /* every write on a copy, published by store_commit only */
+	bool copying;	 /* writing a copy of the database, not yet renamed in */
+	bool defer_sync; /* gdbm_store_ext: no fsync, the caller's syncfs */
 	struct db_path p;
 	char path[PATH_MAX]; /* for messages */
 };
@@ -399,8 +401,11 @@ static int room_for(int dirfd, uint64_t need, const char *shown, struct totp_err
 /* Builds an empty database at a temporary name, syncs it and renames it
  * into place, so the real name only ever holds a whole database.  The
  * caller holds the exclusive lock: a leftover temporary file is stale. */
+static void close_without_fsync(GDBM_FILE db);
+static int copy_by_hand(int from, int to, off_t at, off_t size);
+
 static int db_create(int dirfd, const struct db_path *p, const char *shown,
-		     struct totp_err *err)
+		     const struct gdbm_store_ext *x, struct totp_err *err)
 {
 	int fd, r;
 	GDBM_FILE db;
@@ -412,7 +417,26 @@ static int db_create(int dirfd, const struct db_path *p, const char *shown,
 		    0600);
 	if (fd < 0)
 		return totp_err_errno(err, errno, "cannot make database %s", shown);
-	db = gdbm_fd_open(fd, shown, 0, GDBM_NEWDB | GDBM_NOLOCK | GDBM_CLOEXEC, NULL);
+	if (x->template_fd >= 0) { /* a copy of an empty database */
+		struct stat st;
+
+		if (fstat(x->template_fd, &st) != 0 ||
+		    copy_by_hand(x->template_fd, fd, 0, st.st_size) != 0 ||
+		    (!x->defer_sync && fsync(fd) != 0)) {
+			totp_err_errno(err, errno, "cannot make database %s", shown);
+			close(fd);
+			goto fail;
+		}
+		if (close(fd) != 0) {
+			totp_err_errno(err, errno, "cannot write new database %s", shown);
+			goto fail;
+		}
+		goto made;
+	}
+	db = gdbm_fd_open(fd, shown, x->block_size,
+			  GDBM_NEWDB | GDBM_NOLOCK | GDBM_CLOEXEC |
+			      (x->block_size != 0 ? GDBM_BSEXACT : 0),
+			  NULL);
 	if (db == NULL) {
 		int syserr = errno;
 
@@ -420,15 +444,17 @@ static int db_create(int dirfd, const struct db_path *p, const char *shown,
 		close(fd);
 		goto fail;
 	}
-	if (gdbm_sync(db) != 0) {
+	if (x->defer_sync) {
+		close_without_fsync(db); /* GDBM wrote it all when it made it */
+	} else if (gdbm_sync(db) != 0) {
 		db_fail(db, "cannot write new database", shown, err);
 		gdbm_close(db);
 		goto fail;
-	}
-	if (gdbm_close(db) != 0) {
+	} else if (gdbm_close(db) != 0) {
 		totp_err_errno(err, errno, "cannot write new database %s", shown);
 		goto fail;
 	}
+made:
 	r = renameat2(dirfd, p->tmp, dirfd, p->name, RENAME_NOREPLACE);
 	if (r != 0 && (errno == EINVAL || errno == ENOSYS))
 		r = renameat(dirfd, p->tmp, dirfd, p->name);
@@ -439,21 +465,21 @@ static int db_create(int dirfd, const struct db_path *p, const char *shown,
 	}
 	if (r != 0) /* made meanwhile by someone not taking the lock: use theirs */
 		unlinkat(dirfd, p->tmp, 0);
-	return dir_sync(dirfd, shown, err);
+	return x->defer_sync ? 0 : dir_sync(dirfd, shown, err);
 fail:
 	unlinkat(dirfd, p->tmp, 0);
 	return -1;
 }
 
 static int db_open(int dirfd, const struct db_path *p, enum store_mode mode,
-		   const struct store_opts *o, const char *shown, GDBM_FILE *out,
-		   struct totp_err *err)
+		   const struct store_opts *o, const struct gdbm_store_ext *x,
+		   const char *shown, GDBM_FILE *out, struct totp_err *err)
 {
 	int flags = mode == STORE_READ ? O_RDONLY : O_RDWR;
 	int fd = file_open(dirfd, p->name, flags, o, "database", shown, err);
 
 	if (fd == SAFE_MISSING && mode == STORE_CREATE) {
-		if (db_create(dirfd, p, shown, err) != 0)
+		if (db_create(dirfd, p, shown, x, err) != 0)
 			return -1;
 		fd = file_open(dirfd, p->name, flags, o, "database", shown, err);
 	}
@@ -484,8 +510,8 @@ static int open_args_check(const char *db_path, enum store_mode mode,
 }
 
 static int gdbm_open_path(const char *db_path, enum store_mode mode,
-			  const struct store_opts *opts, struct gdbm_store **out,
-			  struct totp_err *err)
+			  const struct store_opts *opts, const struct gdbm_store_ext *x,
+			  struct gdbm_store **out, struct totp_err *err)
 {
 	struct db_path p;
 	char lock_shown[PATH_MAX + sizeof(".lock")];
@@ -506,7 +532,7 @@ static int gdbm_open_path(const char *db_path, enum store_mode mode,
 		goto fail_dir;
 	if (lock_take(lockfd, mode != STORE_READ, opts->lock_timeout_ms, db_path, err) !=
 		0 ||
-	    db_open(dirfd, &p, mode, opts, db_path, &db, err) != 0)
+	    db_open(dirfd, &p, mode, opts, x, db_path, &db, err) != 0)
 		goto fail_lock;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
@@ -521,6 +547,7 @@ static int gdbm_open_path(const char *db_path, enum store_mode mode,
 	s->writable = mode != STORE_READ;
 	s->sync = opts->sync;
 	s->batch = opts->batch;
+	s->defer_sync = x->defer_sync;
 	snprintf(s->path, sizeof(s->path), "%s", db_path);
 	*out = s;
 	return 0;
@@ -577,6 +604,8 @@ static int gdbm_commit(struct gdbm_store *s, struct totp_err *err)
 		return 0;
 	if (s->copying)
 		return publish(s, err);
+	if (s->defer_sync)
+		return 0;
 	if (gdbm_sync(s->db) != 0)
 		return db_fail(s->db, "cannot sync database", s->path, err);
 	return 0;
@@ -765,6 +794,14 @@ fail:
 /* Syncs the copy and renames it over the database. */
 static int publish(struct gdbm_store *s, struct totp_err *err)
 {
+	if (s->defer_sync) { /* written by GDBM already; synced by the caller */
+		if (renameat(s->dir_fd, s->p.tmp, s->dir_fd, s->p.name) != 0)
+			return totp_err_errno(err, errno,
+					      "cannot put the new copy of %s in place",
+					      s->path);
+		s->copying = false;
+		return 0;
+	}
 	if (gdbm_sync(s->db) != 0)
 		return db_fail(s->db, "cannot write the new copy of", s->path, err);
 	if (renameat(s->dir_fd, s->p.tmp, s->dir_fd, s->p.name) != 0)
@@ -926,8 +963,9 @@ static int be_open(const struct store_location *loc, enum store_mode mode,
 		   const struct store_opts *opts, void **h, struct totp_err *err)
 {
 	struct gdbm_store *s = NULL;
+	struct gdbm_store_ext x = {0, false, -1};
 
-	if (gdbm_open_path(loc->where, mode, opts, &s, err) != 0)
+	if (gdbm_open_path(loc->where, mode, opts, &x, &s, err) != 0)
 		return -1;
 	*h = s;
 	return 0;
@@ -979,11 +1017,215 @@ int gdbm_store_open(const char *db_path, enum store_mode mode,
 		    const struct store_opts *opts, struct store **out,
 		    struct totp_err *err)
 {
+	struct gdbm_store_ext x = {0, false, -1};
+
+	return gdbm_store_open_ext(db_path, mode, opts, &x, out, err);
+}
+
+int gdbm_store_template(int block_size, struct totp_err *err)
+{
+	int fd = memfd_create("pam_totp-empty-gdbm", MFD_CLOEXEC);
+	GDBM_FILE db;
+
+	if (fd < 0)
+		return totp_err_errno(err, errno, "cannot make an empty database");
+	db = gdbm_fd_open(fd, "(empty database)", block_size,
+			  GDBM_NEWDB | GDBM_NOLOCK | GDBM_CLOEXEC | GDBM_NOMMAP |
+			      (block_size != 0 ? GDBM_BSEXACT : 0),
+			  NULL);
+	if (db == NULL) {
+		gdbm_fail(gdbm_errno, errno, "cannot make an empty database", "(memory)",
+			  err);
+		close(fd);
+		return -1;
+	}
+	fd = dup(gdbm_fdesc(db));
+	gdbm_close(db);
+	if (fd < 0)
+		return totp_err_errno(err, errno, "cannot make an empty database");
+	return fd;
+}
+
+int gdbm_store_lock_at(int dirfd, const char *name, bool excl,
+		       const struct store_opts *opts, const char *shown,
+		       struct totp_err *err)
+{
+	int fd = file_open(dirfd, name, O_RDWR | O_CREAT, opts, "lock file", shown, err);
+
+	if (fd == SAFE_MISSING) /* the folder vanished under us */
+		return totp_err_errno(err, ENOENT, "cannot make lock file %s", shown);
+	if (fd < 0)
+		return -1;
+	if (lock_take(fd, excl, opts->lock_timeout_ms, shown, err) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A staged copy's store: its close only lets go of the wrapper (the
+ * stage's owner, gdbm_store_stage, closes the database). */
+static void stage_close(void *h)
+{
+	(void)h;
+}
+
+static const struct store_backend gdbm_stage_backend = {
+    .name = "gdbm-stage",
+    .open = NULL,
+    .get = be_get,
+    .put = be_put,
+    .put_if = NULL,
+    .del = be_del,
+    .iterate = be_iterate,
+    .commit = NULL,
+    .close = stage_close,
+};
+
+/* The source of a staged copy: the database, checked as db_attach checks
+ * one before GDBM reads it, or the template.  Its descriptor and size;
+ * *own says whether the caller closes it.  -1 on error. */
+static int stage_source(int dirfd, const char *name, const struct store_opts *o,
+			const struct gdbm_store_ext *x, const char *shown, off_t *size,
+			bool *own, struct totp_err *err)
+{
+	int fd = file_open(dirfd, name, O_RDONLY, o, "database", shown, err);
+	struct stat st;
+
+	*own = fd >= 0;
+	if (fd == SAFE_MISSING) {
+		if (x->template_fd < 0)
+			return totp_err_set(err, TOTP_R_INVALID,
+					    "no template to make database %s", shown);
+		fd = x->template_fd;
+	}
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0) {
+		totp_err_errno(err, errno, "cannot stat database %s", shown);
+		goto fail;
+	}
+	if (st.st_size < GDBM_HEADER_MIN || header_says_cut(fd, st.st_size)) {
+		totp_err_set(err, TOTP_R_TRUNCATED,
+			     "database %s was cut short; restore it from a backup",
+			     shown);
+		goto fail;
+	}
+	if (size_check(fd, st.st_size, o->max_bytes, shown, err) != 0)
+		goto fail;
+	*size = st.st_size;
+	return fd;
+fail:
+	if (*own)
+		close(fd);
+	*own = false;
+	return -1;
+}
+
+int gdbm_store_stage(int dirfd, const char *name, const char *stage, const char *shown,
+		     const struct store_opts *opts, const struct gdbm_store_ext *x,
+		     gdbm_stage_fn fn, void *arg, struct totp_err *err)
+{
+	int flags = GDBM_WRITER | GDBM_NOLOCK | GDBM_CLOEXEC | GDBM_NOMMAP;
+	struct gdbm_store *s = NULL;
+	struct store *st = NULL;
+	char lock[NAME_MAX + 1];
+	int lockfd, from, to = -1, rc = -1;
+	bool own = false;
+	off_t size = 0;
+	GDBM_FILE db;
+
+	if (snprintf(lock, sizeof(lock), "%s.lock", name) >= (int)sizeof(lock) ||
+	    strlen(stage) >= sizeof(s->p.tmp))
+		return totp_err_set(err, TOTP_R_INVALID, "database name %s is too long",
+				    shown);
+	/* No lock file and no database: a shard nobody has opened, and the
+	 * caller's journal keeps everyone out from now on (shard_store.c):
+	 * no lock file is made for it (a file less to make; its first open
+	 * makes it). */
+	lockfd = file_open(dirfd, lock, O_RDWR, opts, "lock file", shown, err);
+	if (lockfd == -1)
+		return -1;
+	if (lockfd == SAFE_MISSING) {
+		struct stat sb;
+
+		lockfd = -1;
+		if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0 &&
+		    errno == ENOENT)
+			goto locked;
+		lockfd = gdbm_store_lock_at(dirfd, lock, true, opts, shown, err);
+		if (lockfd < 0)
+			return -1;
+	} else if (lock_take(lockfd, true, opts->lock_timeout_ms, shown, err) != 0) {
+		close(lockfd);
+		return -1;
+	}
+locked:
+	from = stage_source(dirfd, name, opts, x, shown, &size, &own, err);
+	if (from < 0)
+		goto out;
+	unlinkat(dirfd, stage, 0); /* a stage left by a killed batch */
+	to = openat(dirfd, stage, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
+	if (to < 0) {
+		totp_err_errno(err, errno, "cannot stage a copy of database %s", shown);
+		goto out;
+	}
+	if (copy_file(from, to, size) != 0) {
+		totp_err_errno(err, errno, "cannot copy database %s", shown);
+		close(to);
+		goto out_unlink;
+	}
+	db = gdbm_fd_open(to, shown, 0, flags, NULL);
+	if (db == NULL) {
+		gdbm_fail(gdbm_errno, errno, "cannot open the staged copy of database",
+			  shown, err);
+		close(to);
+		goto out_unlink;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		totp_err_set(err, TOTP_R_NOMEM, "out of memory staging %s", shown);
+		close_without_fsync(db);
+		goto out_unlink;
+	}
+	s->db = db;
+	s->lock_fd = -1;
+	s->dir_fd = -1;
+	s->writable = true;
+	s->batch = true;
+	s->copying = true; /* every write in place on the copy */
+	s->defer_sync = true;
+	snprintf(s->path, sizeof(s->path), "%s", shown);
+	if (store_wrap(&gdbm_stage_backend, s, &st, err) == 0) {
+		rc = fn(st, arg, err);
+		store_close(st);
+	}
+	close_without_fsync(db); /* every write is in the file already */
+	explicit_bzero(s, sizeof(*s));
+	free(s);
+	if (rc == 0)
+		goto out;
+out_unlink:
+	unlinkat(dirfd, stage, 0);
+	rc = -1;
+out:
+	if (own)
+		close(from);
+	if (lockfd >= 0)
+		close(lockfd);
+	return rc;
+}
+
+int gdbm_store_open_ext(const char *db_path, enum store_mode mode,
+			const struct store_opts *opts, const struct gdbm_store_ext *x,
+			struct store **out, struct totp_err *err)
+{
 	struct gdbm_store *s = NULL;
 
 	if (out != NULL)
 		*out = NULL;
-	if (gdbm_open_path(db_path, mode, opts, &s, err) != 0)
+	if (gdbm_open_path(db_path, mode, opts, x, &s, err) != 0)
 		return -1;
 	return store_wrap(&gdbm_store_backend, s, out, err);
 }

@@ -55,6 +55,54 @@ int gdbm_store_open(const char *db_path, enum store_mode mode,
 		    const struct store_opts *opts, struct store **out,
 		    struct totp_err *err);
 
+/* What the shards (shard_store.h) ask beyond store_opts. */
+struct gdbm_store_ext {
+	/* A new database is made with blocks of this many bytes (GDBM's
+	 * GDBM_BSEXACT; 512 at least); 0: the file system's block. */
+	int block_size;
+	/* No fsync at all, not even by store_commit: the caller syncs the
+	 * file system (syncfs) before it says the change is durable.  A
+	 * process killed at any point still leaves every record whole (each
+	 * change is renamed in); a machine that stops before that syncfs
+	 * may lose, or cut, files made since. */
+	bool defer_sync;
+	/* When >= 0: a new database is a copy of this file (an empty
+	 * database, gdbm_store_template), not made by GDBM, which fsyncs and
+	 * msyncs as it makes one. */
+	int template_fd;
+};
+
+/* An empty GDBM database of `block_size` in memory (memfd): its
+ * descriptor, the caller's to close, or -1. */
+int gdbm_store_template(int block_size, struct totp_err *err);
+
+/* gdbm_store_open with `x` (gdbm_store_open is this with {0, false}). */
+int gdbm_store_open_ext(const char *db_path, enum store_mode mode,
+			const struct store_opts *opts, const struct gdbm_store_ext *x,
+			struct store **out, struct totp_err *err);
+
+/* One shard's part of a journalled batch (shard_store.h), staged beside
+ * the database `name` in the folder dirfd: under the exclusive lock
+ * "<name>.lock" (made when missing), the database (or, when it is
+ * missing, a copy of x->template_fd) is copied to `stage` (any file of
+ * that name is replaced), `fn` makes its changes through the store it is
+ * given (store_put, store_delete and store_get on the staged copy only;
+ * not store_commit or store_close), and the copy is closed, not synced
+ * (x->defer_sync is implied: the caller syncs the file system).  The lock
+ * is let go before it returns; the database itself is never touched.  0,
+ * or -1 (then no file named `stage` is left). */
+typedef int (*gdbm_stage_fn)(struct store *st, void *arg, struct totp_err *err);
+int gdbm_store_stage(int dirfd, const char *name, const char *stage, const char *shown,
+		     const struct store_opts *opts, const struct gdbm_store_ext *x,
+		     gdbm_stage_fn fn, void *arg, struct totp_err *err);
+
+/* Opens (making it when missing) the lock file `name` in dirfd, checked as
+ * a store's lock file is, and flocks it, exclusive or shared, waiting up
+ * to opts->lock_timeout_ms: its descriptor (closing it lets go), or -1. */
+int gdbm_store_lock_at(int dirfd, const char *name, bool excl,
+		       const struct store_opts *opts, const char *shown,
+		       struct totp_err *err);
+
 /* Durability is put's (with `sync`) and store_commit's: store_close
  * itself never fsyncs, although GDBM 1.23's gdbm_close would
  * (gdbm_store.c).  Every put is written to the file before it returns

@@ -6,6 +6,7 @@
 
 #include "gdbm_store.h"
 #include "ldap_store.h"
+#include "shard_store.h"
 #include "store_backend.h"
 
 struct store {
@@ -50,9 +51,26 @@ int store_open(const struct store_location *loc, enum store_mode mode,
 	if (be == NULL || out == NULL)
 		return totp_err_set(err, TOTP_R_INVALID,
 				    "store_open: no such store kind");
+	if (loc->kind == STORE_KIND_GDBM && loc->sharded)
+		return shard_store_open(loc, NULL, mode, opts, out, err);
 	if (be->open(loc, mode, opts, &h, err) != 0)
 		return -1;
 	return store_wrap(be, h, out, err);
+}
+
+int store_open_user(const struct store_location *loc, const char *user,
+		    enum store_mode mode, const struct store_opts *opts,
+		    struct store **out, struct totp_err *err)
+{
+	if (loc != NULL && loc->kind == STORE_KIND_GDBM && loc->sharded) {
+		if (out != NULL)
+			*out = NULL;
+		if (user == NULL)
+			return totp_err_set(err, TOTP_R_INVALID,
+					    "store_open_user: no user");
+		return shard_store_open(loc, user, mode, opts, out, err);
+	}
+	return store_open(loc, mode, opts, out, err);
 }
 
 int store_get(struct store *s, const char *user, struct record *r, struct totp_err *err)

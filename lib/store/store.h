@@ -65,6 +65,11 @@ struct store_location {
 	char where[STORE_WHERE_MAX]; /* the backend's address: for GDBM a path */
 	uid_t owner;		     /* who must own it */
 	bool per_user;		     /* a user store: open it as the user */
+	/* GDBM only: a system store shared by the realm, kept as a fixed set
+	 * of shards by user (shard_store.h); `where` then names the store of
+	 * earlier releases, "<dir>/<realm>.db", read but never written, and
+	 * the shards are under "<dir>/<realm>.d/". */
+	bool sharded;
 	/* STORE_KIND_LDAP only (where then names the first server, for
 	 * messages): the realm's directory, and the lockout policy the
 	 * backend derives record.locked_until from (oathFailureCount,
@@ -100,6 +105,31 @@ struct store; /* one open: owns the backend's handle and holds the lock */
  * no store yet (and mode is not STORE_CREATE). */
 int store_open(const struct store_location *loc, enum store_mode mode,
 	       const struct store_opts *opts, struct store **out, struct totp_err *err);
+
+/* Opens the part of the store at `loc` that holds `user`'s record, as
+ * store_open does, for get, put and delete of that user (and of the
+ * users that share its part: another user may be refused,
+ * TOTP_R_INVALID).  Login and lifecycle open this way.  In a sharded
+ * store (loc->sharded) only the user's shard is opened and locked, so
+ * users of other shards are never blocked by this open; the lock is
+ * held from the open to the close, as store_open's.  Elsewhere it is
+ * store_open.
+ *
+ * What store_open (the whole store) guarantees in a sharded store:
+ *   - each get, put and delete is under the lock of its user's shard; a
+ *     get and a put of one user with no call for a user of another shard
+ *     between them are atomic (the shard is kept until then);
+ *   - store_iterate visits the shards in order, each under its own
+ *     shared lock: every record it gives is whole, but the records are
+ *     not one snapshot of the realm (a write may land between shards);
+ *   - a batch is all or nothing across the realm, as in a single file:
+ *     store_commit publishes it with a journal (shard_store.h); a crash
+ *     or an error in the middle of store_commit leaves every record old
+ *     or, once the journal is written, every one new (the next open of
+ *     the realm or of a shard finishes it). */
+int store_open_user(const struct store_location *loc, const char *user,
+		    enum store_mode mode, const struct store_opts *opts,
+		    struct store **out, struct totp_err *err);
 
 /* 1 and *r filled when found, 0 when the user has no record, -1 on error.
  * A record that does not decode is an error (TOTP_R_CORRUPT/_VERSION). */

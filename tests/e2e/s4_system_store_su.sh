@@ -1,6 +1,7 @@
 #!/bin/bash
 # Scenario 4: the system store.  Root enrolls a user with --user into the
-# realm e2e-sys (`store = system`: /var/lib/totp/e2e-sys.db).  The user can
+# realm e2e-sys (`store = system`: /var/lib/totp/e2e-sys.db, kept as
+# shards, the user's in /var/lib/totp/e2e-sys.d/<shard>.db: lib/store/shard_store.h).  The user can
 # neither read nor change that database, by hand or with totp-enroll.  The
 # user then logs in through the real su, whose PAM stack includes
 # pam_totp: su is run by an ordinary user (nobody, so pam_rootok does not
@@ -20,15 +21,18 @@ need su runuser oathtool useradd chpasswd
 U=pame2e4_$$
 REALM=e2e-sys
 DBDIR=/var/lib/totp
-DB=$DBDIR/$REALM.db
+# the user's shard: the first 10 bits of SHA-256 of the name, 3 hex digits
+# (lib/store/shard_store.h)
+h=$(printf %s "$U" | sha256sum | cut -c1-4)
+DB=$DBDIR/$REALM.d/$(printf %03x $((0x$h >> 6))).db
 install_conf
 make_user "$U"
 PW=pw-$$-$RANDOM-e2e
 printf '%s:%s\n' "$U" "$PW" | chpasswd || bail "chpasswd"
 
 [ -d "$DBDIR" ] || at_exit "rmdir '$DBDIR' 2>/dev/null"
-rm -f "$DBDIR/$REALM".* # a run that was killed may have left them
-at_exit "rm -f '$DBDIR/$REALM'.*"
+rm -rf "$DBDIR/$REALM".* # a run that was killed may have left them
+at_exit "rm -rf '$DBDIR/$REALM'.*"
 
 settle
 enroll "" -- --realm "$REALM" --user "$U" --json
@@ -38,6 +42,8 @@ expect_eq "$(jget 'j["details"]["resourceOwner"]')" "$REALM" "resourceOwner: the
 enroll "" -- --realm "$REALM" --user "$U" verify "$(code "$S" 0)"
 expect_eq "$RC" 0 "root verifies it with oathtool's code"
 expect_eq "$(stat -c '%U %a' "$DB" 2>&1)" "root 600" "$DB is root's, 0600"
+expect_eq "$(stat -c '%U %a' "$(dirname "$DB")" "$DBDIR/$REALM.d" 2>&1 | tr '\n' ' ')" \
+	"root 700 root 700 " "its folder is root's, 0700"
 [ ! -e "$T/home/$U/.config/totp" ] && ok "nothing in the user's home" || not_ok "a user store was made"
 
 # ---- the user cannot read or change it ----------------------------------
