@@ -8,8 +8,10 @@
 
 #include "safe_read.h"
 
-/* As pam_modutil_read: as much as `count` allows, up to the end of the
- * file; the bytes read, or -1 with errno. */
+/* As much as `count` allows, up to the end of the file; the bytes read,
+ * or -1 with errno.  Every file read here is a regular file (its caller
+ * checked), where a read that gives less than it was asked for has met
+ * the end: no second read to be told so. */
 static ssize_t read_full(int fd, char *buf, size_t count)
 {
 	size_t done = 0;
@@ -21,9 +23,9 @@ static ssize_t read_full(int fd, char *buf, size_t count)
 			continue;
 		if (n < 0)
 			return -1;
-		if (n == 0)
-			break;
 		done += (size_t)n;
+		if ((size_t)n < count - (done - (size_t)n))
+			break; /* short: the end (0 at the end itself) */
 	}
 	return (ssize_t)done;
 }
