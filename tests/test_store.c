@@ -391,7 +391,7 @@ static void test_keep_serves_the_checked_folder(void **state)
 	s = open_ok(db, STORE_WRITE, &o);
 	assert_int_equal(keep.dir_fd, -1);
 	assert_int_equal(store_get(s, "alice", &r, &e), 1);
-	r.counter = 8;
+	r.gen[0].counter = 8;
 	assert_int_equal(store_put(s, "alice", &r, &e), 0);
 	store_close(s);
 	assert_true(keep.dir_fd >= 0);
@@ -410,7 +410,7 @@ static void test_keep_serves_the_checked_folder(void **state)
 	o.keep = NULL;
 	s = open_ok(db, STORE_READ, &o);
 	assert_int_equal(store_get(s, "alice", &r, &e), 1);
-	assert_int_equal(r.counter, 8);
+	assert_int_equal(r.gen[0].counter, 8);
 	store_close(s);
 }
 
