@@ -55,6 +55,7 @@ struct ctx {
 	bool known; /* the user exists: acct and loc are filled */
 	struct account acct;
 	struct store_location loc;
+	struct store_keep keep; /* the look's folder and lock, for the check */
 };
 
 /* A log field's value: "-" when empty; else each byte that is not a
@@ -494,6 +495,7 @@ static int resolve_user(struct ctx *x, struct totp_err *err)
 	}
 	if (location_for(&x->cfg, &x->acct, &x->loc, err) < 0)
 		return -1;
+	x->loc.keep = &x->keep; /* one walk a login (issue 15) */
 	x->known = true;
 	note(x, LOG_DEBUG, "store %s (%s)", x->loc.where,
 	     x->loc.per_user ? "user store" : "system store");
@@ -603,6 +605,7 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	if (x == NULL)
 		return PAM_BUF_ERR;
 	(void)pam_fail_delay(pamh, FAIL_DELAY_USEC);
+	store_keep_init(&x->keep);
 	x->pamh = pamh;
 	x->flags = flags;
 	x->service = item_string(pamh, PAM_SERVICE);
@@ -618,6 +621,7 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 		else
 			rc = authenticate(x);
 	}
+	store_keep_release(&x->keep);
 	cfg_free(&x->cfg);
 	explicit_bzero(x, sizeof(*x));
 	free(x);

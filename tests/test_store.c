@@ -354,6 +354,108 @@ static void test_symlinked_parent_folder(void **state)
 	assert_int_equal(access(db, F_OK), -1);
 }
 
+/* store_keep (issue 15): the second open of a login takes the folder the
+ * first one walked and checked, not whatever the path names now; a keep
+ * serves only its own path; a release empties it. */
+static void test_keep_serves_the_checked_folder(void **state)
+{
+	char dir[PATH_MAX], real[PATH_MAX], moved[PATH_MAX], db[PATH_MAX],
+	    other[PATH_MAX];
+	struct store_opts o = opts_default();
+	struct store_keep keep;
+	struct store *s;
+	struct record r;
+	struct totp_err e;
+
+	(void)state;
+	fresh_dir(dir, "keep");
+	join(real, dir, "real");
+	assert_int_equal(mkdir(real, 0700), 0);
+	join(db, real, "t.db");
+	make_db(db);
+	store_keep_init(&keep);
+	o.keep = &keep;
+	s = open_ok(db, STORE_READ, &o);
+	store_close(s);
+	assert_string_equal(keep.path, db);
+	assert_true(keep.dir_fd >= 0 && keep.lock_fd >= 0);
+	/* the path now goes through a link: a fresh open refuses it... */
+	join(moved, dir, "moved");
+	assert_int_equal(rename(real, moved), 0);
+	assert_int_equal(symlink(moved, real), 0);
+	o.keep = NULL;
+	expect_open_fails(db, STORE_WRITE, &o, TOTP_R_SYMLINK);
+	/* ...the login's second open uses the folder it checked, and gives
+	 * its descriptors back at the close */
+	o.keep = &keep;
+	s = open_ok(db, STORE_WRITE, &o);
+	assert_int_equal(keep.dir_fd, -1);
+	assert_int_equal(store_get(s, "alice", &r, &e), 1);
+	r.gen[0].counter = 8;
+	assert_int_equal(store_put(s, "alice", &r, &e), 0);
+	store_close(s);
+	assert_true(keep.dir_fd >= 0);
+	/* another path walks for itself and leaves the keep as it was */
+	join(other, dir, "other.db");
+	make_db(other);
+	s = open_ok(other, STORE_READ, &o);
+	store_close(s);
+	assert_string_equal(keep.path, db);
+	store_keep_release(&keep);
+	assert_int_equal(keep.dir_fd, -1);
+	assert_int_equal(keep.lock_fd, -1);
+	assert_string_equal(keep.path, "");
+	/* the write went to the folder checked first */
+	join(db, moved, "t.db");
+	o.keep = NULL;
+	s = open_ok(db, STORE_READ, &o);
+	assert_int_equal(store_get(s, "alice", &r, &e), 1);
+	assert_int_equal(r.gen[0].counter, 8);
+	store_close(s);
+}
+
+/* The walk in a few calls (safe_open.c fast_walk) refuses what the step
+ * walk refuses: a link anywhere, a folder others may write, "..", and says
+ * which, as the step walk does. */
+static void test_fast_walk_refuses_as_the_step_walk(void **state)
+{
+	char dir[PATH_MAX], a[PATH_MAX], b[PATH_MAX], db[PATH_MAX], link_dir[PATH_MAX];
+	struct store_opts o = opts_default();
+	struct store *s;
+
+	(void)state;
+	fresh_dir(dir, "fast");
+	join(a, dir, "a");
+	assert_int_equal(mkdir(a, 0700), 0);
+	join(b, a, "b");
+	assert_int_equal(mkdir(b, 0700), 0);
+	join(db, b, "t.db");
+	make_db(db);
+	s = open_ok(db, STORE_READ, &o); /* the fast walk's path */
+	store_close(s);
+	/* a link in the middle, not the last folder */
+	join(link_dir, dir, "l");
+	assert_int_equal(symlink(a, link_dir), 0);
+	join(db, link_dir, "b/t.db");
+	expect_open_fails(db, STORE_READ, &o, TOTP_R_SYMLINK);
+	/* ".." */
+	join(db, b, "../b/t.db");
+	expect_open_fails(db, STORE_READ, &o, TOTP_R_INVALID);
+	/* a folder above the last that others may write, without the sticky bit */
+	assert_int_equal(chmod(a, 0777), 0);
+	join(db, b, "t.db");
+	expect_open_fails(db, STORE_READ, &o, TOTP_R_BAD_MODE);
+	/* with the sticky bit it is fine above the last (as /tmp)... */
+	assert_int_equal(chmod(a, 01777), 0);
+	s = open_ok(db, STORE_READ, &o);
+	store_close(s);
+	/* ...never as the last */
+	assert_int_equal(chmod(b, 01777), 0);
+	expect_open_fails(db, STORE_READ, &o, TOTP_R_BAD_MODE);
+	assert_int_equal(chmod(b, 0700), 0);
+	assert_int_equal(chmod(a, 0700), 0);
+}
+
 static void test_symlinked_lock_file(void **state)
 {
 	char dir[PATH_MAX], db[PATH_MAX], lock[PATH_MAX], other[PATH_MAX];
@@ -1118,6 +1220,8 @@ int main(void)
 	    cmocka_unit_test(test_symlinked_database),
 	    cmocka_unit_test(test_symlinked_parent_folder),
 	    cmocka_unit_test(test_symlinked_lock_file),
+	    cmocka_unit_test(test_keep_serves_the_checked_folder),
+	    cmocka_unit_test(test_fast_walk_refuses_as_the_step_walk),
 	    cmocka_unit_test(test_writable_by_others),
 	    cmocka_unit_test(test_owned_by_someone_else),
 	    cmocka_unit_test(test_folder_owned_by_someone_else),

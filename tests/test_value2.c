@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "bytes.h"
 #include "gdbm_store.h"
 #include "record.h"
 #include "store.h"
@@ -243,9 +244,45 @@ static void test_store_in_place_and_copy(void **state)
 	rmdir(dir);
 }
 
+/* CRC-32 (the slots' and the immutable area's check): the standard check
+ * value, and the same CRC bit by bit over every length up to 600 and
+ * split anywhere (crc32_add in parts). */
+static uint32_t crc_bitwise(const uint8_t *p, size_t n)
+{
+	uint32_t crc = 0xFFFFFFFFU;
+
+	for (size_t i = 0; i < n; i++) {
+		crc ^= p[i];
+		for (int k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xEDB88320U & (0U - (crc & 1U)));
+	}
+	return ~crc;
+}
+
+static void test_crc32(void **state)
+{
+	uint8_t buf[600];
+
+	(void)state;
+	assert_int_equal(
+	    crc32_end(crc32_add(CRC32_INIT, (const uint8_t *)"123456789", 9)),
+	    0xCBF43926U);
+	assert_int_equal(crc32_end(crc32_add(CRC32_INIT, buf, 0)), 0);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 131U + 7U);
+	for (size_t n = 0; n <= sizeof(buf); n += 37) {
+		size_t half = n / 3;
+		uint32_t parts =
+		    crc32_add(crc32_add(CRC32_INIT, buf, half), buf + half, n - half);
+
+		assert_int_equal(crc32_end(parts), crc_bitwise(buf, n));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_crc32),
 	    cmocka_unit_test(test_layout_and_sizes),
 	    cmocka_unit_test(test_login_rewrites_older_slot_only),
 	    cmocka_unit_test(test_immutable_change_is_a_new_value),

@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "safe_open.h"
@@ -79,30 +81,46 @@ static int mode_check(const struct stat *st, const struct safe_rule *r, bool sha
 	return 0;
 }
 
+/* safe_file_check, its stat left in *st. */
+static int file_check(int fd, const struct safe_rule *file, const char *kind,
+		      const char *shown, struct stat *st, struct totp_err *err)
+{
+	if (fstat(fd, st) != 0)
+		return totp_err_errno(err, errno, "cannot stat %s %s", kind, shown);
+	if (!S_ISREG(st->st_mode))
+		return totp_err_set(err, TOTP_R_NOT_REGULAR,
+				    "%s %s is not a regular file: move it away", kind,
+				    shown);
+	if (mode_check(st, file, false, kind, shown, err) != 0 ||
+	    owner_check(st, file, kind, shown, err) != 0)
+		return -1;
+	if ((file->checks & SAFE_ONE_LINK) && st->st_nlink != 1)
+		return totp_err_set(err, TOTP_R_HARDLINK,
+				    "%s %s has %lu hard links: it must have one; copy it "
+				    "to a new file",
+				    kind, shown, (unsigned long)st->st_nlink);
+	return 0;
+}
+
 int safe_file_check(int fd, const struct safe_rule *file, const char *kind,
 		    const char *shown, struct totp_err *err)
 {
 	struct stat st;
 
-	if (fstat(fd, &st) != 0)
-		return totp_err_errno(err, errno, "cannot stat %s %s", kind, shown);
-	if (!S_ISREG(st.st_mode))
-		return totp_err_set(err, TOTP_R_NOT_REGULAR,
-				    "%s %s is not a regular file: move it away", kind,
-				    shown);
-	if (mode_check(&st, file, false, kind, shown, err) != 0 ||
-	    owner_check(&st, file, kind, shown, err) != 0)
-		return -1;
-	if ((file->checks & SAFE_ONE_LINK) && st.st_nlink != 1)
-		return totp_err_set(err, TOTP_R_HARDLINK,
-				    "%s %s has %lu hard links: it must have one; copy it "
-				    "to a new file",
-				    kind, shown, (unsigned long)st.st_nlink);
-	return 0;
+	return file_check(fd, file, kind, shown, &st, err);
 }
 
 int safe_open_at(int dirfd, const char *name, int flags, const struct safe_rule *file,
 		 const char *kind, const char *shown, struct totp_err *err)
+{
+	struct stat st;
+
+	return safe_open_at_stat(dirfd, name, flags, file, kind, shown, &st, err);
+}
+
+int safe_open_at_stat(int dirfd, const char *name, int flags,
+		      const struct safe_rule *file, const char *kind, const char *shown,
+		      struct stat *st, struct totp_err *err)
 {
 	int fd = openat(dirfd, name, flags | FILE_OPEN_FLAGS, 0600);
 
@@ -111,7 +129,7 @@ int safe_open_at(int dirfd, const char *name, int flags, const struct safe_rule 
 			return SAFE_MISSING;
 		return open_refused(dirfd, name, errno, kind, shown, err);
 	}
-	if (safe_file_check(fd, file, kind, shown, err) != 0) {
+	if (file_check(fd, file, kind, shown, st, err) != 0) {
 		close(fd);
 		return -1;
 	}
@@ -122,20 +140,25 @@ int safe_open_at(int dirfd, const char *name, int flags, const struct safe_rule 
 
 /* A folder on the way: others may write one only with the sticky bit
  * (as /tmp), and never the last one, which holds our files. */
-static int dir_check(int fd, const struct safe_rule *dirs, bool last, const char *shown,
-		     struct totp_err *err)
+static int dir_rules(const struct stat *st, const struct safe_rule *dirs, bool last,
+		     const char *shown, struct totp_err *err)
 {
-	struct stat st;
+	/* a folder's owner is checked before its mode, a file's after */
+	if (owner_check(st, dirs, "folder", shown, err) != 0)
+		return -1;
+	return mode_check(st, dirs, !last && (st->st_mode & S_ISVTX), "folder", shown,
+			  err);
+}
 
+/* dir_rules on fd's folder; its stat is left in *st for the last check. */
+static int dir_check(int fd, const struct safe_rule *dirs, bool last, const char *shown,
+		     struct stat *st, struct totp_err *err)
+{
 	if (dirs == NULL)
 		return 0;
-	if (fstat(fd, &st) != 0)
+	if (fstat(fd, st) != 0)
 		return totp_err_errno(err, errno, "cannot stat folder %s", shown);
-	/* a folder's owner is checked before its mode, a file's after */
-	if (owner_check(&st, dirs, "folder", shown, err) != 0)
-		return -1;
-	return mode_check(&st, dirs, !last && (st.st_mode & S_ISVTX), "folder", shown,
-			  err);
+	return dir_rules(st, dirs, last, shown, err);
 }
 
 /* Opens one folder below fd, making it (0700) when asked and missing;
@@ -162,16 +185,74 @@ static int walk_step(int fd, const char *comp, bool create, const char *shown,
 
 /* One component below fd (closed here): the next folder, checked, or -1. */
 static int walk_into(int fd, const char *comp, const struct safe_rule *dirs, bool create,
-		     const char *shown, bool *missing, struct totp_err *err)
+		     const char *shown, bool *missing, struct stat *st,
+		     struct totp_err *err)
 {
 	int next = walk_step(fd, comp, create, shown, missing, err);
 
 	close(fd);
-	if (next >= 0 && dir_check(next, dirs, false, shown, err) != 0) {
+	if (next >= 0 && dir_check(next, dirs, false, shown, st, err) != 0) {
 		close(next);
 		next = -1;
 	}
 	return next;
+}
+
+/*
+ * The walk in a few system calls (issue 15: a login walks once, and the
+ * step-by-step walk costs three calls a folder).  Each folder above the
+ * last is checked by name, fstatat without following a link; then the
+ * whole path is opened at once by openat2 with RESOLVE_NO_SYMLINKS, which
+ * follows no link anywhere on it, as the step walk; the last folder is
+ * checked on that descriptor.  What the step walk adds is that each
+ * folder checked is the one walked through: here a folder could be
+ * swapped between its check and the open only by someone who may write
+ * the folder above it, and that folder's check refuses anyone but its
+ * owner (root, or the user whose store it is) unless it is sticky, where
+ * nobody but a name's owner may move it.  The folder that holds the files
+ * is checked on the descriptor used.  Any refusal, a missing folder, "."
+ * or "..", a relative path, or a kernel without openat2 gives -1 with
+ * nothing set, and the step walk then runs and says exactly why.
+ */
+static bool has_dot_component(const char *dir)
+{
+	for (const char *c = dir; (c = strstr(c, "/.")) != NULL; c++)
+		if (c[2] == '/' || c[2] == '\0' ||
+		    (c[2] == '.' && (c[3] == '/' || c[3] == '\0')))
+			return true;
+	return false;
+}
+
+static int fast_walk(const char *dir, const struct safe_rule *dirs)
+{
+	struct open_how how = {.flags = DIR_OPEN_FLAGS, .resolve = RESOLVE_NO_SYMLINKS};
+	char prefix[PATH_MAX];
+	struct stat st;
+	size_t len = strlen(dir);
+	long fd;
+
+	if (dir[0] != '/' || len >= sizeof(prefix) || has_dot_component(dir))
+		return -1;
+	memcpy(prefix, dir, len + 1);
+	for (size_t i = 1; i < len; i++) {
+		if (prefix[i] != '/' || prefix[i - 1] == '/')
+			continue;
+		prefix[i] = '\0'; /* a folder above the last */
+		if (fstatat(AT_FDCWD, prefix, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISDIR(st.st_mode) ||
+		    (dirs != NULL && dir_rules(&st, dirs, false, prefix, NULL) != 0))
+			return -1;
+		prefix[i] = '/';
+	}
+	fd = syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof(how));
+	if (fd < 0)
+		return -1;
+	if (dirs != NULL &&
+	    (fstat((int)fd, &st) != 0 || dir_rules(&st, dirs, true, dir, NULL) != 0)) {
+		close((int)fd);
+		return -1;
+	}
+	return (int)fd;
 }
 
 static int walk(const char *dir, const struct safe_rule *dirs, bool create, bool *missing,
@@ -179,8 +260,12 @@ static int walk(const char *dir, const struct safe_rule *dirs, bool create, bool
 {
 	char copy[PATH_MAX], shown[PATH_MAX];
 	char *save = NULL, *comp;
-	int fd;
+	struct stat st;
+	bool stated = false; /* st is the folder fd is on */
+	int fd = create ? -1 : fast_walk(dir, dirs);
 
+	if (fd >= 0)
+		return fd;
 	if ((size_t)snprintf(copy, sizeof(copy), "%s", dir) >= sizeof(copy))
 		return totp_err_set(err, TOTP_R_INVALID,
 				    "folder %.64s...: too long a path", dir);
@@ -201,9 +286,14 @@ static int walk(const char *dir, const struct safe_rule *dirs, bool create, bool
 		/* shown is a prefix of dir: it always fits */
 		snprintf(shown + strlen(shown), sizeof(shown) - strlen(shown), "/%s",
 			 comp);
-		fd = walk_into(fd, comp, dirs, create, shown, missing, err);
+		fd = walk_into(fd, comp, dirs, create, shown, missing, &st, err);
+		stated = true;
 	}
-	if (fd >= 0 && dir_check(fd, dirs, true, dir, err) != 0) {
+	/* the last folder again, as the last: its stat, taken on this very
+	 * descriptor, is still the one to judge (no second fstat) */
+	if (fd >= 0 && dirs != NULL &&
+	    (stated ? dir_rules(&st, dirs, true, dir, err)
+		    : dir_check(fd, dirs, true, dir, &st, err)) != 0) {
 		close(fd);
 		fd = -1;
 	}

@@ -54,6 +54,12 @@ int safe_walk_dir(const char *dir, const struct safe_rule *dirs, bool create, in
 int safe_open_at(int dirfd, const char *name, int flags, const struct safe_rule *file,
 		 const char *kind, const char *shown, struct totp_err *err);
 
+/* safe_open_at that also gives the fstat its checks judged (*st). */
+struct stat;
+int safe_open_at_stat(int dirfd, const char *name, int flags, const struct safe_rule *file,
+		      const char *kind, const char *shown, struct stat *st,
+		      struct totp_err *err);
+
 /* safe_walk_dir (no create) then safe_open_at for a whole path: the
  * descriptor, SAFE_MISSING when the file or a folder on the way is
  * missing (err may say which), or -1.  A path ending in '/' is

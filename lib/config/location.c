@@ -151,7 +151,8 @@ struct store_opts location_store_opts(const struct cfg *c,
 			       .lock_timeout_ms = c->lock_timeout_ms,
 			       .sync = sync,
 			       .batch = batch,
-			       .max_bytes = loc->per_user ? STORE_USER_BYTES_MAX : 0};
+			       .max_bytes = loc->per_user ? STORE_USER_BYTES_MAX : 0,
+			       .keep = loc->keep};
 
 	return o;
 }

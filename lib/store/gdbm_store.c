@@ -37,6 +37,7 @@ struct gdbm_store {
 	bool batch;	 /* every write on a copy, published by store_commit only */
 	bool copying;	 /* writing a copy of the database, not yet renamed in */
 	bool defer_sync; /* gdbm_store_ext: no fsync, the caller's syncfs */
+	struct store_keep *keep; /* opts->keep: gets dir_fd and lock_fd back */
 	struct db_path p;
 	char path[PATH_MAX]; /* for messages */
 };
@@ -102,13 +103,15 @@ static int walk_dir(const char *dir, bool create, const struct store_opts *o,
 	return fd;
 }
 
-/* A file of the store in dirfd: its descriptor, SAFE_MISSING, or -1. */
+/* A file of the store in dirfd: its descriptor (and in *st the fstat its
+ * checks judged), SAFE_MISSING, or -1. */
 static int file_open(int dirfd, const char *name, int flags, const struct store_opts *o,
-		     const char *kind, const char *shown, struct totp_err *err)
+		     const char *kind, const char *shown, struct stat *st,
+		     struct totp_err *err)
 {
 	struct safe_rule file = {o->owner, SAFE_OWNER | SAFE_NOT_SHARED | SAFE_ONE_LINK};
 
-	return safe_open_at(dirfd, name, flags, &file, kind, shown, err);
+	return safe_open_at_stat(dirfd, name, flags, &file, kind, shown, st, err);
 }
 
 /* ---- the lock ------------------------------------------------------------ */
@@ -159,12 +162,11 @@ static int lock_take(int fd, bool excl, int timeout_ms, const char *shown,
 static int lock_open(int dirfd, const struct db_path *p, enum store_mode mode,
 		     const struct store_opts *o, const char *shown, struct totp_err *err)
 {
+	struct stat st;
 	int fd;
 
 	if (mode == STORE_READ) {
-		struct stat st;
-
-		fd = file_open(dirfd, p->lock, O_RDONLY, o, "lock file", shown, err);
+		fd = file_open(dirfd, p->lock, O_RDONLY, o, "lock file", shown, &st, err);
 		if (fd != SAFE_MISSING)
 			return fd;
 		if (fstatat(dirfd, p->name, &st, AT_SYMLINK_NOFOLLOW) != 0 &&
@@ -173,7 +175,7 @@ static int lock_open(int dirfd, const struct db_path *p, enum store_mode mode,
 					    "no database at %s/%s: enroll first", p->dir,
 					    p->name);
 	}
-	fd = file_open(dirfd, p->lock, O_RDWR | O_CREAT, o, "lock file", shown, err);
+	fd = file_open(dirfd, p->lock, O_RDWR | O_CREAT, o, "lock file", shown, &st, err);
 	if (fd == SAFE_MISSING) /* the folder vanished under us */
 		return totp_err_errno(err, ENOENT, "cannot make lock file %s", shown);
 	return fd;
@@ -237,13 +239,12 @@ static int db_fail(GDBM_FILE db, const char *what, const char *shown,
 
 /* A GDBM header whose recorded end lies past the file's end: cut short,
  * not garbage (GDBM itself only says the header is bad). */
-static bool header_says_cut(int fd, off_t size)
+static bool header_says_cut(const uint8_t *h, bool whole, off_t size)
 {
-	uint8_t h[GDBM_HDR_PEEK];
 	uint32_t magic;
 	int64_t next_block;
 
-	if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h))
+	if (!whole)
 		return false;
 	memcpy(&magic, h, sizeof(magic));
 	memcpy(&next_block, h + GDBM_HDR_NEXT_BLOCK_AT, sizeof(next_block));
@@ -255,14 +256,13 @@ static bool header_says_cut(int fd, off_t size)
 /* The sizes GDBM allocates from its header, against the file: a block, the
  * directory and a bucket must each fit in it, the directory where the
  * header puts it.  A header that is not GDBM's is left to GDBM to refuse. */
-static bool header_sizes_ok(int fd, off_t size)
+static bool header_sizes_ok(const uint8_t *h, bool whole, off_t size)
 {
-	uint8_t h[GDBM_HDR_PEEK];
 	uint32_t magic;
 	int32_t block_size, dir_size, bucket_size;
 	int64_t dir;
 
-	if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h))
+	if (!whole)
 		return true; /* shorter than a header: refused before this */
 	memcpy(&magic, h, sizeof(magic));
 	if (magic != GDBM_MAGIC64_NATIVE && magic != GDBM_NUMSYNC_MAGIC64_NATIVE)
@@ -278,8 +278,8 @@ static bool header_sizes_ok(int fd, off_t size)
 
 /* A database the caller bounded, or whose header asks for more than the
  * file holds, is refused before GDBM allocates anything for it. */
-static int size_check(int fd, off_t size, size_t max_bytes, const char *shown,
-		      struct totp_err *err)
+static int size_check(const uint8_t *h, bool whole, off_t size, size_t max_bytes,
+		      const char *shown, struct totp_err *err)
 {
 	if (max_bytes != 0 && (uint64_t)size > max_bytes)
 		return totp_err_set(
@@ -288,7 +288,7 @@ static int size_check(int fd, off_t size, size_t max_bytes, const char *shown,
 		    "store may be (it holds one user): remove it and "
 		    "enroll again",
 		    shown, (long long)size, max_bytes);
-	if (!header_sizes_ok(fd, size))
+	if (!header_sizes_ok(h, whole, size))
 		return totp_err_set(err, TOTP_R_CORRUPT,
 				    "database %s: its GDBM header gives sizes the file "
 				    "cannot hold: not a pam_totp database or damaged; "
@@ -301,18 +301,16 @@ static int size_check(int fd, off_t size, size_t max_bytes, const char *shown,
  * would make a new, empty database of it as a writer, un-enrolling
  * everyone.  GDBM leaves fd open when it fails (no GDBM_CLOERROR), so
  * closing it stays here, once. */
-static int db_attach(int fd, bool writable, size_t max_bytes, const char *shown,
-		     GDBM_FILE *out, struct totp_err *err)
+static int db_attach(int fd, const struct stat *opened, bool writable, size_t max_bytes,
+		     const char *shown, GDBM_FILE *out, struct totp_err *err)
 {
 	int flags = (writable ? GDBM_WRITER : GDBM_READER) | GDBM_NOLOCK | GDBM_CLOEXEC |
 		    GDBM_NOMMAP; /* a file cut by someone else must not SIGBUS us */
-	struct stat st;
+	const struct stat st = *opened; /* safe_open's fstat: this very file */
+	uint8_t h[GDBM_HDR_PEEK];	/* the header's start, read once for its checks */
+	bool whole;
 	GDBM_FILE db;
 
-	if (fstat(fd, &st) != 0) {
-		totp_err_errno(err, errno, "cannot stat database %s", shown);
-		goto fail;
-	}
 	if (st.st_size < GDBM_HEADER_MIN) {
 		totp_err_set(
 		    err, TOTP_R_TRUNCATED,
@@ -323,21 +321,22 @@ static int db_attach(int fd, bool writable, size_t max_bytes, const char *shown,
 	}
 	/* GDBM 1.23 extends the file to the header's end as it allocates, so
 	 * a file shorter than that was cut, even when what is left opens */
-	if (header_says_cut(fd, st.st_size)) {
+	whole = pread(fd, h, sizeof(h), 0) == (ssize_t)sizeof(h);
+	if (header_says_cut(h, whole, st.st_size)) {
 		totp_err_set(err, TOTP_R_TRUNCATED,
 			     "database %s is shorter than its header says: it was cut "
 			     "short; restore it from a backup",
 			     shown);
 		goto fail;
 	}
-	if (size_check(fd, st.st_size, max_bytes, shown, err) != 0)
+	if (size_check(h, whole, st.st_size, max_bytes, shown, err) != 0)
 		goto fail;
 	db = gdbm_fd_open(fd, shown, 0, flags, NULL);
 	if (db == NULL) {
 		int syserr = errno;
 		gdbm_error code = gdbm_errno;
 
-		if (gdbm_damage(code) && header_says_cut(fd, st.st_size))
+		if (gdbm_damage(code) && header_says_cut(h, whole, st.st_size))
 			code = GDBM_FILE_EOF;
 		gdbm_fail(code, syserr, "cannot open database", shown, err);
 		goto fail;
@@ -401,7 +400,7 @@ static int room_for(int dirfd, uint64_t need, const char *shown, struct totp_err
 /* Builds an empty database at a temporary name, syncs it and renames it
  * into place, so the real name only ever holds a whole database.  The
  * caller holds the exclusive lock: a leftover temporary file is stale. */
-static void close_without_fsync(GDBM_FILE db);
+static void close_without_fsync(GDBM_FILE db, int stand_in);
 static int copy_by_hand(int from, int to, off_t at, off_t size);
 
 static int db_create(int dirfd, const struct db_path *p, const char *shown,
@@ -445,7 +444,7 @@ static int db_create(int dirfd, const struct db_path *p, const char *shown,
 		goto fail;
 	}
 	if (x->defer_sync) {
-		close_without_fsync(db); /* GDBM wrote it all when it made it */
+		close_without_fsync(db, dirfd); /* GDBM wrote it all when it made it */
 	} else if (gdbm_sync(db) != 0) {
 		db_fail(db, "cannot write new database", shown, err);
 		gdbm_close(db);
@@ -476,19 +475,20 @@ static int db_open(int dirfd, const struct db_path *p, enum store_mode mode,
 		   const char *shown, GDBM_FILE *out, struct totp_err *err)
 {
 	int flags = mode == STORE_READ ? O_RDONLY : O_RDWR;
-	int fd = file_open(dirfd, p->name, flags, o, "database", shown, err);
+	struct stat st;
+	int fd = file_open(dirfd, p->name, flags, o, "database", shown, &st, err);
 
 	if (fd == SAFE_MISSING && mode == STORE_CREATE) {
 		if (db_create(dirfd, p, shown, x, err) != 0)
 			return -1;
-		fd = file_open(dirfd, p->name, flags, o, "database", shown, err);
+		fd = file_open(dirfd, p->name, flags, o, "database", shown, &st, err);
 	}
 	if (fd == SAFE_MISSING)
 		return totp_err_set(err, TOTP_R_NOT_FOUND,
 				    "no database at %s: enroll first", shown);
 	if (fd < 0)
 		return -1;
-	return db_attach(fd, mode != STORE_READ, o->max_bytes, shown, out, err);
+	return db_attach(fd, &st, mode != STORE_READ, o->max_bytes, shown, out, err);
 }
 
 /* ---- open and close -------------------------------------------------------- */
@@ -509,6 +509,53 @@ static int open_args_check(const char *db_path, enum store_mode mode,
 	return 0;
 }
 
+/* ---- the keep (store.h) ----------------------------------------------------- */
+
+void store_keep_init(struct store_keep *k)
+{
+	k->path[0] = '\0';
+	k->dir_fd = -1;
+	k->lock_fd = -1;
+}
+
+void store_keep_release(struct store_keep *k)
+{
+	if (k == NULL)
+		return;
+	if (k->dir_fd >= 0)
+		close(k->dir_fd);
+	if (k->lock_fd >= 0)
+		close(k->lock_fd);
+	store_keep_init(k);
+}
+
+/* The kept folder and lock of db_path, when there are: true, and the keep
+ * is empty again (this open owns them now). */
+static bool keep_take(struct store_keep *k, const char *db_path, int *dirfd, int *lockfd)
+{
+	if (k == NULL || k->dir_fd < 0 || k->lock_fd < 0 || strcmp(k->path, db_path) != 0)
+		return false;
+	*dirfd = k->dir_fd;
+	*lockfd = k->lock_fd;
+	k->dir_fd = -1;
+	k->lock_fd = -1;
+	k->path[0] = '\0';
+	return true;
+}
+
+/* Leaves an unlocked lock and the folder in an empty keep: true; false when
+ * there is none (the caller closes them). */
+static bool keep_give(struct store_keep *k, const char *db_path, int dirfd, int lockfd)
+{
+	if (k == NULL || k->dir_fd >= 0 || k->lock_fd >= 0 ||
+	    strlen(db_path) >= sizeof(k->path))
+		return false;
+	memcpy(k->path, db_path, strlen(db_path) + 1);
+	k->dir_fd = dirfd;
+	k->lock_fd = lockfd;
+	return true;
+}
+
 static int gdbm_open_path(const char *db_path, enum store_mode mode,
 			  const struct store_opts *opts, const struct gdbm_store_ext *x,
 			  struct gdbm_store **out, struct totp_err *err)
@@ -524,12 +571,14 @@ static int gdbm_open_path(const char *db_path, enum store_mode mode,
 	if (path_split(db_path, &p, err) != 0)
 		return -1;
 	snprintf(lock_shown, sizeof(lock_shown), "%s.lock", db_path);
-	dirfd = walk_dir(p.dir, mode == STORE_CREATE, opts, err);
-	if (dirfd < 0)
-		return -1;
-	lockfd = lock_open(dirfd, &p, mode, opts, lock_shown, err);
-	if (lockfd < 0)
-		goto fail_dir;
+	if (!keep_take(opts->keep, db_path, &dirfd, &lockfd)) {
+		dirfd = walk_dir(p.dir, mode == STORE_CREATE, opts, err);
+		if (dirfd < 0)
+			return -1;
+		lockfd = lock_open(dirfd, &p, mode, opts, lock_shown, err);
+		if (lockfd < 0)
+			goto fail_dir;
+	}
 	if (lock_take(lockfd, mode != STORE_READ, opts->lock_timeout_ms, db_path, err) !=
 		0 ||
 	    db_open(dirfd, &p, mode, opts, x, db_path, &db, err) != 0)
@@ -548,6 +597,7 @@ static int gdbm_open_path(const char *db_path, enum store_mode mode,
 	s->sync = opts->sync;
 	s->batch = opts->batch;
 	s->defer_sync = x->defer_sync;
+	s->keep = opts->keep;
 	snprintf(s->path, sizeof(s->path), "%s", db_path);
 	*out = s;
 	return 0;
@@ -565,18 +615,18 @@ static int publish(struct gdbm_store *s, struct totp_err *err);
  * then every update is already written to the file (gdbm_store and
  * gdbm_delete end in _gdbm_end_update, which writes the buckets, the
  * directory and the header), and what must be durable was synced by
- * store_put or store_commit.  So the descriptor is pointed at /dev/null for
- * the close: GDBM's fsync there becomes a no-op, and no write is lost.
+ * store_put or store_commit.  So GDBM's descriptor is replaced, for the
+ * close, by a copy of `stand_in`, the database folder's O_PATH descriptor:
+ * fsync of it fails (EBADF), which gdbm_close ignores, and no write is
+ * lost.  (A copy of /dev/null would do the same for two system calls more
+ * a login.)
  */
-static void close_without_fsync(GDBM_FILE db)
+static void close_without_fsync(GDBM_FILE db, int stand_in)
 {
 	int fd = gdbm_fdesc(db);
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
-	if (fd >= 0 && null >= 0)
-		(void)dup3(null, fd, O_CLOEXEC);
-	if (null >= 0)
-		close(null);
+	if (fd >= 0 && stand_in >= 0)
+		(void)dup3(stand_in, fd, O_CLOEXEC);
 	gdbm_close(db);
 }
 
@@ -588,12 +638,14 @@ static void gdbm_close_store(struct gdbm_store *s)
 	if (s->copying) /* a batch not synced: dropped, the store unchanged */
 		unlinkat(s->dir_fd, s->p.tmp, 0);
 	if (s->writable)
-		close_without_fsync(s->db);
+		close_without_fsync(s->db, s->dir_fd);
 	else
 		gdbm_close(s->db);
-	close(s->dir_fd);
 	flock(s->lock_fd, LOCK_UN);
-	close(s->lock_fd);
+	if (!keep_give(s->keep, s->path, s->dir_fd, s->lock_fd)) {
+		close(s->dir_fd);
+		close(s->lock_fd);
+	}
 	explicit_bzero(s, sizeof(*s));
 	free(s);
 }
@@ -779,10 +831,10 @@ static int start_copy(struct gdbm_store *s, const char *user, const uint8_t *val
 	}
 	if (rc != 0) {
 		db_fail(db, "cannot change the record of", user, err);
-		close_without_fsync(db); /* removed next: no need to sync it */
+		close_without_fsync(db, s->dir_fd); /* removed next: no need to sync it */
 		goto fail;
 	}
-	close_without_fsync(s->db); /* the old file stays as it is, at its name */
+	close_without_fsync(s->db, s->dir_fd); /* the old file stays as it is */
 	s->db = db;
 	s->copying = true;
 	return 0;

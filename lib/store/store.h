@@ -36,6 +36,7 @@
 #ifndef TOTP_STORE_H
 #define TOTP_STORE_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -77,6 +78,9 @@ struct store_location {
 	const struct ldap_realm_cfg *ldap;
 	unsigned max_failures;
 	unsigned lockout;
+	/* NULL, or where a login keeps what its first open checked for its
+	 * second (struct store_keep, below): set by the caller. */
+	struct store_keep *keep;
 };
 
 enum store_mode {
@@ -95,9 +99,34 @@ struct store_opts {
 	/* When not 0, a store larger than this is refused (TOTP_R_CORRUPT)
 	 * before it is read: STORE_USER_BYTES_MAX for a user store. */
 	size_t max_bytes;
+	struct store_keep *keep; /* NULL, or the login's keep (above) */
 };
 
 struct store; /* one open: owns the backend's handle and holds the lock */
+
+/*
+ * store_keep: what one open of a GDBM database checked, kept for the next
+ * open of the same database in the same login, so that the second open
+ * neither walks the path again nor reopens the lock file (issue 15: a
+ * login opens the user's part twice, the look before the prompt and the
+ * check after it).  Set opts->keep (location_store_opts takes loc->keep):
+ * the close of a store opened with it leaves its folder's O_PATH
+ * descriptor and its lock file's descriptor here, unlocked, and an open
+ * of the same path takes them back instead of walking.  Nothing is
+ * trusted that was not checked: the folder was walked without following
+ * a link and its owner and mode checked, and it cannot be swapped under
+ * a descriptor; every file is still opened in it with O_NOFOLLOW and
+ * checked by fstat.  Not shared between threads; one login, one keep.
+ */
+struct store_keep {
+	char path[PATH_MAX]; /* the database they were opened for, "" none */
+	int dir_fd;
+	int lock_fd;
+};
+
+/* An empty keep; store_keep_release closes what it holds (and empties it). */
+void store_keep_init(struct store_keep *k);
+void store_keep_release(struct store_keep *k);
 
 /* Opens the store at `loc` and takes its lock (shared for STORE_READ,
  * exclusive otherwise), waiting up to opts->lock_timeout_ms.  0 and *out,
