@@ -25,11 +25,11 @@
 static void ready_record(uint32_t i, int64_t now_ms, struct record *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->state = RECORD_READY;
-	r->params = (struct otp_params){OTP_TOTP, OTP_SHA1, 6, 30};
-	synth_secret(i, r->secret);
-	r->secret_len = SYNTH_SECRET_LEN;
-	r->created = now_ms / 1000;
+	r->gen[0].state = RECORD_READY;
+	r->gen[0].params = (struct otp_params){OTP_TOTP, OTP_SHA1, 6, 30};
+	synth_secret(i, r->gen[0].secret);
+	r->gen[0].secret_len = SYNTH_SECRET_LEN;
+	r->gen[0].created = now_ms / 1000;
 	record_add_event(r, now_ms); /* registered */
 	record_add_event(r, now_ms); /* verified */
 }

@@ -35,7 +35,14 @@ DB=$T/sys/sys.db
 
 # shellcheck disable=SC2086
 e() { run "" -- --conf "$T/conf" --realm sys --user "$U" "$@"; }
-db_sum() { sha256sum "$DB" | cut -d' ' -f1; }
+# the system store is the realm's shards (sys.d/), and any journal or
+# staged copy beside them; lock files are not the store
+db_sum() {
+	find "$T/sys" -type f ! -name '*.lock' | sort | while read -r f; do
+		printf '%s ' "$f"
+		sha256sum <"$f"
+	done | sha256sum | cut -d' ' -f1
+}
 
 # ---- default, then spare beside it ------------------------------------------
 e register --json --qr none

@@ -56,6 +56,10 @@ int main(int argc, char **argv)
 	memset(&loc, 0, sizeof(loc));
 	loc.owner = (uid_t)strtoul(argv[1], NULL, 10);
 	snprintf(loc.where, sizeof(loc.where), "%s", argv[2]);
+	/* a store root owns is a system store, kept in shards as location_for
+	 * makes it; a user's own is one file */
+	loc.sharded = loc.owner == 0;
+	loc.per_user = !loc.sharded;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ev.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (otp_init(&err) < 0 ||

@@ -108,11 +108,11 @@ static struct store_opts opts(bool batch, int timeout_ms)
 static void rec(struct record *r, uint64_t sequence)
 {
 	memset(r, 0, sizeof(*r));
-	r->state = RECORD_READY;
-	r->params = (struct otp_params){OTP_TOTP, OTP_SHA1, 6, 30};
-	memcpy(r->secret, "12345678901234567890", 20);
-	r->secret_len = 20;
-	r->created = 1700000000;
+	r->gen[0].state = RECORD_READY;
+	r->gen[0].params = (struct otp_params){OTP_TOTP, OTP_SHA1, 6, 30};
+	memcpy(r->gen[0].secret, "12345678901234567890", 20);
+	r->gen[0].secret_len = 20;
+	r->gen[0].created = 1700000000;
 	r->sequence = sequence;
 }
 

@@ -1102,7 +1102,9 @@ int gdbm_store_lock_at(int dirfd, const char *name, bool excl,
 		       const struct store_opts *opts, const char *shown,
 		       struct totp_err *err)
 {
-	int fd = file_open(dirfd, name, O_RDWR | O_CREAT, opts, "lock file", shown, err);
+	struct stat st;
+	int fd =
+	    file_open(dirfd, name, O_RDWR | O_CREAT, opts, "lock file", shown, &st, err);
 
 	if (fd == SAFE_MISSING) /* the folder vanished under us */
 		return totp_err_errno(err, ENOENT, "cannot make lock file %s", shown);
@@ -1141,8 +1143,10 @@ static int stage_source(int dirfd, const char *name, const struct store_opts *o,
 			const struct gdbm_store_ext *x, const char *shown, off_t *size,
 			bool *own, struct totp_err *err)
 {
-	int fd = file_open(dirfd, name, O_RDONLY, o, "database", shown, err);
 	struct stat st;
+	int fd = file_open(dirfd, name, O_RDONLY, o, "database", shown, &st, err);
+	uint8_t h[GDBM_HDR_PEEK];
+	bool whole;
 
 	*own = fd >= 0;
 	if (fd == SAFE_MISSING) {
@@ -1150,20 +1154,21 @@ static int stage_source(int dirfd, const char *name, const struct store_opts *o,
 			return totp_err_set(err, TOTP_R_INVALID,
 					    "no template to make database %s", shown);
 		fd = x->template_fd;
+		if (fstat(fd, &st) != 0) {
+			totp_err_errno(err, errno, "cannot stat database %s", shown);
+			goto fail;
+		}
 	}
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) != 0) {
-		totp_err_errno(err, errno, "cannot stat database %s", shown);
-		goto fail;
-	}
-	if (st.st_size < GDBM_HEADER_MIN || header_says_cut(fd, st.st_size)) {
+	whole = pread(fd, h, sizeof(h), 0) == (ssize_t)sizeof(h);
+	if (st.st_size < GDBM_HEADER_MIN || header_says_cut(h, whole, st.st_size)) {
 		totp_err_set(err, TOTP_R_TRUNCATED,
 			     "database %s was cut short; restore it from a backup",
 			     shown);
 		goto fail;
 	}
-	if (size_check(fd, st.st_size, o->max_bytes, shown, err) != 0)
+	if (size_check(h, whole, st.st_size, o->max_bytes, shown, err) != 0)
 		goto fail;
 	*size = st.st_size;
 	return fd;
@@ -1183,6 +1188,7 @@ int gdbm_store_stage(int dirfd, const char *name, const char *stage, const char 
 	struct store *st = NULL;
 	char lock[NAME_MAX + 1];
 	int lockfd, from, to = -1, rc = -1;
+	struct stat sb_lock;
 	bool own = false;
 	off_t size = 0;
 	GDBM_FILE db;
@@ -1195,7 +1201,7 @@ int gdbm_store_stage(int dirfd, const char *name, const char *stage, const char 
 	 * caller's journal keeps everyone out from now on (shard_store.c):
 	 * no lock file is made for it (a file less to make; its first open
 	 * makes it). */
-	lockfd = file_open(dirfd, lock, O_RDWR, opts, "lock file", shown, err);
+	lockfd = file_open(dirfd, lock, O_RDWR, opts, "lock file", shown, &sb_lock, err);
 	if (lockfd == -1)
 		return -1;
 	if (lockfd == SAFE_MISSING) {
@@ -1238,7 +1244,7 @@ locked:
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		totp_err_set(err, TOTP_R_NOMEM, "out of memory staging %s", shown);
-		close_without_fsync(db);
+		close_without_fsync(db, dirfd);
 		goto out_unlink;
 	}
 	s->db = db;
@@ -1253,7 +1259,7 @@ locked:
 		rc = fn(st, arg, err);
 		store_close(st);
 	}
-	close_without_fsync(db); /* every write is in the file already */
+	close_without_fsync(db, dirfd); /* every write is in the file already */
 	explicit_bzero(s, sizeof(*s));
 	free(s);
 	if (rc == 0)
