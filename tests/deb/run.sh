@@ -113,7 +113,7 @@ vlt_before=no
 [ -e "$VLT" ] && vlt_before=yes
 if [ "$vlt_before" = no ]; then
 	# only what this test puts there (the realm sudo's store), then the folder if empty
-	at_exit "rm -f '$VLT'/sudo.db '$VLT'/sudo.db.lock '$VLT'/sudo.db.new; rmdir '$VLT' 2>/dev/null"
+	at_exit "rm -rf '$VLT'/sudo.d '$VLT'/sudo.db '$VLT'/sudo.db.lock; rmdir '$VLT' 2>/dev/null"
 fi
 # A run that stopped half way purges what it installed.
 # shellcheck disable=SC2317 # called from CLEANUP
@@ -314,18 +314,22 @@ else
 fi
 
 # ---- 6. a system store, then purge ---------------------------------------------------
+# A system store is the realm's shards, $VLT/sudo.d/NNN.db (and their locks).
+store_files() { find "$VLT/sudo.d" -type f -name '*.db' 2>/dev/null | sort; }
+store_sum() { store_files | xargs -r md5sum | md5sum | cut -c1-32; }
 # Only in a /var/lib/totp this test made: stores that were here before are
 # never touched.
 if [ "$vlt_before" = no ]; then
 	SU=totpdebsys$$
 	useradd -M -s /usr/sbin/nologin "$SU" >/dev/null 2>&1 && at_exit "userdel '$SU' 2>/dev/null" ||
 		not_ok "useradd $SU"
-	if totp-enroll --realm sudo --user "$SU" --json </dev/null >"$T/sys.json" 2>&1 && [ -f "$VLT/sudo.db" ]; then
-		ok "root enrolls $SU into the system store $VLT/sudo.db (realm sudo of the shipped conffile)"
+	if totp-enroll --realm sudo --user "$SU" --json </dev/null >"$T/sys.json" 2>&1 &&
+		[ -n "$(store_files)" ]; then
+		ok "root enrolls $SU into the system store $VLT/sudo.d/ (realm sudo of the shipped conffile)"
 	else
-		not_ok "system store: $(cat "$T/sys.json")"
+		not_ok "system store: $(cat "$T/sys.json"); $VLT holds: $(ls -R "$VLT" 2>&1)"
 	fi
-	sum_store=$(md5sum <"$VLT/sudo.db" 2>&1)
+	sum_store=$(store_sum)
 else
 	echo "# deb: $VLT was here before: its stores are left alone (no system-store check)"
 fi
@@ -364,7 +368,7 @@ echo "# files of the packages (dpkg -L, $(wc -l <"$T/installed.list") paths) sti
 [ -z "$left" ] && ok "no file of the packages is left outside $VLT" || not_ok "left after purge:$left"
 echo "# $VLT after the purge: $(ls -ld "$VLT" 2>&1); holds: $(cd "$VLT" 2>/dev/null && echo *)"
 if [ "$vlt_before" = no ]; then
-	[ "$(md5sum <"$VLT/sudo.db" 2>&1)" = "$sum_store" ] &&
+	[ -n "$(store_files)" ] && [ "$(store_sum)" = "$sum_store" ] &&
 		ok "purge keeps $VLT and the system store in it, unchanged" || not_ok "purge touched $VLT"
 else
 	[ -d "$VLT" ] && ok "purge keeps $VLT, which was here before" || not_ok "purge removed $VLT"
@@ -372,7 +376,7 @@ fi
 
 # Without stores, purge takes /var/lib/totp away (only if this test made it).
 if [ "$vlt_before" = no ]; then
-	rm -f "$VLT"/sudo.db "$VLT"/sudo.db.lock "$VLT"/sudo.db.new
+	rm -rf "$VLT"/sudo.d
 	if (cd "$T" && apt install --no-install-recommends "./$(basename "$deb_mod")") >"$T/install2.log" 2>&1 &&
 		apt purge libpam-totp >"$T/purge2.log" 2>&1; then
 		[ ! -e "$VLT" ] && ok "installed and purged again with $VLT empty: $VLT is gone" ||
