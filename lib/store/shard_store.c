@@ -799,7 +799,8 @@ static void stages_drop(const struct shard_store *s, int rootfd, const uint32_t 
 
 /*
  * A batch, all or nothing across the realm (a roll-forward journal):
- *   1. under the journal's lock, finish a journal a crash left; make the
+ *   1. under the journal's lock, finish a journal a crash left, and remove
+ *      any staged copy left without a journal; make the
  *      marker (an empty journal: from now on every open of the realm, or
  *      of a shard, waits for this commit, shard_open_settled);
  *   2. each changed shard, under its own lock (which lets go of any open
@@ -827,6 +828,9 @@ static int journal_commit(struct shard_store *s, struct pending **order, size_t 
 	lock = gdbm_store_lock_at(rootfd, JOURNAL_LOCK, true, &s->opts, shown, err);
 	if (lock < 0 || journal_recover(s, rootfd, err) != 0)
 		goto out;
+	/* staged copies of a batch whose marker a crash lost (it is not
+	 * synced): nobody reads them; they go before they pile up */
+	stages_remove(s, rootfd);
 	list = malloc(count * sizeof(*list));
 	if (list == NULL) {
 		totp_err_set(err, TOTP_R_NOMEM, "out of memory in a batch");
