@@ -22,22 +22,8 @@ static void record_json(struct json *j, const struct record *r)
 	json_key(j, "record");
 	json_object_open(j);
 	json_kv_uint(j, "version", RECORD_VERSION);
-	json_kv_string(j, "state", record_state_name(g->state));
-	json_kv_string(j, "type", otp_type_name(g->params.type));
-	json_kv_string(j, "algorithm", otp_alg_name(g->params.alg));
-	json_kv_uint(j, "digits", g->params.digits);
-	if (g->params.type == OTP_TOTP)
-		json_kv_uint(j, "period", g->params.period);
-	json_key(j, "window");
-	if (g->window)
-		json_uint(j, g->window);
-	else
-		json_null(j);
-	json_key(j, g->params.type == OTP_HOTP ? "nextCounter" : "lastUsedStep");
-	if (g->params.type == OTP_TOTP && g->counter == 0)
-		json_null(j);
-	else
-		json_uint_string(j, g->counter);
+	answer_gen_kind(j, g);
+	answer_gen_steps(j, g);
 	json_kv_uint(j, "failures", r->failures);
 	answer_time_or_null(j, "lockedUntil", r->locked_until);
 	answer_time_or_null(j, "created", g->created);

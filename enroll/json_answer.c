@@ -52,6 +52,30 @@ void answer_event(struct json *j, const char *key, const struct record_event *e,
 	json_object_close(j);
 }
 
+void answer_gen_kind(struct json *j, const struct record_gen *g)
+{
+	json_kv_string(j, "state", record_state_name(g->state));
+	json_kv_string(j, "type", otp_type_name(g->params.type));
+	json_kv_string(j, "algorithm", otp_alg_name(g->params.alg));
+	json_kv_uint(j, "digits", g->params.digits);
+	if (g->params.type == OTP_TOTP)
+		json_kv_uint(j, "period", g->params.period);
+}
+
+void answer_gen_steps(struct json *j, const struct record_gen *g)
+{
+	json_key(j, "window");
+	if (g->window)
+		json_uint(j, g->window);
+	else
+		json_null(j);
+	json_key(j, g->params.type == OTP_HOTP ? "nextCounter" : "lastUsedStep");
+	if (g->params.type == OTP_TOTP && g->counter == 0)
+		json_null(j);
+	else
+		json_uint_string(j, g->counter);
+}
+
 void answer_generators(struct json *j, const struct record *r, bool steps)
 {
 	unsigned n = record_generators(r);
@@ -63,26 +87,11 @@ void answer_generators(struct json *j, const struct record *r, bool steps)
 
 		json_object_open(j);
 		json_kv_string(j, "name", record_gen_name(g));
-		json_kv_string(j, "state", record_state_name(g->state));
-		json_kv_string(j, "type", otp_type_name(g->params.type));
-		json_kv_string(j, "algorithm", otp_alg_name(g->params.alg));
-		json_kv_uint(j, "digits", g->params.digits);
-		if (g->params.type == OTP_TOTP)
-			json_kv_uint(j, "period", g->params.period);
+		answer_gen_kind(j, g);
 		answer_time_or_null(j, "created", g->created);
 		answer_time_or_null(j, "lastUsed", g->last_used);
 		if (steps) {
-			json_key(j, "window");
-			if (g->window)
-				json_uint(j, g->window);
-			else
-				json_null(j);
-			json_key(j, g->params.type == OTP_HOTP ? "nextCounter"
-							       : "lastUsedStep");
-			if (g->params.type == OTP_TOTP && g->counter == 0)
-				json_null(j);
-			else
-				json_uint_string(j, g->counter);
+			answer_gen_steps(j, g);
 			if (g->params.type == OTP_TOTP) {
 				json_key(j, "drift");
 				json_int(j, g->drift);
@@ -171,12 +180,7 @@ static void record_fields(struct json *j, const struct record *r)
 {
 	const struct record_gen *g = record_primary(r);
 
-	json_kv_string(j, "state", record_state_name(g->state));
-	json_kv_string(j, "type", otp_type_name(g->params.type));
-	json_kv_string(j, "algorithm", otp_alg_name(g->params.alg));
-	json_kv_uint(j, "digits", g->params.digits);
-	if (g->params.type == OTP_TOTP)
-		json_kv_uint(j, "period", g->params.period);
+	answer_gen_kind(j, g);
 	answer_time_or_null(j, "created", g->created);
 	answer_event(j, "lastSuccess", &r->last_success, r);
 	answer_event(j, "lastFailure", &r->last_failure, r);

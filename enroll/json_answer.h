@@ -43,6 +43,11 @@ void answer_time_or_null(struct json *j, const char *key, int64_t seconds);
 void answer_event(struct json *j, const char *key, const struct record_event *e,
 		  const struct record *r);
 void answer_generators(struct json *j, const struct record *r, bool steps);
+/* A generator's state, type, algorithm, digits and period (TOTP); and
+ * its window (null: the realm's) and nextCounter (HOTP) or lastUsedStep
+ * (TOTP, null before the first). */
+void answer_gen_kind(struct json *j, const struct record_gen *g);
+void answer_gen_steps(struct json *j, const struct record_gen *g);
 
 int answer_error(FILE *f, const struct totp_err *e);
 

@@ -31,6 +31,7 @@
 #include <cmocka.h>
 
 #include "gdbm_store.h"
+#include "kill_timer.h"
 #include "record.h"
 #include "sha256.h"
 #include "shard_store.h"
@@ -350,21 +351,6 @@ static bool journal_left(void)
 	assert_int_equal(shard_root(loc.where, root, sizeof(root), &e), 0);
 	snprintf(path, sizeof(path), "%s/journal", root);
 	return stat(path, &st) == 0;
-}
-
-/* In the child: SIGKILL after delay_us, by a timer of the child's own. */
-static void arm_kill_timer(long delay_us)
-{
-	struct sigevent sev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGKILL};
-	struct itimerspec its = {
-	    .it_value = {delay_us / 1000000, (delay_us % 1000000) * 1000}};
-	timer_t t;
-
-	if (delay_us == 0) /* a zero it_value disarms: kill at once instead */
-		raise(SIGKILL);
-	if (timer_create(CLOCK_MONOTONIC, &sev, &t) != 0 ||
-	    timer_settime(t, 0, &its, NULL) != 0)
-		_exit(3);
 }
 
 static long mono_us(void)

@@ -64,6 +64,7 @@
 #include <cmocka.h>
 #include <gdbm.h>
 
+#include "kill_timer.h"
 #include "lifecycle.h"
 #include "login.h"
 #include "otp.h"
@@ -722,22 +723,6 @@ static struct user *choose_victim(struct world *w)
 			return &w->users[i];
 	fail();
 	return NULL;
-}
-
-/* In the child: SIGKILL after delay_us, timed from now (the start of the
- * call), by a timer of the child's own. */
-static void arm_kill_timer(long delay_us)
-{
-	struct sigevent sev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGKILL};
-	struct itimerspec its = {
-	    .it_value = {delay_us / 1000000, (delay_us % 1000000) * 1000}};
-	timer_t t;
-
-	if (delay_us == 0) /* a zero it_value disarms: kill at once instead */
-		raise(SIGKILL);
-	if (timer_create(CLOCK_MONOTONIC, &sev, &t) != 0 ||
-	    timer_settime(t, 0, &its, NULL) != 0)
-		_exit(3);
 }
 
 /* Forks the call.  kill_write > 0: the child dies before that write;
