@@ -371,7 +371,7 @@ yes | 1) xfs_on=1 ;;
 esac
 if [ -n "$xfs_on" ] && xfs_mount; then
 	echo "bench: the XFS part: $BENCH_XFS_MODULES, stores on $XFS_MNT" >&2
-	echo "The XFS rows: stores on a loop-mounted XFS image (\`mkfs.xfs -m reflink=1\`, $BENCH_XFS_SIZE, in \`$W\`), in the same run." >>"$W/meta"
+	xfs_note="The XFS rows: stores on a loop-mounted XFS image (\`mkfs.xfs -m reflink=1\`, $BENCH_XFS_SIZE, in \`$W\`), in the same run."
 	S=$XFS_MNT
 	ROWS=$XROWS
 	RROWS=$XRROWS
@@ -388,6 +388,7 @@ if [ -n "$xfs_on" ] && xfs_mount; then
 fi
 
 echo "at the end: $(cut -d' ' -f1-3 /proc/loadavg) (on $(nproc) CPUs: above $(nproc), other work shared the machine)." >>"$W/meta"
+[ -n "${xfs_note:-}" ] && echo "$xfs_note" >>"$W/meta"
 # The raw rows too, so that report.sh can redo the page without a rerun.
 cp "$ROWS" "$RESULTS/rows.tsv"
 cp "$KROWS" "$RESULTS/parallel.tsv"
