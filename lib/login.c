@@ -1,6 +1,7 @@
 /* login: one locked check of a code, and what it leaves in the record. */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -264,8 +265,11 @@ static void record_success(struct record *r, const struct login_event *ev, uint8
 	r->failures = 0;
 	r->locked_until = 0;
 	set_event(&r->last_success, ev, by);
-	if (by < RECORD_GENERATORS_MAX)
+	if (by < RECORD_GENERATORS_MAX) {
 		r->gen[by].last_used = ev->now_ms / 1000;
+		snprintf(res->generator, sizeof(res->generator), "%s",
+			 record_gen_name(&r->gen[by]));
+	}
 	record_add_event(r, ev->now_ms);
 	res->outcome = LOGIN_SUCCESS;
 }

@@ -82,6 +82,9 @@ struct login_result {
 	int64_t locked_until;	 /* unix seconds, when locked */
 	unsigned digits;	 /* the generator's code length, when ready */
 	int64_t grace_age;	 /* LOGIN_GRACE: seconds since the host's code */
+	/* LOGIN_SUCCESS by a code: the name of the generator it was ("default"
+	 * for the unnamed one; not a secret, for the log); else "". */
+	char generator[RECORD_NAME_MAX];
 };
 
 /* A shared look before the prompt (no write, the lock let go on return).

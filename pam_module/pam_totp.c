@@ -388,7 +388,10 @@ static int report(const struct ctx *x, const struct login_result *res)
 	switch (res->outcome) {
 	case LOGIN_SUCCESS:
 		if (!res->emergency) {
-			note(x, LOG_NOTICE, "accepted");
+			char gen[LOG_VALUE_MAX];
+
+			note(x, LOG_NOTICE, "accepted a code of generator %s",
+			     log_value(res->generator, gen, sizeof(gen)));
 			return PAM_SUCCESS;
 		}
 		note(x, LOG_NOTICE, "accepted an emergency code, %u left",

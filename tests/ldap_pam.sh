@@ -225,7 +225,7 @@ lastlog() { printf '%s\n' "$LOG" | tail -1; }
 C0=$(code 0)
 try read carol "$C0"
 expect "$(outcome)" success "read: carol's hand-made token (data.ldif, ldapadd) logs in through pam_totp"
-printf '%s\n' "$LOG" | grep -q 'accepted; user=carol realm=read' && ok "read: log line 'accepted'" ||
+printf '%s\n' "$LOG" | grep -q 'accepted a code of generator default; user=carol realm=read' && ok "read: log line 'accepted'" ||
 	not_ok "read: no 'accepted' log line: $LOG"
 printf '%s\n' "$LOG" | grep -qF "$C0" && not_ok "a code in the log: $LOG" || ok "no code in the log"
 try read carol "$C0"

@@ -74,7 +74,7 @@ static void test_success(void **state)
 	assert_int_equal(g_s.n_prompts, 1);
 	assert_string_equal(g_s.prompts[0], "Verification code: ");
 	assert_int_equal(g_s.styles[0], PAM_PROMPT_ECHO_OFF);
-	assert_logged("accepted; user=");
+	assert_logged("accepted a code of generator default; user=");
 	assert_logged("realm=default service=" SERVICE " rhost=" RHOST);
 	assert_non_null(strstr(logged("accepted"), g_user));
 	assert_int_equal(atoi(logged("accepted") + 1), LOG_AUTHPRIV | LOG_NOTICE);
@@ -641,6 +641,7 @@ static void test_generators_any_ready(void **state)
 	answers(1, code);
 	assert_int_equal(run(""), PAM_SUCCESS);
 	assert_not_logged(code);
+	assert_logged("accepted a code of generator spare; user=");
 	get_record("default", &after);
 	assert_int_equal(after.last_success.by, 1);
 	assert_int_equal(after.gen[1].counter, step);

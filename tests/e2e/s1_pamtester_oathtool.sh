@@ -52,7 +52,7 @@ grep -q 'Authentication failure' "$T/pamtester.out" && ok "pamtester reports an 
 	not_ok "pamtester said: $(cat "$T/pamtester.out")"
 
 # The log: who and where, never a code or the secret.
-line="pam_totp\\($SVC:auth\\): accepted; user=$U realm=default service=$SVC"
+line="pam_totp\\($SVC:auth\\): accepted a code of generator default; user=$U realm=default service=$SVC"
 if wait_log "$pos" "$line"; then ok "syslog: the accepted login, with user and service"; else
 	not_ok "syslog: no line like '$line'"
 fi

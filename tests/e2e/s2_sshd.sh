@@ -114,7 +114,7 @@ grep -q 'Verification code' "$T/prompts" && ok "ssh: the code was asked by keybo
 	not_ok "ssh prompts: $(cat "$T/prompts")"
 grep -q "Accepted keyboard-interactive/pam for $U" "$T/sshd.log" && ok "sshd: accepted keyboard-interactive/pam" ||
 	not_ok "sshd log: $(tail -n 5 "$T/sshd.log")"
-wait_log "$pos" "pam_totp\\($SVC:auth\\): accepted; user=$U realm=default service=$SVC rhost=127.0.0.1" &&
+wait_log "$pos" "pam_totp\\($SVC:auth\\): accepted a code of generator default; user=$U realm=default service=$SVC rhost=127.0.0.1" &&
 	ok "syslog: accepted through PAM service $SVC, rhost 127.0.0.1" || not_ok "syslog: no accepted line for $SVC"
 
 W=$(wrong_code "$S")
