@@ -4,10 +4,14 @@
  * A real store (in a temporary folder, on /dev/shm when there is one)
  * holds one ready user; every input resets that record, then runs
  * login_check with the input as the typed code (up to its first NUL).
- * The first byte picks the generator's digits (6, 7 or 8).  A login
- * passes only with a code of the window not used before, or with a live
- * emergency code; anything else is a wrong code that changes nothing but
- * the failure count and the event; nothing ever crashes.
+ * The first byte picks the generators' digits (6, 7 or 8), how many more
+ * generators the user has beside "default" (0 to 3, each its own secret)
+ * and which of those are still pending.  A login passes only with a code
+ * of a ready generator's window not used before, moving that generator
+ * (every ready one the code matches) and no other, and naming the first;
+ * or with a live emergency code; anything else is a wrong code that
+ * changes nothing but the failure count and the event; nothing ever
+ * crashes.
  */
 #include "config.h"
 
@@ -99,21 +103,44 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Which of the open steps (now, now + 1) `code` is, or 0. */
-static uint64_t otp_step_of(const struct record *r, const char *code)
+/* Which of generator i's open steps (now, now + 1) `code` is, or 0. */
+static uint64_t otp_step_of(const struct record *r, unsigned i, const char *code)
 {
-	uint64_t now = otp_step_at(&r->gen[0].params, NOW_MS / 1000);
+	const struct record_gen *g = &r->gen[i];
+	uint64_t now = otp_step_at(&g->params, NOW_MS / 1000);
 	char want[OTP_CODE_BUF];
 	struct totp_err err;
 	uint64_t hit = 0;
 
 	for (uint64_t f = now; f <= now + 1; f++) {
-		FUZZ_CHECK(otp_code(r->gen[0].secret, r->gen[0].secret_len,
-				    &r->gen[0].params, f, want, &err) == 0);
+		FUZZ_CHECK(
+		    otp_code(g->secret, g->secret_len, &g->params, f, want, &err) == 0);
 		if (strcmp(code, want) == 0)
 			hit = f;
 	}
 	return hit;
+}
+
+/* rec = base with the input's digits and generators (above). */
+static void shape(struct record *rec, uint8_t pick)
+{
+	static const char *names[] = {"spare", "token", "g4"};
+	unsigned extra = (pick / 3U) % 4U, pending = (pick / 12U) & 7U;
+	struct totp_err err;
+
+	*rec = base;
+	rec->gen[0].params.digits = 6 + pick % 3U;
+	for (unsigned k = 0; k < extra; k++) {
+		struct record_gen *g = record_generator_add(rec, names[k], &err);
+
+		FUZZ_CHECK(g != NULL);
+		g->params = rec->gen[0].params;
+		g->secret_len = rec->gen[0].secret_len;
+		memcpy(g->secret, rec->gen[0].secret, g->secret_len);
+		g->secret[0] ^= (uint8_t)(k + 1); /* a secret of its own */
+		g->counter = rec->gen[0].counter;
+		g->state = (pending >> k) & 1U ? RECORD_PENDING : RECORD_READY;
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -123,7 +150,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct login_result res;
 	struct totp_err err;
 	struct store *s;
-	uint64_t step;
+	uint64_t step[RECORD_GENERATORS_MAX];
+	unsigned n;
+	int first;
 	char *code;
 
 	if (size < 1)
@@ -132,8 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(code != NULL);
 	memcpy(code, data + 1, size - 1);
 	code[size - 1] = '\0';
-	rec = base;
-	rec.gen[0].params.digits = 6 + data[0] % 3;
+	shape(&rec, data[0]);
 	s = open_store(STORE_WRITE);
 	FUZZ_CHECK(store_put(s, USER, &rec, &err) == 0);
 	store_close(s);
@@ -143,26 +171,41 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s = open_store(STORE_READ);
 	FUZZ_CHECK(store_get(s, USER, &after, &err) == 1);
 	store_close(s);
+	n = record_generators(&rec);
+	FUZZ_CHECK(record_generators(&after) == n);
 	FUZZ_CHECK(after.sequence > rec.sequence);
-	FUZZ_CHECK(memcmp(after.gen[0].secret, rec.gen[0].secret,
-			  sizeof(rec.gen[0].secret)) == 0);
-	step = otp_step_of(&rec, code);
-	if (step != 0) {
+	first = -1;
+	for (unsigned i = 0; i < n; i++) {
+		FUZZ_CHECK(memcmp(after.gen[i].secret, rec.gen[i].secret,
+				  sizeof(rec.gen[i].secret)) == 0 &&
+			   after.gen[i].state == rec.gen[i].state);
+		step[i] =
+		    rec.gen[i].state == RECORD_READY ? otp_step_of(&rec, i, code) : 0;
+		if (step[i] != 0 && first < 0)
+			first = (int)i;
+	}
+	if (first >= 0) {
 		FUZZ_CHECK(res.outcome == LOGIN_SUCCESS && !res.emergency);
-		FUZZ_CHECK(after.gen[0].counter == step && after.failures == 0);
+		FUZZ_CHECK(strcmp(res.generator, record_gen_name(&rec.gen[first])) == 0);
+		FUZZ_CHECK(after.last_success.by == (uint8_t)first &&
+			   after.failures == 0);
 		FUZZ_CHECK(after.emergency_count == 1 && !record_code_used(&after, 0));
+		for (unsigned i = 0; i < n; i++) /* the ones it matched moved, only */
+			FUZZ_CHECK(after.gen[i].counter ==
+				   (step[i] != 0 ? step[i] : rec.gen[i].counter));
 	} else if (strcmp(code, live_code) == 0) {
 		FUZZ_CHECK(res.outcome == LOGIN_SUCCESS && res.emergency);
-		FUZZ_CHECK(after.gen[0].counter == rec.gen[0].counter &&
-			   record_code_used(&after, 0));
+		FUZZ_CHECK(record_code_used(&after, 0));
 	} else {
 		FUZZ_CHECK(res.outcome == LOGIN_WRONG_CODE);
-		FUZZ_CHECK(after.failures == 1 &&
-			   after.gen[0].counter == rec.gen[0].counter);
+		FUZZ_CHECK(after.failures == 1);
 		FUZZ_CHECK(memcmp(&after.emergency[0], &rec.emergency[0],
 				  sizeof(rec.emergency[0])) == 0 &&
 			   !record_code_used(&after, 0));
 	}
+	if (first < 0) /* no generator moves but by its own code */
+		for (unsigned i = 0; i < n; i++)
+			FUZZ_CHECK(after.gen[i].counter == rec.gen[i].counter);
 	record_wipe(&after);
 	free(code);
 	return 0;

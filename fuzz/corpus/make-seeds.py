@@ -107,6 +107,13 @@ put("fuzz_login", "next-7", b"\x017732303")
 put("fuzz_login", "now-8", b"\x0281921300")
 put("fuzz_login", "emergency", b"\x0024681357")
 put("fuzz_login", "wrong", b"\x00000000")
+# byte 0 also picks 0 to 3 more generators ((b / 3) % 4) and which of
+# them are pending ((b / 12) & 7): 9 = three more, all ready; 21 = three
+# more, "spare" pending.  Their secrets: the key with its first byte ^ 1,
+# 2, 3 ("spare", "token", "g4"); codes of now, 6 digits
+put("fuzz_login", "spare-now-6", b"\x09647279")
+put("fuzz_login", "g4-now-6", b"\x09324511")
+put("fuzz_login", "spare-pending", b"\x15647279")
 
 # ---- fuzz_import_ga, fuzz_import_oath: the import tests' sample files ----
 # (copies of tests/data/ga_* and tests/data/*.oath, made by hand there)
