@@ -17,6 +17,7 @@
 #define TOTP_SAFE_OPEN_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "errors.h"
@@ -55,10 +56,9 @@ int safe_open_at(int dirfd, const char *name, int flags, const struct safe_rule 
 		 const char *kind, const char *shown, struct totp_err *err);
 
 /* safe_open_at that also gives the fstat its checks judged (*st). */
-struct stat;
-int safe_open_at_stat(int dirfd, const char *name, int flags, const struct safe_rule *file,
-		      const char *kind, const char *shown, struct stat *st,
-		      struct totp_err *err);
+int safe_open_at_stat(int dirfd, const char *name, int flags,
+		      const struct safe_rule *file, const char *kind, const char *shown,
+		      struct stat *st, struct totp_err *err);
 
 /* safe_walk_dir (no create) then safe_open_at for a whole path: the
  * descriptor, SAFE_MISSING when the file or a folder on the way is
