@@ -299,44 +299,44 @@ static int size_check(const uint8_t *h, bool whole, off_t size, size_t max_bytes
 
 /* Hands fd to GDBM.  A zero-length or short file is refused first: GDBM
  * would make a new, empty database of it as a writer, un-enrolling
- * everyone.  GDBM leaves fd open when it fails (no GDBM_CLOERROR), so
- * closing it stays here, once. */
-static int db_attach(int fd, const struct stat *opened, bool writable, size_t max_bytes,
+ * everyone.  `size` is the file's, from the fstat its open checked.  GDBM
+ * leaves fd open when it fails (no GDBM_CLOERROR), so closing it stays
+ * here, once. */
+static int db_attach(int fd, off_t size, bool writable, size_t max_bytes,
 		     const char *shown, GDBM_FILE *out, struct totp_err *err)
 {
 	int flags = (writable ? GDBM_WRITER : GDBM_READER) | GDBM_NOLOCK | GDBM_CLOEXEC |
-		    GDBM_NOMMAP; /* a file cut by someone else must not SIGBUS us */
-	const struct stat st = *opened; /* safe_open's fstat: this very file */
-	uint8_t h[GDBM_HDR_PEEK];	/* the header's start, read once for its checks */
+		    GDBM_NOMMAP;  /* a file cut by someone else must not SIGBUS us */
+	uint8_t h[GDBM_HDR_PEEK]; /* the header's start, read once for its checks */
 	bool whole;
 	GDBM_FILE db;
 
-	if (st.st_size < GDBM_HEADER_MIN) {
+	if (size < GDBM_HEADER_MIN) {
 		totp_err_set(
 		    err, TOTP_R_TRUNCATED,
 		    "database %s is %lld bytes, shorter than a GDBM header: it was "
 		    "cut short; restore it from a backup",
-		    shown, (long long)st.st_size);
+		    shown, (long long)size);
 		goto fail;
 	}
 	/* GDBM 1.23 extends the file to the header's end as it allocates, so
 	 * a file shorter than that was cut, even when what is left opens */
 	whole = pread(fd, h, sizeof(h), 0) == (ssize_t)sizeof(h);
-	if (header_says_cut(h, whole, st.st_size)) {
+	if (header_says_cut(h, whole, size)) {
 		totp_err_set(err, TOTP_R_TRUNCATED,
 			     "database %s is shorter than its header says: it was cut "
 			     "short; restore it from a backup",
 			     shown);
 		goto fail;
 	}
-	if (size_check(h, whole, st.st_size, max_bytes, shown, err) != 0)
+	if (size_check(h, whole, size, max_bytes, shown, err) != 0)
 		goto fail;
 	db = gdbm_fd_open(fd, shown, 0, flags, NULL);
 	if (db == NULL) {
 		int syserr = errno;
 		gdbm_error code = gdbm_errno;
 
-		if (gdbm_damage(code) && header_says_cut(h, whole, st.st_size))
+		if (gdbm_damage(code) && header_says_cut(h, whole, size))
 			code = GDBM_FILE_EOF;
 		gdbm_fail(code, syserr, "cannot open database", shown, err);
 		goto fail;
@@ -488,7 +488,8 @@ static int db_open(int dirfd, const struct db_path *p, enum store_mode mode,
 				    "no database at %s: enroll first", shown);
 	if (fd < 0)
 		return -1;
-	return db_attach(fd, &st, mode != STORE_READ, o->max_bytes, shown, out, err);
+	return db_attach(fd, st.st_size, mode != STORE_READ, o->max_bytes, shown, out,
+			 err);
 }
 
 /* ---- open and close -------------------------------------------------------- */
@@ -1051,6 +1052,13 @@ static int be_commit(void *h, struct totp_err *err)
 static void be_close(void *h)
 {
 	gdbm_close_store(h);
+}
+
+int gdbm_store_folder(const struct store *s)
+{
+	const struct gdbm_store *g = store_handle_of(s, &gdbm_store_backend);
+
+	return g != NULL ? g->dir_fd : -1;
 }
 
 const struct store_backend gdbm_store_backend = {

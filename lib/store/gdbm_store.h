@@ -48,6 +48,11 @@
 struct store_backend;
 extern const struct store_backend gdbm_store_backend;
 
+/* The O_PATH descriptor of the folder an open GDBM store is in, checked
+ * when it was walked (still the store's: not to be closed), or -1 for any
+ * other store. */
+int gdbm_store_folder(const struct store *s);
+
 /* Opens the GDBM store at `db_path` directly (the tests, the crash
  * torture and bench_gen, which test this backend itself); everything
  * else goes through store_open.  As store_open otherwise. */

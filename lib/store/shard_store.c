@@ -123,11 +123,17 @@ static void drop_cur(struct shard_store *s)
 
 /* Whether the realm has a journal: a batch being committed, or one that
  * a crash cut.  One fstatat, which fails when there is none: what an
- * open pays for the journal. */
+ * open pays for the journal.  With a shard open, in the folder it walked
+ * (the shards and the journal share <realm>.d/): no second walk of the
+ * path on a login. */
 static bool journal_seen(const struct shard_store *s)
 {
+	int dirfd = gdbm_store_folder(s->cur);
 	struct stat st;
 
+	if (dirfd >= 0)
+		return fstatat(dirfd, JOURNAL_NAME, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+		       errno != ENOENT;
 	return fstatat(AT_FDCWD, s->journal, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
 	       errno != ENOENT;
 }

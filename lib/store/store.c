@@ -40,6 +40,11 @@ int store_wrap(const struct store_backend *be, void *h, struct store **out,
 	return 0;
 }
 
+void *store_handle_of(const struct store *s, const struct store_backend *be)
+{
+	return s != NULL && s->be == be ? s->h : NULL;
+}
+
 int store_open(const struct store_location *loc, enum store_mode mode,
 	       const struct store_opts *opts, struct store **out, struct totp_err *err)
 {

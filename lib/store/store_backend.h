@@ -34,4 +34,8 @@ struct store_backend {
 int store_wrap(const struct store_backend *be, void *h, struct store **out,
 	       struct totp_err *err);
 
+/* The handle of s when `be` opened it, else NULL (NULL s too): for a
+ * backend's own calls on a store it made. */
+void *store_handle_of(const struct store *s, const struct store_backend *be);
+
 #endif
