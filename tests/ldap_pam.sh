@@ -266,15 +266,18 @@ expect "$(outcome)" wrong-code "bind: a user the directory does not know is refu
 # ---- pamtester, both modes ----------------------------------------------
 printf 'auth required %s conf=%s realm=read\naccount required pam_permit.so\n' \
 	"$MOD" "$LT/pam_totp.conf" >"/etc/pam.d/$SVC"
-printf '%s\n' "$C0" | env "${PT_ENV[@]}" timeout "$GUARD" pamtester -v "$SVC" bob authenticate >"$LT/pt" 2>&1 &&
+# bob's and dave's tokens have not used a code yet: one made now, kept for
+# each replay (made again, it would be fresh whenever a step ended)
+CP=$(code 0)
+printf '%s\n' "$CP" | env "${PT_ENV[@]}" timeout "$GUARD" pamtester -v "$SVC" bob authenticate >"$LT/pt" 2>&1 &&
 	ok "pamtester, read: bob's hand-made token" || not_ok "pamtester read: $(cat "$LT/pt")"
-printf '%s\n' "$C0" | env "${PT_ENV[@]}" timeout "$GUARD" pamtester -v "$SVC" bob authenticate >"$LT/pt" 2>&1 &&
+printf '%s\n' "$CP" | env "${PT_ENV[@]}" timeout "$GUARD" pamtester -v "$SVC" bob authenticate >"$LT/pt" 2>&1 &&
 	not_ok "pamtester, read: a replay passed" || ok "pamtester, read: the replay fails"
 printf 'auth required %s conf=%s realm=bind\naccount required pam_permit.so\n' \
 	"$MOD" "$LT/pam_totp.conf" >"/etc/pam.d/$SVC"
-printf 'pw-dave\n%s\n' "$C0" | env "${PT_ENV[@]}" timeout "$GUARD" pamtester -v "$SVC" dave authenticate >"$LT/pt" 2>&1 &&
+printf 'pw-dave\n%s\n' "$CP" | env "${PT_ENV[@]}" timeout "$GUARD" pamtester -v "$SVC" dave authenticate >"$LT/pt" 2>&1 &&
 	ok "pamtester, bind: dave with password and code" || not_ok "pamtester bind: $(cat "$LT/pt")"
-printf 'pw-dave\n%s\n' "$C0" | env "${PT_ENV[@]}" timeout "$GUARD" pamtester -v "$SVC" dave authenticate >"$LT/pt" 2>&1 &&
+printf 'pw-dave\n%s\n' "$CP" | env "${PT_ENV[@]}" timeout "$GUARD" pamtester -v "$SVC" dave authenticate >"$LT/pt" 2>&1 &&
 	not_ok "pamtester, bind: a replay passed" || ok "pamtester, bind: the replay fails"
 rm -f "/etc/pam.d/$SVC"
 

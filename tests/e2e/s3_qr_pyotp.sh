@@ -67,8 +67,11 @@ expect_eq "$RC" 0 "registers again (--json)"
 URI=$(jget 'j["uri"]')
 enroll "$U" -- verify "$(pyotp_code "$URI" 0)"
 expect_eq "$RC" 0 "pyotp's code verifies the new registration"
-login "$SVC" "$U" "$(pyotp_code "$URI" 1)" && ok "pamtester logs in with pyotp's next code" ||
+# one code for both logins: made again, it would be a fresh one whenever
+# a step ended in between
+C1=$(pyotp_code "$URI" 1)
+login "$SVC" "$U" "$C1" && ok "pamtester logs in with pyotp's next code" ||
 	not_ok "pyotp's next code was refused: $(cat "$T/pamtester.out")"
-login "$SVC" "$U" "$(pyotp_code "$URI" 1)" && not_ok "pyotp's code was accepted twice" ||
+login "$SVC" "$U" "$C1" && not_ok "pyotp's code was accepted twice" ||
 	ok "the same code again fails (replay)"
 finish

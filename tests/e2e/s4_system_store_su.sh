@@ -97,14 +97,17 @@ su_as_nobody() {
 	fi >"$T/su.out" 2>&1
 }
 
-if su_as_nobody "$PW" "$(code "$S" 1)" && grep -qx "e2e-su-ok as $U" "$T/su.out"; then
+# one code for the login and its replay: made again, it would be a fresh
+# one whenever a step ended in between
+C1=$(code "$S" 1)
+if su_as_nobody "$PW" "$C1" && grep -qx "e2e-su-ok as $U" "$T/su.out"; then
 	ok "su: the password and a fresh code log the user in"
 else
 	not_ok "su with password and code: $(cat "$T/su.out")"
 fi
 grep -q 'Verification code' "$T/su.out" && ok "su: pam_totp asked for the code" || not_ok "su: no code prompt"
 sed 's/^/# su: /' "$T/su.out"
-su_as_nobody "$PW" "$(code "$S" 1)" && not_ok "su: a replayed code passed" || {
+su_as_nobody "$PW" "$C1" && not_ok "su: a replayed code passed" || {
 	grep -q e2e-su-ok "$T/su.out" && not_ok "su: ran after a replay" || ok "su: the same code again is refused"
 }
 su_as_nobody "$PW" "$(wrong_code "$S")" && not_ok "su: a wrong code passed" || {
