@@ -13,7 +13,8 @@
  *   bench_gen totp-add DB I  one more user, number I, added to DB the way a
  *                            registration does (its own open, synced)
  *
- * Each writes in one pass and prints "records=N seconds=S records_per_s=R".
+ * Each writes in one pass and prints "records=N seconds=S records_per_s=R";
+ * totp-add adds "journal_bytes=J", the redo journal its change needed.
  */
 #include "config.h"
 
@@ -144,6 +145,7 @@ static double seconds_since(const struct timespec *t0)
 int main(int argc, char **argv)
 {
 	struct timespec t0;
+	size_t journal = 0;
 	unsigned long n;
 	char *end;
 	int rc;
@@ -164,12 +166,15 @@ int main(int argc, char **argv)
 	else if (strcmp(argv[1], "ldif") == 0)
 		rc = gen_ldif(argv[2], (uint32_t)n);
 	else if (strcmp(argv[1], "totp-add") == 0)
-		rc = gen_totp_add(argv[2], (uint32_t)n), n = 1;
+		rc = gen_totp_add(argv[2], (uint32_t)n, &journal), n = 1;
 	else
 		rc = -1;
 	if (rc < 0)
 		return 1;
 	double s = seconds_since(&t0);
-	printf("records=%lu seconds=%.6f records_per_s=%.0f\n", n, s, (double)n / s);
+	printf("records=%lu seconds=%.6f records_per_s=%.0f", n, s, (double)n / s);
+	if (strcmp(argv[1], "totp-add") == 0)
+		printf(" journal_bytes=%zu", journal);
+	printf("\n");
 	return 0;
 }

@@ -9,8 +9,10 @@
  *
  * gen_totp_add adds one more user the way a registration does: its own
  * locked open of the user's shard (store_open_user, as a registration),
- * synced, not a batch, so it pays what a new user costs (store.h: the copy
- * of the user's shard renamed over it).
+ * synced, not a batch, so it pays what a new user costs (a change in
+ * place of the user's shard through its redo journal, redo.h), and says
+ * how long that journal was: the free space the registration needed
+ * besides the shard's growth.
  */
 #include "config.h"
 
@@ -19,6 +21,7 @@
 #include <time.h>
 
 #include "bench_gen.h"
+#include "shard_store.h"
 #include "store.h"
 #include "synth.h"
 
@@ -76,7 +79,7 @@ int gen_totp(const char *db, uint32_t n)
 	return rc;
 }
 
-int gen_totp_add(const char *db, uint32_t i)
+int gen_totp_add(const char *db, uint32_t i, size_t *journal)
 {
 	struct store_opts opts = {.owner = 0, .lock_timeout_ms = 2000, .sync = true};
 	struct store_location loc;
@@ -96,6 +99,7 @@ int gen_totp_add(const char *db, uint32_t i)
 	rc = store_put(s, name, &r, &err);
 	if (rc < 0)
 		fprintf(stderr, "bench_gen: %s: %s\n", db, err.msg);
+	*journal = shard_store_last_journal(s);
 	record_wipe(&r);
 	store_close(s);
 	return rc;

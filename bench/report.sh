@@ -3,7 +3,7 @@
 #   report.sh ROWS.tsv KROWS.tsv META OUTDIR [RROWS.tsv [XROWS.tsv XRROWS.tsv]]
 # ROWS: module n logins p50 p99 logins/s rss_kb gen_rate status note
 # KROWS: module k logins logins/s
-# RROWS: n store_bytes ms apparent disk (one registration into a pam_totp
+# RROWS: n store_bytes ms apparent disk journal (one registration into a pam_totp
 #        store of n)
 # XROWS, XRROWS: the same rows with the stores on XFS (run.sh, BENCH_XFS)
 set -eu
@@ -32,8 +32,8 @@ label() {
 
 # The scale table of one file system's rows: ROWS RROWS.
 scale_table() {
-	echo "| users | one registration (ms) | store, apparent | store, on disk | bytes per user, apparent | bytes per user, on disk | login p50 vs pam_permit | bulk records/s |"
-	echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	echo "| users | one registration (ms) | free space one registration needs (its journal, largest) | store, apparent | store, on disk | bytes per user, apparent | bytes per user, on disk | login p50 vs pam_permit | bulk records/s |"
+	echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 	awk -F'\t' '
 	FNR == NR { if ($9 == "ok" || $9 == "bounded") p[$1 "@" $2] = $4; if ($1 == "totp") g[$2] = $8; next }
 	function mb(b) { return b == "" ? "-" : sprintf("%.1f MB", b / 1e6) }
@@ -43,7 +43,8 @@ scale_table() {
 		r = "-"
 		if (p["totp@" n] + 0 > 0 && p["permit@" n] + 0 > 0)
 			r = sprintf("%.2fx (%s vs %s µs)", p["totp@" n] / p["permit@" n], p["totp@" n], p["permit@" n])
-		printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", n, ms, mb(ap), mb(dk), per(ap, n), per(dk, n), r, (n in g) ? g[n] : "-"
+		jb = ($6 != "" && $6 != "-") ? sprintf("%.1f KB", $6 / 1e3) : "-"
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", n, ms, jb, mb(ap), mb(dk), per(ap, n), per(dk, n), r, (n in g) ? g[n] : "-"
 	}' "$1" "$2"
 }
 

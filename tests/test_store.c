@@ -22,6 +22,8 @@
 #include <cmocka.h>
 
 #include "gdbm_store.h"
+#include "bytes.h"
+#include "redo.h"
 #include "store.h"
 
 #define WORKERS 8
@@ -1017,10 +1019,12 @@ static void test_batch(void **state)
 	store_close(s);
 	assert_true(inode_of(db) == before);
 
-	/* not a batch: a new user is published by its put */
+	/* not a batch: a new user is made in place by its put (redo.h),
+	 * with no copy of the file */
 	s = open_ok(db, STORE_WRITE, &o);
 	assert_int_equal(store_put(s, "bob", &r, &e), 0);
-	assert_true(inode_of(db) != before);
+	assert_true(inode_of(db) == before);
+	assert_true(gdbm_store_last_journal(s) > 0);
 	assert_int_equal(access(tmp, F_OK), -1);
 	store_close(s);
 
@@ -1122,6 +1126,240 @@ static void test_copy_without_copy_file_range(void **state)
 	copy_range_errno = 0;
 	assert_true(inode_of(db) == before);
 	assert_int_equal(access(tmp, F_OK), -1);
+}
+
+/* ---- changes in place (redo.h) ---------------------------------------------- */
+
+static void user_name(char *out, size_t n, int i)
+{
+	snprintf(out, n, "user%04d", i);
+}
+
+/* A database of n users, made in one batch. */
+static void make_many(const char *db, int n)
+{
+	struct store_opts o = opts_default();
+	struct store *s;
+	struct record r;
+	struct totp_err e;
+	char name[32];
+
+	o.batch = true;
+	s = open_ok(db, STORE_CREATE, &o);
+	for (int i = 0; i < n; i++) {
+		user_name(name, sizeof(name), i);
+		fill(&r, (uint64_t)i);
+		assert_int_equal(store_put(s, name, &r, &e), 0);
+	}
+	assert_int_equal(store_commit(s, &e), 0);
+	store_close(s);
+}
+
+/* Every user 0..n-1 there with its counter; `extra` there or not. */
+static void expect_users(const char *db, int n, const char *extra, int extra_found)
+{
+	struct store_opts o = opts_default();
+	struct store *s = open_ok(db, STORE_READ, &o);
+	struct record out;
+	struct totp_err e;
+	char name[32];
+
+	for (int i = 0; i < n; i++) {
+		user_name(name, sizeof(name), i);
+		assert_int_equal(store_get(s, name, &out, &e), 1);
+		assert_int_equal(out.gen[0].counter, (uint64_t)i);
+	}
+	assert_int_equal(store_get(s, extra, &out, &e), extra_found);
+	store_close(s);
+}
+
+/* A new user in a store of 2000 (about 2 MB): the file is changed where
+ * it is, and the change needs free space for its journal only, a few
+ * times the record, not a copy of the file; the journal is gone after. */
+static void test_new_key_in_place(void **state)
+{
+	char dir[PATH_MAX], db[PATH_MAX], lock[PATH_MAX + 8];
+	struct store_opts o = opts_default();
+	struct store *s;
+	struct record r;
+	struct totp_err e;
+	ino_t before;
+	size_t journal;
+
+	(void)state;
+	fresh_dir(dir, "in-place");
+	join(db, dir, "t.db");
+	snprintf(lock, sizeof(lock), "%s.lock", db);
+	make_many(db, 2000);
+	assert_true(file_size(db) > 1000 * 1000);
+	before = inode_of(db);
+	s = open_ok(db, STORE_WRITE, &o);
+	fill(&r, 4242);
+	assert_int_equal(store_put(s, "newcomer", &r, &e), 0);
+	journal = gdbm_store_last_journal(s);
+	/* the new one is read back through the same open */
+	assert_int_equal(store_get(s, "newcomer", &r, &e), 1);
+	assert_int_equal(r.gen[0].counter, 4242);
+	store_close(s);
+	assert_true(inode_of(db) == before);
+	assert_int_equal(file_size(lock), 0);
+	print_message("a new key in a %lld-byte store: a %zu-byte journal\n",
+		      (long long)file_size(db), journal);
+	assert_true(journal > 0 && journal <= 8 * 1024);
+	expect_users(db, 2000, "newcomer", 1);
+	/* a deletion too */
+	s = open_ok(db, STORE_WRITE, &o);
+	assert_int_equal(store_delete(s, "newcomer", &e), 0);
+	assert_true(gdbm_store_last_journal(s) > 0 &&
+		    gdbm_store_last_journal(s) <= 8 * 1024);
+	store_close(s);
+	assert_true(inode_of(db) == before);
+	expect_users(db, 2000, "newcomer", 0);
+}
+
+/* The journal that adds `user` to db, made on a copy of db beside it (as
+ * a writer that died right after its commit point left it), and the
+ * database's length before. */
+static uint8_t *journal_adding(const char *dir, const char *db, const char *user,
+			       size_t *len)
+{
+	char copy[PATH_MAX];
+	struct store_opts o = opts_default();
+	struct store *s;
+	struct record r;
+	struct totp_err e;
+	uint8_t *j = NULL;
+	int from, to;
+
+	join(copy, dir, "copy.db");
+	from = open(db, O_RDONLY);
+	to = open(copy, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(from >= 0 && to >= 0);
+	for (off_t pos = 0;;) {
+		char buf[65536];
+		ssize_t got = pread(from, buf, sizeof(buf), pos);
+
+		assert_true(got >= 0);
+		if (got == 0)
+			break;
+		assert_int_equal(pwrite(to, buf, (size_t)got, pos), got);
+		pos += got;
+	}
+	close(to);
+	s = open_ok(copy, STORE_WRITE, &o);
+	fill(&r, 777);
+	assert_int_equal(store_put(s, user, &r, &e), 0);
+	store_close(s);
+	to = open(copy, O_RDONLY);
+	assert_int_equal(redo_make(from, file_size(db), to, file_size(copy), &j, len, &e),
+			 0);
+	close(from);
+	close(to);
+	unlink(copy);
+	return j;
+}
+
+static void put_lock_bytes(const char *lock, const uint8_t *b, size_t n)
+{
+	int fd = open(lock, O_WRONLY | O_TRUNC | O_NOFOLLOW);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, b, n), (ssize_t)n);
+	close(fd);
+}
+
+/* A writer killed after its commit point: the next open, a reader's as
+ * well as a writer's, finishes the change before it reads, whether none,
+ * some or all of it was written; and empties the lock file. */
+static void test_left_journal_is_finished(void **state)
+{
+	char dir[PATH_MAX], db[PATH_MAX], lock[PATH_MAX + 8];
+	struct totp_err e;
+	size_t len;
+	uint8_t *j;
+
+	(void)state;
+	fresh_dir(dir, "left-journal");
+	join(db, dir, "t.db");
+	snprintf(lock, sizeof(lock), "%s.lock", db);
+	make_many(db, 300);
+	j = journal_adding(dir, db, "late", &len);
+	for (int applied = 0; applied < 3; applied++) {
+		int fd = open(db, O_RDWR);
+
+		assert_true(fd >= 0);
+		/* none, the first run (the journal's head is 24 bytes, a run's
+		 * 12: its offset and length, big-endian), or all of the change
+		 * on disk */
+		if (applied == 1) {
+			size_t n = (size_t)be_get(j + 24 + 8, 4);
+
+			assert_int_equal(
+			    pwrite(fd, j + 24 + 12, n, (off_t)be_get(j + 24, 8)),
+			    (ssize_t)n);
+		} else if (applied == 2) {
+			assert_int_equal(redo_apply(fd, j, len, db, &e), 0);
+		}
+		close(fd);
+		put_lock_bytes(lock, j, len);
+		expect_users(db, 300, "late", 1);
+		assert_int_equal(file_size(lock), 0);
+		/* back to the store without "late", for the next round */
+		{
+			struct store_opts o = opts_default();
+			struct store *s = open_ok(db, STORE_WRITE, &o);
+
+			assert_int_equal(store_delete(s, "late", &e), 0);
+			store_close(s);
+		}
+		free(j);
+		j = journal_adding(dir, db, "late", &len);
+	}
+	free(j);
+}
+
+/* A writer killed while it wrote its journal: a torn journal, or bytes
+ * that are none, mean the database was not touched: dropped, the store
+ * as it was.  A lock file longer than any journal of the store is
+ * refused, and nothing changes. */
+static void test_torn_journal_is_dropped(void **state)
+{
+	char dir[PATH_MAX], db[PATH_MAX], lock[PATH_MAX + 8];
+	struct store_opts o = opts_default();
+	struct store *s = NULL;
+	struct totp_err e;
+	size_t len;
+	uint8_t *j;
+	int fd;
+
+	(void)state;
+	fresh_dir(dir, "torn-journal");
+	join(db, dir, "t.db");
+	snprintf(lock, sizeof(lock), "%s.lock", db);
+	make_many(db, 100);
+	j = journal_adding(dir, db, "late", &len);
+	put_lock_bytes(lock, j, len - 1); /* the checksum's last byte missing */
+	expect_users(db, 100, "late", 0);
+	assert_int_equal(file_size(lock), 0);
+	j[len / 2] ^= 1; /* whole length, a bit flipped */
+	put_lock_bytes(lock, j, len);
+	expect_users(db, 100, "late", 0);
+	assert_int_equal(file_size(lock), 0);
+	put_lock_bytes(lock, (const uint8_t *)"not a journal", 13);
+	expect_users(db, 100, "late", 0);
+	free(j);
+	/* a store of bounded size: a lock file past twice that bound */
+	o.max_bytes = 1024 * 1024;
+	fd = open(lock, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 3 * 1024 * 1024), 0);
+	close(fd);
+	assert_int_equal(gdbm_store_open(db, STORE_READ, &o, &s, &e), -1);
+	assert_int_equal(e.reason, TOTP_R_CORRUPT);
+	assert_null(s);
+	assert_int_equal(file_size(lock), 3 * 1024 * 1024);
+	o.max_bytes = 0;
+	expect_users(db, 100, "late", 0); /* not a journal: dropped */
 }
 
 /* Puts raw bytes under a key with GDBM itself, bypassing the codec. */
@@ -1237,6 +1475,9 @@ int main(void)
 	    cmocka_unit_test(test_get_put_delete_iterate),
 	    cmocka_unit_test(test_batch),
 	    cmocka_unit_test(test_copy_without_copy_file_range),
+	    cmocka_unit_test(test_new_key_in_place),
+	    cmocka_unit_test(test_left_journal_is_finished),
+	    cmocka_unit_test(test_torn_journal_is_dropped),
 	    cmocka_unit_test(test_undecodable_record),
 	    cmocka_unit_test(test_user_name_check),
 	};

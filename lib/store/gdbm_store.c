@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "gdbm_store.h"
+#include "redo.h"
 #include "safe_open.h"
 #include "slot.h"
 #include "store_backend.h"
@@ -38,6 +39,8 @@ struct gdbm_store {
 	bool copying;	 /* writing a copy of the database, not yet renamed in */
 	bool defer_sync; /* gdbm_store_ext: no fsync, the caller's syncfs */
 	struct store_keep *keep; /* opts->keep: gets dir_fd and lock_fd back */
+	size_t max_bytes;	 /* opts->max_bytes, for opening it again */
+	size_t redo_bytes;	 /* the journal of the last change in place */
 	struct db_path p;
 	char path[PATH_MAX]; /* for messages */
 };
@@ -557,6 +560,85 @@ static bool keep_give(struct store_keep *k, const char *db_path, int dirfd, int 
 	return true;
 }
 
+/* ---- a change left half done (redo.h) --------------------------------------- */
+
+/* The most a journal of this store may be: a store of bounded size (a
+ * user store) has a bounded journal. */
+static size_t redo_max(const struct store_opts *o)
+{
+	return o->max_bytes != 0 && o->max_bytes < REDO_MAX / 2 ? 2 * o->max_bytes
+								: REDO_MAX;
+}
+
+/* Finishes the change of a writer that died: a whole journal is applied
+ * again, a torn one dropped (the database was not touched), under the
+ * exclusive lock and on a lock file open for writing.  A reader trades
+ * its shared lock for the exclusive one, and back. */
+static int settle_slow(int dirfd, const char *name, const char *lock, int lockfd,
+		       bool shared, const struct store_opts *o, const char *shown,
+		       struct totp_err *err)
+{
+	struct stat st, held;
+	uint8_t *j = NULL;
+	size_t len = 0;
+	int wfd, dbfd, rc = -1, found;
+
+	if (shared && lock_take(lockfd, true, o->lock_timeout_ms, shown, err) != 0)
+		return -1;
+	wfd = file_open(dirfd, lock, O_RDWR, o, "lock file", shown, &st, err);
+	if (wfd == SAFE_MISSING)
+		totp_err_errno(err, ENOENT, "cannot open the lock file of %s", shown);
+	if (wfd < 0)
+		goto out;
+	if (fstat(lockfd, &held) != 0 || held.st_ino != st.st_ino ||
+	    held.st_dev != st.st_dev) {
+		totp_err_set(err, TOTP_R_IO, "the lock file of %s was replaced", shown);
+		goto out;
+	}
+	found = redo_read(wfd, st.st_size, redo_max(o), &j, &len, shown, err);
+	if (found < 0)
+		goto out;
+	dbfd = found ? file_open(dirfd, name, O_RDWR, o, "database", shown, &st, err)
+		     : SAFE_MISSING;
+	if (dbfd == -1)
+		goto out;
+	if (dbfd >= 0) {
+		int applied = redo_apply(dbfd, j, len, shown, err);
+
+		close(dbfd);
+		if (applied != 0)
+			goto out;
+	}
+	rc = redo_clear(wfd, shown, err);
+out:
+	if (wfd >= 0)
+		close(wfd);
+	if (j != NULL) {
+		explicit_bzero(j, len);
+		free(j);
+	}
+	if (shared && lock_take(lockfd, false, o->lock_timeout_ms, shown,
+				rc == 0 ? err : NULL) != 0)
+		rc = -1;
+	return rc;
+}
+
+/* Every open, once it holds the lock and before it reads: one fstat of
+ * the lock file, which is empty unless a change was left half done. */
+static int settle(int dirfd, const char *name, const char *lock, int lockfd,
+		  enum store_mode mode, const struct store_opts *o, const char *shown,
+		  struct totp_err *err)
+{
+	struct stat st;
+
+	if (fstat(lockfd, &st) != 0)
+		return totp_err_errno(err, errno, "cannot stat the lock file of %s",
+				      shown);
+	if (st.st_size == 0)
+		return 0;
+	return settle_slow(dirfd, name, lock, lockfd, mode == STORE_READ, o, shown, err);
+}
+
 static int gdbm_open_path(const char *db_path, enum store_mode mode,
 			  const struct store_opts *opts, const struct gdbm_store_ext *x,
 			  struct gdbm_store **out, struct totp_err *err)
@@ -582,6 +664,7 @@ static int gdbm_open_path(const char *db_path, enum store_mode mode,
 	}
 	if (lock_take(lockfd, mode != STORE_READ, opts->lock_timeout_ms, db_path, err) !=
 		0 ||
+	    settle(dirfd, p.name, p.lock, lockfd, mode, opts, db_path, err) != 0 ||
 	    db_open(dirfd, &p, mode, opts, x, db_path, &db, err) != 0)
 		goto fail_lock;
 	s = calloc(1, sizeof(*s));
@@ -599,6 +682,7 @@ static int gdbm_open_path(const char *db_path, enum store_mode mode,
 	s->batch = opts->batch;
 	s->defer_sync = x->defer_sync;
 	s->keep = opts->keep;
+	s->max_bytes = opts->max_bytes;
 	snprintf(s->path, sizeof(s->path), "%s", db_path);
 	*out = s;
 	return 0;
@@ -631,6 +715,18 @@ static void close_without_fsync(GDBM_FILE db, int stand_in)
 	gdbm_close(db);
 }
 
+/* A store whose change in place failed halfway has no database any more
+ * (change_in_place): every call fails until it is opened again. */
+static int usable(const struct gdbm_store *s, struct totp_err *err)
+{
+	if (s->db != NULL)
+		return 0;
+	return totp_err_set(err, TOTP_R_IO,
+			    "database %s was left in the middle of a change: open "
+			    "it again",
+			    s->path);
+}
+
 static void gdbm_close_store(struct gdbm_store *s)
 {
 	if (s == NULL)
@@ -638,7 +734,9 @@ static void gdbm_close_store(struct gdbm_store *s)
 	/* the database first: the next holder must see it complete */
 	if (s->copying) /* a batch not synced: dropped, the store unchanged */
 		unlinkat(s->dir_fd, s->p.tmp, 0);
-	if (s->writable)
+	if (s->db == NULL) /* a change in place failed: closed then */
+		;
+	else if (s->writable)
 		close_without_fsync(s->db, s->dir_fd);
 	else
 		gdbm_close(s->db);
@@ -655,6 +753,8 @@ static int gdbm_commit(struct gdbm_store *s, struct totp_err *err)
 {
 	if (!s->writable)
 		return 0;
+	if (usable(s, err) != 0)
+		return -1;
 	if (s->copying)
 		return publish(s, err);
 	if (s->defer_sync)
@@ -712,7 +812,7 @@ static int gdbm_get(struct gdbm_store *s, const char *user, struct record *r,
 {
 	datum v;
 
-	if (user_name_check(user, err) != 0)
+	if (user_name_check(user, err) != 0 || usable(s, err) != 0)
 		return -1;
 	v = gdbm_fetch(s->db, key_of(user));
 	if (v.dptr == NULL) {
@@ -864,14 +964,164 @@ static int publish(struct gdbm_store *s, struct totp_err *err)
 	return dir_sync(s->dir_fd, s->path, err);
 }
 
-/* A structural change: on a copy, published at once unless the store was
- * opened for a batch (then by store_commit). */
-static int change_on_copy(struct gdbm_store *s, const char *user, const uint8_t *value,
-			  size_t value_len, struct totp_err *err)
+/* ---- changes of structure in place, through a journal (redo.h) ---------- */
+
+/* The database with `user`'s value stored (or, value NULL, deleted), in
+ * memory: a memfd and its *new_size, or -1. */
+static int change_in_memory(const struct gdbm_store *s, int dbfd, off_t size,
+			    const char *user, const uint8_t *value, size_t value_len,
+			    off_t *new_size, struct totp_err *err)
 {
-	if (start_copy(s, user, value, value_len, err) != 0)
+	int flags = GDBM_WRITER | GDBM_NOLOCK | GDBM_CLOEXEC | GDBM_NOMMAP;
+	int mem = memfd_create("pam_totp-change", MFD_CLOEXEC), gfd, rc;
+	struct stat st;
+	GDBM_FILE db;
+
+	if (mem < 0)
+		return totp_err_errno(err, errno, "cannot change database %s", s->path);
+	if (copy_file(dbfd, mem, size) != 0 || lseek(mem, 0, SEEK_SET) != 0 ||
+	    (gfd = fcntl(mem, F_DUPFD_CLOEXEC, 0)) < 0) {
+		totp_err_errno(err, errno, "cannot read database %s", s->path);
+		goto fail;
+	}
+	db = gdbm_fd_open(gfd, s->path, 0, flags, NULL);
+	if (db == NULL) {
+		gdbm_fail(gdbm_errno, errno, "cannot open database", s->path, err);
+		close(gfd);
+		goto fail;
+	}
+	if (value != NULL) {
+		datum v = {(char *)value, (int)value_len};
+
+		rc = gdbm_store(db, key_of(user), v, GDBM_REPLACE);
+	} else {
+		rc = gdbm_delete(db, key_of(user));
+	}
+	if (rc != 0)
+		db_fail(db, "cannot change the record of", user, err);
+	close_without_fsync(db, s->dir_fd); /* GDBM wrote it all to the memfd */
+	if (rc != 0)
+		goto fail;
+	if (fstat(mem, &st) != 0) {
+		totp_err_errno(err, errno, "cannot change database %s", s->path);
+		goto fail;
+	}
+	*new_size = st.st_size;
+	return mem;
+fail:
+	close(mem);
+	return -1;
+}
+
+/* The lock file, open for writing: the store's own descriptor when it is
+ * (a login's check may hold the one its look opened to read). */
+static int lock_for_writing(const struct gdbm_store *s, struct totp_err *err)
+{
+	struct store_opts o = {.owner = (uid_t)-1};
+	struct stat st, held;
+	int fd, fl = fcntl(s->lock_fd, F_GETFL);
+
+	if (fl >= 0 && (fl & O_ACCMODE) == O_RDWR)
+		return fcntl(s->lock_fd, F_DUPFD_CLOEXEC, 0);
+	if (fstat(s->lock_fd, &held) != 0)
+		return totp_err_errno(err, errno, "cannot stat the lock file of %s",
+				      s->path);
+	o.owner = held.st_uid; /* checked when it was opened */
+	fd = file_open(s->dir_fd, s->p.lock, O_RDWR, &o, "lock file", s->path, &st, err);
+	if (fd == SAFE_MISSING)
+		return totp_err_errno(err, ENOENT, "cannot open the lock file of %s",
+				      s->path);
+	if (fd >= 0 && (st.st_ino != held.st_ino || st.st_dev != held.st_dev)) {
+		close(fd);
+		return totp_err_set(err, TOTP_R_IO, "the lock file of %s was replaced",
+				    s->path);
+	}
+	return fd;
+}
+
+/* GDBM's caches hold the file as it was: the database is opened again on
+ * the same file.  On failure the store is left without one (s->db NULL:
+ * every later call fails, the next open settles the file). */
+static int reattach(struct gdbm_store *s, off_t size, struct totp_err *err)
+{
+	int fd = fcntl(gdbm_fdesc(s->db), F_DUPFD_CLOEXEC, 0);
+
+	close_without_fsync(s->db, s->dir_fd);
+	s->db = NULL;
+	/* a copy shares the old one's offset, and GDBM reads its header
+	 * from wherever that is */
+	if (fd < 0 || lseek(fd, 0, SEEK_SET) != 0) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return totp_err_errno(err, e, "cannot open database %s again", s->path);
+	}
+	return db_attach(fd, size, true, s->max_bytes, s->path, &s->db, err);
+}
+
+/*
+ * A new key, a deletion or a new immutable area rewrites GDBM's buckets,
+ * directory and header in several writes, which a crash can cut apart.
+ * So the change is made on a copy in memory, and what differs is written
+ * to the database through a journal (redo.h): committed in the lock file,
+ * applied, cleared.  A crash before the commit leaves the database as it
+ * was; after it, the next open finishes the change.  The free space it
+ * needs is the journal and the growth, not a copy of the file.
+ */
+static int change_in_place(struct gdbm_store *s, const char *user, const uint8_t *value,
+			   size_t value_len, struct totp_err *err)
+{
+	int dbfd = gdbm_fdesc(s->db), mem, wfd = -1, rc = -1;
+	uint8_t *j = NULL;
+	size_t len = 0;
+	off_t new_size = 0;
+	struct stat st;
+
+	if (fstat(dbfd, &st) != 0)
+		return totp_err_errno(err, errno, "cannot stat database %s", s->path);
+	mem =
+	    change_in_memory(s, dbfd, st.st_size, user, value, value_len, &new_size, err);
+	if (mem < 0)
 		return -1;
-	return s->batch ? 0 : publish(s, err);
+	if (redo_make(dbfd, st.st_size, mem, new_size, &j, &len, err) != 0 ||
+	    room_for(s->dir_fd, len + (uint64_t)(new_size - st.st_size), s->path, err) !=
+		0 ||
+	    redo_reserve(dbfd, st.st_size, new_size, s->path, err) != 0 ||
+	    (wfd = lock_for_writing(s, err)) < 0)
+		goto out;
+	if (redo_commit(wfd, j, len, s->path, err) != 0) {
+		(void)redo_clear(wfd, s->path, NULL); /* nothing was applied */
+		goto out;
+	}
+	s->redo_bytes = len;
+	/* from here the change is made: finished now, or by the next open */
+	if (redo_apply(dbfd, j, len, s->path, err) != 0 ||
+	    redo_clear(wfd, s->path, err) != 0) {
+		close_without_fsync(s->db, s->dir_fd);
+		s->db = NULL;
+		goto out;
+	}
+	rc = reattach(s, new_size, err);
+out:
+	if (wfd >= 0)
+		close(wfd);
+	close(mem);
+	if (j != NULL) {
+		explicit_bzero(j, len);
+		free(j);
+	}
+	return rc;
+}
+
+/* A structural change: in place, or in a batch on a copy that
+ * store_commit publishes. */
+static int structural_change(struct gdbm_store *s, const char *user, const uint8_t *value,
+			     size_t value_len, struct totp_err *err)
+{
+	if (s->batch)
+		return start_copy(s, user, value, value_len, err);
+	return change_in_place(s, user, value, value_len, err);
 }
 
 /* ---- writing a record ------------------------------------------------------ */
@@ -906,7 +1156,7 @@ static int put_value(struct gdbm_store *s, const char *user, datum old,
 		if (gdbm_store(s->db, key_of(user), v, GDBM_REPLACE) != 0)
 			rc = db_fail(s->db, "cannot store the record of", user, err);
 	} else if (rc == 0) {
-		rc = change_on_copy(s, user, value, vlen, err);
+		rc = structural_change(s, user, value, vlen, err);
 	}
 	explicit_bzero(imm, sizeof(imm));
 	explicit_bzero(value, VALUE2_MAX);
@@ -925,6 +1175,8 @@ static int gdbm_put(struct gdbm_store *s, const char *user, const struct record 
 	if (!s->writable)
 		return totp_err_set(err, TOTP_R_INVALID,
 				    "the database was opened for reading: cannot store");
+	if (usable(s, err) != 0)
+		return -1;
 	old = gdbm_fetch(s->db, key_of(user));
 	if (old.dptr == NULL && gdbm_last_errno(s->db) != GDBM_ITEM_NOT_FOUND)
 		rc = db_fail(s->db, "cannot read the record of", user, err);
@@ -944,6 +1196,8 @@ static int gdbm_del(struct gdbm_store *s, const char *user, struct totp_err *err
 	if (!s->writable)
 		return totp_err_set(err, TOTP_R_INVALID,
 				    "the database was opened for reading: cannot delete");
+	if (usable(s, err) != 0)
+		return -1;
 	if (!gdbm_exists(s->db, key_of(user))) {
 		if (gdbm_last_errno(s->db) != GDBM_NO_ERROR &&
 		    gdbm_last_errno(s->db) != GDBM_ITEM_NOT_FOUND)
@@ -955,7 +1209,7 @@ static int gdbm_del(struct gdbm_store *s, const char *user, struct totp_err *err
 			return db_fail(s->db, "cannot delete the record of", user, err);
 		return 0;
 	}
-	if (change_on_copy(s, user, NULL, 0, err) != 0)
+	if (structural_change(s, user, NULL, 0, err) != 0)
 		return -1;
 	return maybe_sync(s, err);
 }
@@ -991,7 +1245,11 @@ static int iter_one(struct gdbm_store *s, datum key, store_iter_fn fn, void *arg
 static int gdbm_iterate(struct gdbm_store *s, store_iter_fn fn, void *arg,
 			struct totp_err *err)
 {
-	datum key = gdbm_firstkey(s->db);
+	datum key;
+
+	if (usable(s, err) != 0)
+		return -1;
+	key = gdbm_firstkey(s->db);
 
 	while (key.dptr != NULL) {
 		datum next;
@@ -1059,6 +1317,13 @@ int gdbm_store_folder(const struct store *s)
 	const struct gdbm_store *g = store_handle_of(s, &gdbm_store_backend);
 
 	return g != NULL ? g->dir_fd : -1;
+}
+
+size_t gdbm_store_last_journal(const struct store *s)
+{
+	const struct gdbm_store *g = store_handle_of(s, &gdbm_store_backend);
+
+	return g != NULL ? g->redo_bytes : 0;
 }
 
 const struct store_backend gdbm_store_backend = {
@@ -1227,6 +1492,9 @@ int gdbm_store_stage(int dirfd, const char *name, const char *stage, const char 
 		return -1;
 	}
 locked:
+	if (lockfd >= 0 &&
+	    settle(dirfd, name, lock, lockfd, STORE_WRITE, opts, shown, err) != 0)
+		goto out;
 	from = stage_source(dirfd, name, opts, x, shown, &size, &own, err);
 	if (from < 0)
 		goto out;

@@ -31,10 +31,12 @@
  * that changes only the mutable area (a login) replaces the value in
  * place (GDBM then writes only the value, and only the older slot
  * differs); a new key, a deletion, or a changed immutable area (register,
- * verify, remove, new codes) is made on a copy of the database renamed
- * over it (GDBM's buckets, directory and header are then never rewritten
- * in place).  v1 values (slot.h's "TOTS", and bare records) are read; the
- * first write of one makes it a v2 value, on a copy.  A process
+ * verify, remove, new codes) is made on a copy in memory and written to
+ * the database through a redo journal in its lock file (redo.h), which
+ * every open finishes, or drops when torn, before it reads; a batch's
+ * changes are made on a copy of the file renamed over it.  v1 values
+ * (slot.h's "TOTS", and bare records) are read; the first write of one
+ * makes it a v2 value, through the journal.  A process
  * killed at any point leaves every record as it was before the call or as
  * the call made it.  A database file shorter than its GDBM header says is
  * TOTP_R_TRUNCATED even when what is left would open.
@@ -52,6 +54,11 @@ extern const struct store_backend gdbm_store_backend;
  * when it was walked (still the store's: not to be closed), or -1 for any
  * other store. */
 int gdbm_store_folder(const struct store *s);
+
+/* The bytes of the journal (redo.h) of the last change this open made in
+ * place, or 0: what the change needed in free space besides the file's
+ * growth (bench_gen and the tests show it). */
+size_t gdbm_store_last_journal(const struct store *s);
 
 /* Opens the GDBM store at `db_path` directly (the tests, the crash
  * torture and bench_gen, which test this backend itself); everything

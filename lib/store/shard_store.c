@@ -1021,3 +1021,12 @@ fail:
 	sh_close(s);
 	return -1;
 }
+
+size_t shard_store_last_journal(const struct store *st)
+{
+	const struct shard_store *s = store_handle_of(st, &shard_store_backend);
+
+	if (s == NULL)
+		return gdbm_store_last_journal(st);
+	return s->have_cur && s->cur != NULL ? gdbm_store_last_journal(s->cur) : 0;
+}

@@ -9,7 +9,8 @@
  * Each shard is a gdbm_store (gdbm_store.h: safe walk, its own flock,
  * crash-safe puts), made on demand with its folders (0700, files 0600,
  * owned by the store's owner); a shard is never split or merged.  A new
- * key copies one shard, not the realm.
+ * key is written in place in one shard through its redo journal
+ * (redo.h), which reads one shard in memory, not the realm.
  *
  * The file "<dir>/<realm>.db" of earlier releases (the legacy file) is
  * read, under its own shared lock, for a user whose shard has no record;
@@ -64,6 +65,11 @@
 #error "SHARD_BITS is 10 (the format), or 8, 12, 16 to measure"
 #endif
 #define SHARD_COUNT (1u << SHARD_BITS)
+
+/* The bytes of the redo journal (redo.h) of the last change in place of
+ * an open store: its current shard's in a sharded store, or the GDBM
+ * store's own (gdbm_store_last_journal); 0 when there was none. */
+size_t shard_store_last_journal(const struct store *s);
 
 /* The shard of a user name: the first SHARD_BITS bits of its SHA-256. */
 unsigned shard_of(const char *user);
