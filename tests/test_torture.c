@@ -20,7 +20,9 @@
  *     slower call only makes it land earlier in its work);
  *   - at each write: the child kills itself just before its Nth write
  *     (write(2), pwrite(2) or copy_file_range(2): GDBM 1.23 writes with
- *     lseek + write, the store copies a database with copy_file_range),
+ *     lseek + write, a change of structure writes its redo journal to the
+ *     lock file and its blocks to the database with pwrite, a batch
+ *     copies a database with copy_file_range),
  *     for N = 1, 2, ... until the call runs to its end, so that every
  *     point between two writes of one gdbm_store is hit, not only those a
  *     timer happens to land on.
@@ -45,6 +47,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -69,6 +72,7 @@
 #include "login.h"
 #include "otp.h"
 #include "gdbm_store.h"
+#include "redo.h"
 #include "shard_store.h"
 #include "store.h"
 
@@ -157,6 +161,9 @@ struct world {
 	unsigned seed;
 	/* results */
 	unsigned kills, completed, kept_old, got_new;
+	/* kills that left a redo journal (redo.h) in the victim's lock file:
+	 * whole (the next open finished the change), torn (dropped) */
+	unsigned journals_whole, journals_torn;
 	unsigned per_op[OP_COUNT];
 	long last_call_us; /* how long the last round's call took, from its
 			    * start in the child to its end; -1 when killed */
@@ -634,6 +641,40 @@ static int is_new(const struct record *o, int o_present, const struct record *n,
 	}
 }
 
+/* What a kill left in the lock file of the victim's database, before
+ * any open finishes it: nothing, a whole journal, or a torn one. */
+static void journal_left(struct world *w, const struct user *victim)
+{
+	char root[PATH_MAX], db[PATH_MAX + 300], lock[PATH_MAX + 310];
+	struct totp_err err;
+	struct stat st;
+	uint8_t *j = NULL;
+	size_t len;
+	int fd, whole;
+
+	if (w->loc.sharded) {
+		assert_int_equal(shard_root(w->loc.where, root, sizeof(root), &err), 0);
+		assert_int_equal(
+		    shard_path(root, shard_of(victim->name), db, sizeof(db), &err), 0);
+	} else {
+		snprintf(db, sizeof(db), "%s", w->loc.where);
+	}
+	snprintf(lock, sizeof(lock), "%s.lock", db);
+	fd = open(lock, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && st.st_size > 0) {
+		whole = redo_read(fd, st.st_size, REDO_MAX, &j, &len, lock, &err);
+		assert_true(whole >= 0);
+		if (whole)
+			w->journals_whole++;
+		else
+			w->journals_torn++;
+		free(j);
+	}
+	close(fd);
+}
+
 /* Opens the store both ways and checks it; 0 when all is well, and the
  * victim's snapshot then follows what is on disk.  *was_new says which. */
 static int check_store(struct world *w, struct user *victim, enum op op, int *was_new)
@@ -646,6 +687,7 @@ static int check_store(struct world *w, struct user *victim, enum op op, int *wa
 	size_t raw_len = 0;
 	int found;
 
+	journal_left(w, victim);
 	if (store_open_user(&w->loc, victim->name, STORE_READ, &o, &s, &err) != 0) {
 		print_error("the store does not open after a kill: %s\n", err.msg);
 		return -1;
@@ -840,8 +882,10 @@ static unsigned seed_of(void)
 static void report(const char *what, const struct world *w)
 {
 	printf("# %s: %u killed, %u ran to the end; the user's record: %u old, %u new;"
-	       " 0 damaged\n#   calls:",
-	       what, w->kills, w->completed, w->kept_old, w->got_new);
+	       " 0 damaged\n#   journals left by a kill: %u whole (finished by the next"
+	       " open), %u torn (dropped)\n#   calls:",
+	       what, w->kills, w->completed, w->kept_old, w->got_new, w->journals_whole,
+	       w->journals_torn);
 	for (int i = 0; i < OP_COUNT; i++)
 		printf(" %s %u%s", op_names[i], w->per_op[i],
 		       i + 1 < OP_COUNT ? "," : "\n");
@@ -860,6 +904,7 @@ static void random_kills(const char *sub, unsigned present, unsigned absent,
 	world_setup(&w, sub, present, absent, seed);
 	span = calibrate(&w);
 	w.kills = w.completed = w.kept_old = w.got_new = 0;
+	w.journals_whole = w.journals_torn = 0;
 	memset(w.per_op, 0, sizeof(w.per_op));
 	printf("# %s: one call takes about %ld us; the child's timer kills it 0 to "
 	       "110%% of that after its call starts\n",
@@ -917,7 +962,7 @@ static void write_kills(const char *sub, unsigned present, unsigned absent,
 
 	printf("# %s: seed %u (TORTURE_SEED replays it)\n", what, seed);
 	world_setup(&w, sub, present, absent, seed);
-	w.new_pct = 4; /* a new key copies the whole database: dozens of kills */
+	w.new_pct = 4; /* a new key reads the whole database: dozens of kills */
 	for (unsigned c = 0; c < calls; c++) {
 		long m = one_call_at_each_write(&w);
 
@@ -927,6 +972,10 @@ static void write_kills(const char *sub, unsigned present, unsigned absent,
 	report(what, &w);
 	printf("#   the longest killed call got through %ld writes\n", most);
 	assert_true(most > 0); /* the writes were counted: GDBM writes with write(2) */
+	/* a change of structure was killed between its journal's commit and
+	 * its end, and the next open finished it (the calls are chosen at
+	 * random, about half of them register, verify or remove) */
+	assert_true(w.journals_whole > 0);
 	world_free(&w);
 }
 
