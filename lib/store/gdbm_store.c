@@ -1460,7 +1460,7 @@ int gdbm_store_stage(int dirfd, const char *name, const char *stage, const char 
 	struct gdbm_store *s = NULL;
 	struct store *st = NULL;
 	char lock[NAME_MAX + 1];
-	int lockfd, from, to = -1, rc = -1;
+	int lockfd, from = -1, to = -1, rc = -1;
 	struct stat sb_lock;
 	bool own = false;
 	off_t size = 0;
