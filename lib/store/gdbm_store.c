@@ -1145,46 +1145,181 @@ static const struct store_backend gdbm_stage_backend = {
 };
 
 /* The source of a staged copy: the database, checked as db_attach checks
- * one before GDBM reads it, or the template.  Its descriptor and size;
- * *own says whether the caller closes it.  -1 on error. */
+ * one before GDBM reads it.  Its descriptor (the caller's) and size,
+ * SAFE_MISSING, or -1. */
 static int stage_source(int dirfd, const char *name, const struct store_opts *o,
-			const struct gdbm_store_ext *x, const char *shown, off_t *size,
-			bool *own, struct totp_err *err)
+			const char *shown, off_t *size, struct totp_err *err)
 {
 	struct stat st;
 	int fd = file_open(dirfd, name, O_RDONLY, o, "database", shown, &st, err);
 	uint8_t h[GDBM_HDR_PEEK];
 	bool whole;
 
-	*own = fd >= 0;
-	if (fd == SAFE_MISSING) {
-		if (x->template_fd < 0)
-			return totp_err_set(err, TOTP_R_INVALID,
-					    "no template to make database %s", shown);
-		fd = x->template_fd;
-		if (fstat(fd, &st) != 0) {
-			totp_err_errno(err, errno, "cannot stat database %s", shown);
-			goto fail;
-		}
-	}
 	if (fd < 0)
-		return -1;
+		return fd;
 	whole = pread(fd, h, sizeof(h), 0) == (ssize_t)sizeof(h);
 	if (st.st_size < GDBM_HEADER_MIN || header_says_cut(h, whole, st.st_size)) {
 		totp_err_set(err, TOTP_R_TRUNCATED,
 			     "database %s was cut short; restore it from a backup",
 			     shown);
-		goto fail;
+		close(fd);
+		return -1;
 	}
-	if (size_check(h, whole, st.st_size, o->max_bytes, shown, err) != 0)
-		goto fail;
+	if (size_check(h, whole, st.st_size, o->max_bytes, shown, err) != 0) {
+		close(fd);
+		return -1;
+	}
 	*size = st.st_size;
 	return fd;
-fail:
-	if (*own)
-		close(fd);
-	*own = false;
-	return -1;
+}
+
+/* Runs `fn` on a staged database through a store of its own (every
+ * write in place, nothing synced); db stays open, the caller's. */
+static int stage_run(GDBM_FILE db, const char *shown, gdbm_stage_fn fn, void *arg,
+		     struct totp_err *err)
+{
+	struct gdbm_store *s = calloc(1, sizeof(*s));
+	struct store *st = NULL;
+	int rc = -1;
+
+	if (s == NULL)
+		return totp_err_set(err, TOTP_R_NOMEM, "out of memory staging %s", shown);
+	s->db = db;
+	s->lock_fd = -1;
+	s->dir_fd = -1;
+	s->writable = true;
+	s->batch = true;
+	s->copying = true; /* every write in place on the copy */
+	s->defer_sync = true;
+	snprintf(s->path, sizeof(s->path), "%s", shown);
+	if (store_wrap(&gdbm_stage_backend, s, &st, err) == 0) {
+		rc = fn(st, arg, err);
+		store_close(st);
+	}
+	explicit_bzero(s, sizeof(*s));
+	free(s);
+	return rc;
+}
+
+/* Makes the file `stage` (0600, not following a link), replacing one a
+ * killed batch left: it is looked for only when the name is taken. */
+static int stage_create(int dirfd, const char *stage, int mode)
+{
+	int flags = mode | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	int fd = openat(dirfd, stage, flags, 0600);
+
+	if (fd < 0 && errno == EEXIST && unlinkat(dirfd, stage, 0) == 0)
+		fd = openat(dirfd, stage, flags, 0600);
+	return fd;
+}
+
+/* Writes all of b to the new file `stage`.  0, or -1 (the file may be
+ * left: the caller removes it). */
+static int stage_write(int dirfd, const char *stage, const char *shown, const uint8_t *b,
+		       size_t len, struct totp_err *err)
+{
+	int fd = stage_create(dirfd, stage, O_WRONLY);
+	size_t done = 0;
+
+	if (fd < 0)
+		return totp_err_errno(err, errno, "cannot stage database %s", shown);
+	while (done < len) {
+		ssize_t n = pwrite(fd, b + done, len - done, (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			totp_err_errno(err, n == 0 ? EIO : errno,
+				       "cannot write the staged database %s", shown);
+			close(fd);
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	if (close(fd) != 0)
+		return totp_err_errno(err, errno, "cannot write the staged database %s",
+				      shown);
+	return 0;
+}
+
+/* Reads the whole of the memfd fd (GDBM's file: every update is written
+ * to it when gdbm_store or gdbm_delete returns).  Its bytes (the caller
+ * wipes and frees them) and length, or NULL. */
+static uint8_t *memfd_bytes(int fd, size_t *len, const char *shown, struct totp_err *err)
+{
+	struct stat sb;
+	uint8_t *b;
+	size_t done = 0;
+
+	if (fstat(fd, &sb) != 0 || sb.st_size <= 0) {
+		totp_err_errno(err, errno == 0 ? EIO : errno,
+			       "cannot read back database %s", shown);
+		return NULL;
+	}
+	b = malloc((size_t)sb.st_size);
+	if (b == NULL) {
+		totp_err_set(err, TOTP_R_NOMEM, "out of memory staging %s", shown);
+		return NULL;
+	}
+	while (done < (size_t)sb.st_size) {
+		ssize_t n = pread(fd, b + done, (size_t)sb.st_size - done, (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			totp_err_errno(err, n == 0 ? EIO : errno,
+				       "cannot read back database %s", shown);
+			explicit_bzero(b, done);
+			free(b);
+			return NULL;
+		}
+		done += (size_t)n;
+	}
+	*len = done;
+	return b;
+}
+
+/*
+ * A shard that does not exist yet has nothing to copy (gdbm_store.h): its
+ * database is made by GDBM in memory (a memfd: GDBM's many small writes,
+ * and the fsyncs it does as it makes and closes a database, cost next to
+ * nothing there), changed there by `fn`, and its bytes written to `stage`
+ * in one write.  The folder sees one new file and one write, which the
+ * caller's syncfs makes durable.
+ */
+int gdbm_store_stage_new(int dirfd, const char *stage, const char *shown,
+			 const struct gdbm_store_ext *x, gdbm_stage_fn fn, void *arg,
+			 struct totp_err *err)
+{
+	int flags = GDBM_NEWDB | GDBM_NOLOCK | GDBM_CLOEXEC | GDBM_NOMMAP |
+		    (x->block_size != 0 ? GDBM_BSEXACT : 0);
+	int mfd = memfd_create("pam_totp-stage", MFD_CLOEXEC);
+	uint8_t *bytes = NULL;
+	size_t len = 0;
+	GDBM_FILE db;
+	int rc;
+
+	if (mfd < 0)
+		return totp_err_errno(err, errno, "cannot make database %s", shown);
+	db = gdbm_fd_open(mfd, shown, x->block_size, flags, NULL);
+	if (db == NULL) {
+		gdbm_fail(gdbm_errno, errno, "cannot make database", shown, err);
+		close(mfd);
+		return -1;
+	}
+	rc = stage_run(db, shown, fn, arg, err);
+	if (rc == 0 && (bytes = memfd_bytes(mfd, &len, shown, err)) == NULL)
+		rc = -1;
+	gdbm_close(db); /* closes the memfd; its fsync there writes nothing */
+	if (rc == 0)
+		rc = stage_write(dirfd, stage, shown, bytes, len, err);
+	if (bytes != NULL) {
+		explicit_bzero(bytes, len);
+		free(bytes);
+	}
+	if (rc != 0)
+		unlinkat(dirfd, stage, 0);
+	return rc;
 }
 
 int gdbm_store_stage(int dirfd, const char *name, const char *stage, const char *shown,
@@ -1192,33 +1327,29 @@ int gdbm_store_stage(int dirfd, const char *name, const char *stage, const char 
 		     gdbm_stage_fn fn, void *arg, struct totp_err *err)
 {
 	int flags = GDBM_WRITER | GDBM_NOLOCK | GDBM_CLOEXEC | GDBM_NOMMAP;
-	struct gdbm_store *s = NULL;
-	struct store *st = NULL;
 	char lock[NAME_MAX + 1];
-	int lockfd, from, to = -1, rc = -1;
+	int lockfd, from = -1, to = -1, rc = -1;
 	struct stat sb_lock;
-	bool own = false;
 	off_t size = 0;
 	GDBM_FILE db;
 
 	if (snprintf(lock, sizeof(lock), "%s.lock", name) >= (int)sizeof(lock) ||
-	    strlen(stage) >= sizeof(s->p.tmp))
+	    strlen(stage) >= NAME_MAX + 1)
 		return totp_err_set(err, TOTP_R_INVALID, "database name %s is too long",
 				    shown);
 	/* No lock file and no database: a shard nobody has opened, and the
 	 * caller's journal keeps everyone out from now on (shard_store.c):
 	 * no lock file is made for it (a file less to make; its first open
-	 * makes it). */
+	 * makes it), and it is made in memory (gdbm_store_stage_new). */
 	lockfd = file_open(dirfd, lock, O_RDWR, opts, "lock file", shown, &sb_lock, err);
 	if (lockfd == -1)
 		return -1;
 	if (lockfd == SAFE_MISSING) {
 		struct stat sb;
 
-		lockfd = -1;
 		if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0 &&
 		    errno == ENOENT)
-			goto locked;
+			return gdbm_store_stage_new(dirfd, stage, shown, x, fn, arg, err);
 		lockfd = gdbm_store_lock_at(dirfd, lock, true, opts, shown, err);
 		if (lockfd < 0)
 			return -1;
@@ -1226,13 +1357,12 @@ int gdbm_store_stage(int dirfd, const char *name, const char *stage, const char 
 		close(lockfd);
 		return -1;
 	}
-locked:
-	from = stage_source(dirfd, name, opts, x, shown, &size, &own, err);
+	from = stage_source(dirfd, name, opts, shown, &size, err);
+	if (from == SAFE_MISSING) /* a lock file, no database (yet) */
+		rc = gdbm_store_stage_new(dirfd, stage, shown, x, fn, arg, err);
 	if (from < 0)
 		goto out;
-	unlinkat(dirfd, stage, 0); /* a stage left by a killed batch */
-	to = openat(dirfd, stage, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		    0600);
+	to = stage_create(dirfd, stage, O_RDWR);
 	if (to < 0) {
 		totp_err_errno(err, errno, "cannot stage a copy of database %s", shown);
 		goto out;
@@ -1249,34 +1379,15 @@ locked:
 		close(to);
 		goto out_unlink;
 	}
-	s = calloc(1, sizeof(*s));
-	if (s == NULL) {
-		totp_err_set(err, TOTP_R_NOMEM, "out of memory staging %s", shown);
-		close_without_fsync(db, dirfd);
-		goto out_unlink;
-	}
-	s->db = db;
-	s->lock_fd = -1;
-	s->dir_fd = -1;
-	s->writable = true;
-	s->batch = true;
-	s->copying = true; /* every write in place on the copy */
-	s->defer_sync = true;
-	snprintf(s->path, sizeof(s->path), "%s", shown);
-	if (store_wrap(&gdbm_stage_backend, s, &st, err) == 0) {
-		rc = fn(st, arg, err);
-		store_close(st);
-	}
+	rc = stage_run(db, shown, fn, arg, err);
 	close_without_fsync(db, dirfd); /* every write is in the file already */
-	explicit_bzero(s, sizeof(*s));
-	free(s);
 	if (rc == 0)
 		goto out;
 out_unlink:
 	unlinkat(dirfd, stage, 0);
 	rc = -1;
 out:
-	if (own)
+	if (from >= 0)
 		close(from);
 	if (lockfd >= 0)
 		close(lockfd);

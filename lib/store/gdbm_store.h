@@ -88,18 +88,32 @@ int gdbm_store_open_ext(const char *db_path, enum store_mode mode,
 
 /* One shard's part of a journalled batch (shard_store.h), staged beside
  * the database `name` in the folder dirfd: under the exclusive lock
- * "<name>.lock" (made when missing), the database (or, when it is
- * missing, a copy of x->template_fd) is copied to `stage` (any file of
- * that name is replaced), `fn` makes its changes through the store it is
- * given (store_put, store_delete and store_get on the staged copy only;
- * not store_commit or store_close), and the copy is closed, not synced
- * (x->defer_sync is implied: the caller syncs the file system).  The lock
- * is let go before it returns; the database itself is never touched.  0,
- * or -1 (then no file named `stage` is left). */
+ * "<name>.lock" (made when missing), the database is copied to `stage`
+ * (any file of that name is replaced), `fn` makes its changes through the
+ * store it is given (store_put, store_delete and store_get on the staged
+ * copy only; not store_commit or store_close), and the copy is closed,
+ * not synced (x->defer_sync is implied: the caller syncs the file
+ * system).  A database that is missing is made as gdbm_store_stage_new
+ * makes it (with no lock file either, no lock is taken or made: the
+ * caller's journal keeps everyone out).  The lock is let go before it
+ * returns; the database itself is never touched.  0, or -1 (then no file
+ * named `stage` is left). */
 typedef int (*gdbm_stage_fn)(struct store *st, void *arg, struct totp_err *err);
 int gdbm_store_stage(int dirfd, const char *name, const char *stage, const char *shown,
 		     const struct store_opts *opts, const struct gdbm_store_ext *x,
 		     gdbm_stage_fn fn, void *arg, struct totp_err *err);
+
+/* gdbm_store_stage for a database that does not exist, when the caller
+ * knows it (its folder listed since its journal was made holds no file of
+ * that database: neither it nor its lock file), so it is not looked for
+ * again and no lock is taken: an empty database of x->block_size is made
+ * in memory, `fn` makes its changes there, and its bytes are written to
+ * the new file `stage` (0600, O_EXCL|O_NOFOLLOW; one a killed batch left
+ * is replaced) in one write, not synced.  0, or -1 (then no file named
+ * `stage` is left). */
+int gdbm_store_stage_new(int dirfd, const char *stage, const char *shown,
+			 const struct gdbm_store_ext *x, gdbm_stage_fn fn, void *arg,
+			 struct totp_err *err);
 
 /* Opens (making it when missing) the lock file `name` in dirfd, checked as
  * a store's lock file is, and flocks it, exclusive or shared, waiting up
