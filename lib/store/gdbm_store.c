@@ -401,7 +401,6 @@ static int room_for(int dirfd, uint64_t need, const char *shown, struct totp_err
  * into place, so the real name only ever holds a whole database.  The
  * caller holds the exclusive lock: a leftover temporary file is stale. */
 static void close_without_fsync(GDBM_FILE db, int stand_in);
-static int copy_by_hand(int from, int to, off_t at, off_t size);
 
 static int db_create(int dirfd, const struct db_path *p, const char *shown,
 		     const struct gdbm_store_ext *x, struct totp_err *err)
@@ -416,22 +415,6 @@ static int db_create(int dirfd, const struct db_path *p, const char *shown,
 		    0600);
 	if (fd < 0)
 		return totp_err_errno(err, errno, "cannot make database %s", shown);
-	if (x->template_fd >= 0) { /* a copy of an empty database */
-		struct stat st;
-
-		if (fstat(x->template_fd, &st) != 0 ||
-		    copy_by_hand(x->template_fd, fd, 0, st.st_size) != 0 ||
-		    (!x->defer_sync && fsync(fd) != 0)) {
-			totp_err_errno(err, errno, "cannot make database %s", shown);
-			close(fd);
-			goto fail;
-		}
-		if (close(fd) != 0) {
-			totp_err_errno(err, errno, "cannot write new database %s", shown);
-			goto fail;
-		}
-		goto made;
-	}
 	db = gdbm_fd_open(fd, shown, x->block_size,
 			  GDBM_NEWDB | GDBM_NOLOCK | GDBM_CLOEXEC |
 			      (x->block_size != 0 ? GDBM_BSEXACT : 0),
@@ -453,7 +436,6 @@ static int db_create(int dirfd, const struct db_path *p, const char *shown,
 		totp_err_errno(err, errno, "cannot write new database %s", shown);
 		goto fail;
 	}
-made:
 	r = renameat2(dirfd, p->tmp, dirfd, p->name, RENAME_NOREPLACE);
 	if (r != 0 && (errno == EINVAL || errno == ENOSYS))
 		r = renameat(dirfd, p->tmp, dirfd, p->name);
@@ -1016,7 +998,7 @@ static int be_open(const struct store_location *loc, enum store_mode mode,
 		   const struct store_opts *opts, void **h, struct totp_err *err)
 {
 	struct gdbm_store *s = NULL;
-	struct gdbm_store_ext x = {0, false, -1};
+	struct gdbm_store_ext x = {0, false};
 
 	if (gdbm_open_path(loc->where, mode, opts, &x, &s, err) != 0)
 		return -1;
@@ -1077,33 +1059,9 @@ int gdbm_store_open(const char *db_path, enum store_mode mode,
 		    const struct store_opts *opts, struct store **out,
 		    struct totp_err *err)
 {
-	struct gdbm_store_ext x = {0, false, -1};
+	struct gdbm_store_ext x = {0, false};
 
 	return gdbm_store_open_ext(db_path, mode, opts, &x, out, err);
-}
-
-int gdbm_store_template(int block_size, struct totp_err *err)
-{
-	int fd = memfd_create("pam_totp-empty-gdbm", MFD_CLOEXEC);
-	GDBM_FILE db;
-
-	if (fd < 0)
-		return totp_err_errno(err, errno, "cannot make an empty database");
-	db = gdbm_fd_open(fd, "(empty database)", block_size,
-			  GDBM_NEWDB | GDBM_NOLOCK | GDBM_CLOEXEC | GDBM_NOMMAP |
-			      (block_size != 0 ? GDBM_BSEXACT : 0),
-			  NULL);
-	if (db == NULL) {
-		gdbm_fail(gdbm_errno, errno, "cannot make an empty database", "(memory)",
-			  err);
-		close(fd);
-		return -1;
-	}
-	fd = dup(gdbm_fdesc(db));
-	gdbm_close(db);
-	if (fd < 0)
-		return totp_err_errno(err, errno, "cannot make an empty database");
-	return fd;
 }
 
 int gdbm_store_lock_at(int dirfd, const char *name, bool excl,

@@ -71,15 +71,7 @@ struct gdbm_store_ext {
 	 * change is renamed in); a machine that stops before that syncfs
 	 * may lose, or cut, files made since. */
 	bool defer_sync;
-	/* When >= 0: a new database is a copy of this file (an empty
-	 * database, gdbm_store_template), not made by GDBM, which fsyncs and
-	 * msyncs as it makes one. */
-	int template_fd;
 };
-
-/* An empty GDBM database of `block_size` in memory (memfd): its
- * descriptor, the caller's to close, or -1. */
-int gdbm_store_template(int block_size, struct totp_err *err);
 
 /* gdbm_store_open with `x` (gdbm_store_open is this with {0, false}). */
 int gdbm_store_open_ext(const char *db_path, enum store_mode mode,

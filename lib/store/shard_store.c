@@ -400,7 +400,7 @@ static int shard_open_settled(struct shard_store *s, unsigned no, enum store_mod
 			      const struct store_opts *o, bool missing_ok,
 			      struct totp_err *err)
 {
-	struct gdbm_store_ext ext = {SHARD_BLOCK, false, -1};
+	struct gdbm_store_ext ext = {SHARD_BLOCK, false};
 	char path[PATH_MAX];
 
 	if (shard_path(s->root, no, path, sizeof(path), err) != 0)
@@ -781,7 +781,7 @@ static int stage_all(struct shard_store *s, int rootfd, struct pending **order,
 		     size_t count, const uint8_t *seen, bool listed, uint32_t *list,
 		     size_t *n, struct totp_err *err)
 {
-	struct gdbm_store_ext ext = {SHARD_BLOCK, true, -1};
+	struct gdbm_store_ext ext = {SHARD_BLOCK, true};
 	struct store_opts o = s->opts;
 	int dirfd = -1;
 	unsigned dir_no = SHARD_COUNT;
