@@ -1245,30 +1245,45 @@ static uint8_t *memfd_bytes(int fd, size_t *len, const char *shown, struct totp_
  * in one write.  The folder sees one new file and one write, which the
  * caller's syncfs makes durable.
  */
-int gdbm_store_stage_new(int dirfd, const char *stage, const char *shown,
-			 const struct gdbm_store_ext *x, gdbm_stage_fn fn, void *arg,
-			 struct totp_err *err)
+int gdbm_store_scratch(struct totp_err *err)
 {
+	int fd = memfd_create("pam_totp-stage", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return totp_err_errno(err, errno, "cannot make a database in memory");
+	return fd;
+}
+
+int gdbm_store_stage_new(int dirfd, const char *stage, const char *shown,
+			 const struct gdbm_store_ext *x, int scratch, gdbm_stage_fn fn,
+			 void *arg, struct totp_err *err)
+{
+	/* GDBM_NEWDB empties the file (its old pages, and what they held, go) */
 	int flags = GDBM_NEWDB | GDBM_NOLOCK | GDBM_CLOEXEC | GDBM_NOMMAP |
 		    (x->block_size != 0 ? GDBM_BSEXACT : 0);
-	int mfd = memfd_create("pam_totp-stage", MFD_CLOEXEC);
+	int mfd = scratch >= 0 ? scratch : gdbm_store_scratch(err);
+	int gfd = mfd < 0 ? -1 : scratch >= 0 ? dup(mfd) : mfd; /* GDBM's, closed by it */
 	uint8_t *bytes = NULL;
 	size_t len = 0;
 	GDBM_FILE db;
 	int rc;
 
-	if (mfd < 0)
-		return totp_err_errno(err, errno, "cannot make database %s", shown);
-	db = gdbm_fd_open(mfd, shown, x->block_size, flags, NULL);
+	if (gfd < 0 || (scratch >= 0 && lseek(gfd, 0, SEEK_SET) != 0)) {
+		totp_err_errno(err, errno, "cannot make database %s", shown);
+		if (gfd >= 0 && gfd != scratch)
+			close(gfd);
+		return -1;
+	}
+	db = gdbm_fd_open(gfd, shown, x->block_size, flags, NULL);
 	if (db == NULL) {
 		gdbm_fail(gdbm_errno, errno, "cannot make database", shown, err);
-		close(mfd);
+		close(gfd);
 		return -1;
 	}
 	rc = stage_run(db, shown, fn, arg, err);
 	if (rc == 0 && (bytes = memfd_bytes(mfd, &len, shown, err)) == NULL)
 		rc = -1;
-	gdbm_close(db); /* closes the memfd; its fsync there writes nothing */
+	gdbm_close(db); /* closes gfd; its fsync of a memfd writes nothing */
 	if (rc == 0)
 		rc = stage_write(dirfd, stage, shown, bytes, len, err);
 	if (bytes != NULL) {
@@ -1307,7 +1322,8 @@ int gdbm_store_stage(int dirfd, const char *name, const char *stage, const char 
 
 		if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0 &&
 		    errno == ENOENT)
-			return gdbm_store_stage_new(dirfd, stage, shown, x, fn, arg, err);
+			return gdbm_store_stage_new(dirfd, stage, shown, x, -1, fn, arg,
+						    err);
 		lockfd = gdbm_store_lock_at(dirfd, lock, true, opts, shown, err);
 		if (lockfd < 0)
 			return -1;
@@ -1317,7 +1333,7 @@ int gdbm_store_stage(int dirfd, const char *name, const char *stage, const char 
 	}
 	from = stage_source(dirfd, name, opts, shown, &size, err);
 	if (from == SAFE_MISSING) /* a lock file, no database (yet) */
-		rc = gdbm_store_stage_new(dirfd, stage, shown, x, fn, arg, err);
+		rc = gdbm_store_stage_new(dirfd, stage, shown, x, -1, fn, arg, err);
 	if (from < 0)
 		goto out;
 	to = stage_create(dirfd, stage, O_RDWR);

@@ -783,7 +783,7 @@ static int stage_all(struct shard_store *s, int rootfd, struct pending **order,
 {
 	struct gdbm_store_ext ext = {SHARD_BLOCK, true};
 	struct store_opts o = s->opts;
-	int dirfd = -1;
+	int dirfd = -1, scratch = -1; /* one memfd for every new shard */
 	unsigned dir_no = SHARD_COUNT;
 	bool opened = false;
 	int rc = 0;
@@ -804,8 +804,10 @@ static int stage_all(struct shard_store *s, int rootfd, struct pending **order,
 			if (opened)
 				close(dirfd);
 			dirfd = shard_dir(s, rootfd, no, true, &opened, err);
-			if (dirfd < 0)
-				return -1;
+			if (dirfd < 0) {
+				rc = -1;
+				break;
+			}
 			dir_no = no;
 		}
 		snprintf(stage, sizeof(stage), "%s" STAGE_SUFFIX, name);
@@ -814,8 +816,10 @@ static int stage_all(struct shard_store *s, int rootfd, struct pending **order,
 		a.p = order + i;
 		a.n = j - i;
 		if (listed && (seen[no / 8] & (1u << (no % 8))) == 0)
-			rc = gdbm_store_stage_new(dirfd, stage, shown, &ext, stage_apply,
-						  &a, err);
+			rc = (scratch >= 0 || (scratch = gdbm_store_scratch(err)) >= 0)
+				 ? gdbm_store_stage_new(dirfd, stage, shown, &ext,
+							scratch, stage_apply, &a, err)
+				 : -1;
 		else
 			rc = gdbm_store_stage(dirfd, name, stage, shown, &o, &ext,
 					      stage_apply, &a, err);
@@ -824,6 +828,8 @@ static int stage_all(struct shard_store *s, int rootfd, struct pending **order,
 	}
 	if (opened)
 		close(dirfd);
+	if (scratch >= 0)
+		close(scratch);
 	return rc;
 }
 
