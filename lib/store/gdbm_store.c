@@ -1200,98 +1200,182 @@ static int stage_write(int dirfd, const char *stage, const char *shown, const ui
 	return 0;
 }
 
-/* Reads the whole of the memfd fd (GDBM's file: every update is written
- * to it when gdbm_store or gdbm_delete returns).  Its bytes (the caller
- * wipes and frees them) and length, or NULL. */
-static uint8_t *memfd_bytes(int fd, size_t *len, const char *shown, struct totp_err *err)
+/* A batch's memory for the databases it makes (gdbm_store.h). */
+struct gdbm_scratch {
+	int fd;		/* a memfd, where GDBM makes each one */
+	uint8_t *empty; /* an empty database of the batch's block size */
+	size_t empty_len;
+	uint8_t *buf; /* a made database's bytes, on their way to the file */
+	size_t cap;
+};
+
+/* Reads all of p->fd into p->buf (every update GDBM made is written to
+ * the file when gdbm_store or gdbm_delete returns): its length, or 0. */
+static size_t scratch_read(struct gdbm_scratch *p, const char *shown,
+			   struct totp_err *err)
 {
 	struct stat sb;
-	uint8_t *b;
-	size_t done = 0;
+	size_t done = 0, len;
 
-	if (fstat(fd, &sb) != 0 || sb.st_size <= 0) {
+	if (fstat(p->fd, &sb) != 0 || sb.st_size <= 0) {
 		totp_err_errno(err, errno == 0 ? EIO : errno,
 			       "cannot read back database %s", shown);
-		return NULL;
+		return 0;
 	}
-	b = malloc((size_t)sb.st_size);
-	if (b == NULL) {
-		totp_err_set(err, TOTP_R_NOMEM, "out of memory staging %s", shown);
-		return NULL;
+	len = (size_t)sb.st_size;
+	if (len > p->cap) {
+		uint8_t *nb = malloc(len);
+
+		if (nb == NULL) {
+			totp_err_set(err, TOTP_R_NOMEM, "out of memory staging %s",
+				     shown);
+			return 0;
+		}
+		if (p->buf != NULL) {
+			explicit_bzero(p->buf, p->cap);
+			free(p->buf);
+		}
+		p->buf = nb;
+		p->cap = len;
 	}
-	while (done < (size_t)sb.st_size) {
-		ssize_t n = pread(fd, b + done, (size_t)sb.st_size - done, (off_t)done);
+	while (done < len) {
+		ssize_t n = pread(p->fd, p->buf + done, len - done, (off_t)done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			totp_err_errno(err, n == 0 ? EIO : errno,
 				       "cannot read back database %s", shown);
-			explicit_bzero(b, done);
-			free(b);
-			return NULL;
+			explicit_bzero(p->buf, done);
+			return 0;
 		}
 		done += (size_t)n;
 	}
-	*len = done;
-	return b;
+	return len;
+}
+
+void gdbm_scratch_free(struct gdbm_scratch *p)
+{
+	if (p == NULL)
+		return;
+	if (p->fd >= 0)
+		close(p->fd);
+	if (p->buf != NULL) {
+		explicit_bzero(p->buf, p->cap);
+		free(p->buf);
+	}
+	free(p->empty);
+	free(p);
+}
+
+struct gdbm_scratch *gdbm_scratch_new(const struct gdbm_store_ext *x,
+				      struct totp_err *err)
+{
+	int flags = GDBM_NEWDB | GDBM_NOLOCK | GDBM_CLOEXEC | GDBM_NOMMAP |
+		    (x->block_size != 0 ? GDBM_BSEXACT : 0);
+	struct gdbm_scratch *p = calloc(1, sizeof(*p));
+	GDBM_FILE db;
+	int gfd;
+
+	if (p == NULL) {
+		totp_err_set(err, TOTP_R_NOMEM, "out of memory making a database");
+		return NULL;
+	}
+	p->fd = memfd_create("pam_totp-stage", MFD_CLOEXEC);
+	gfd = p->fd < 0 ? -1 : dup(p->fd); /* GDBM's, closed by gdbm_close */
+	if (gfd < 0) {
+		totp_err_errno(err, errno, "cannot make a database in memory");
+		gdbm_scratch_free(p);
+		return NULL;
+	}
+	/* GDBM makes the empty database once (its fsyncs of a memfd write
+	 * nothing); each new one starts as a copy of its bytes */
+	db = gdbm_fd_open(gfd, "(empty database)", x->block_size, flags, NULL);
+	if (db == NULL) {
+		gdbm_fail(gdbm_errno, errno, "cannot make an empty database", "(memory)",
+			  err);
+		close(gfd);
+		gdbm_scratch_free(p);
+		return NULL;
+	}
+	gdbm_close(db);
+	p->empty_len = scratch_read(p, "(empty database)", err);
+	if (p->empty_len == 0 || (p->empty = malloc(p->empty_len)) == NULL) {
+		if (p->empty_len != 0)
+			totp_err_set(err, TOTP_R_NOMEM,
+				     "out of memory making a database");
+		gdbm_scratch_free(p);
+		return NULL;
+	}
+	memcpy(p->empty, p->buf, p->empty_len);
+	return p;
+}
+
+/* The scratch file holding an empty database and nothing else (its
+ * length is the database's end, as GDBM wants it), read from its start:
+ * GDBM's descriptor for it (a copy, closed by gdbm_close), or -1. */
+static int scratch_reset(struct gdbm_scratch *p)
+{
+	int fd;
+
+	if (pwrite(p->fd, p->empty, p->empty_len, 0) != (ssize_t)p->empty_len ||
+	    ftruncate(p->fd, (off_t)p->empty_len) != 0 || lseek(p->fd, 0, SEEK_SET) != 0)
+		return -1;
+	fd = dup(p->fd);
+	return fd;
 }
 
 /*
  * A shard that does not exist yet has nothing to copy (gdbm_store.h): its
- * database is made by GDBM in memory (a memfd: GDBM's many small writes,
- * and the fsyncs it does as it makes and closes a database, cost next to
- * nothing there), changed there by `fn`, and its bytes written to `stage`
- * in one write.  The folder sees one new file and one write, which the
- * caller's syncfs makes durable.
+ * database starts as the scratch's empty one, in memory (a memfd: GDBM's
+ * many small writes cost next to nothing there), is changed there by `fn`,
+ * and its bytes are written to `stage` in one write.  The folder sees one
+ * new file and one write, which the caller's syncfs makes durable.  The
+ * previous database's bytes are gone from the memfd by then (overwritten,
+ * then cut at the empty one's end).
  */
-int gdbm_store_scratch(struct totp_err *err)
-{
-	int fd = memfd_create("pam_totp-stage", MFD_CLOEXEC);
-
-	if (fd < 0)
-		return totp_err_errno(err, errno, "cannot make a database in memory");
-	return fd;
-}
-
 int gdbm_store_stage_new(int dirfd, const char *stage, const char *shown,
-			 const struct gdbm_store_ext *x, int scratch, gdbm_stage_fn fn,
-			 void *arg, struct totp_err *err)
+			 struct gdbm_scratch *p, gdbm_stage_fn fn, void *arg,
+			 struct totp_err *err)
 {
-	/* GDBM_NEWDB empties the file (its old pages, and what they held, go) */
-	int flags = GDBM_NEWDB | GDBM_NOLOCK | GDBM_CLOEXEC | GDBM_NOMMAP |
-		    (x->block_size != 0 ? GDBM_BSEXACT : 0);
-	int mfd = scratch >= 0 ? scratch : gdbm_store_scratch(err);
-	int gfd = mfd < 0 ? -1 : scratch >= 0 ? dup(mfd) : mfd; /* GDBM's, closed by it */
-	uint8_t *bytes = NULL;
+	int flags = GDBM_WRITER | GDBM_NOLOCK | GDBM_CLOEXEC | GDBM_NOMMAP;
+	int gfd = scratch_reset(p);
 	size_t len = 0;
 	GDBM_FILE db;
 	int rc;
 
-	if (gfd < 0 || (scratch >= 0 && lseek(gfd, 0, SEEK_SET) != 0)) {
-		totp_err_errno(err, errno, "cannot make database %s", shown);
-		if (gfd >= 0 && gfd != scratch)
-			close(gfd);
-		return -1;
-	}
-	db = gdbm_fd_open(gfd, shown, x->block_size, flags, NULL);
+	if (gfd < 0)
+		return totp_err_errno(err, errno, "cannot make database %s", shown);
+	db = gdbm_fd_open(gfd, shown, 0, flags, NULL);
 	if (db == NULL) {
 		gdbm_fail(gdbm_errno, errno, "cannot make database", shown, err);
 		close(gfd);
 		return -1;
 	}
 	rc = stage_run(db, shown, fn, arg, err);
-	if (rc == 0 && (bytes = memfd_bytes(mfd, &len, shown, err)) == NULL)
+	if (rc == 0 && (len = scratch_read(p, shown, err)) == 0)
 		rc = -1;
 	gdbm_close(db); /* closes gfd; its fsync of a memfd writes nothing */
 	if (rc == 0)
-		rc = stage_write(dirfd, stage, shown, bytes, len, err);
-	if (bytes != NULL) {
-		explicit_bzero(bytes, len);
-		free(bytes);
-	}
+		rc = stage_write(dirfd, stage, shown, p->buf, len, err);
+	explicit_bzero(p->buf, len);
 	if (rc != 0)
 		unlinkat(dirfd, stage, 0);
+	return rc;
+}
+
+/* gdbm_store_stage_new with a scratch of its own. */
+static int stage_new_once(int dirfd, const char *stage, const char *shown,
+			  const struct gdbm_store_ext *x, gdbm_stage_fn fn, void *arg,
+			  struct totp_err *err)
+{
+	struct gdbm_scratch *p = gdbm_scratch_new(x, err);
+	int rc;
+
+	if (p == NULL)
+		return -1;
+	rc = gdbm_store_stage_new(dirfd, stage, shown, p, fn, arg, err);
+	gdbm_scratch_free(p);
 	return rc;
 }
 
@@ -1322,8 +1406,7 @@ int gdbm_store_stage(int dirfd, const char *name, const char *stage, const char 
 
 		if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0 &&
 		    errno == ENOENT)
-			return gdbm_store_stage_new(dirfd, stage, shown, x, -1, fn, arg,
-						    err);
+			return stage_new_once(dirfd, stage, shown, x, fn, arg, err);
 		lockfd = gdbm_store_lock_at(dirfd, lock, true, opts, shown, err);
 		if (lockfd < 0)
 			return -1;
@@ -1333,7 +1416,7 @@ int gdbm_store_stage(int dirfd, const char *name, const char *stage, const char 
 	}
 	from = stage_source(dirfd, name, opts, shown, &size, err);
 	if (from == SAFE_MISSING) /* a lock file, no database (yet) */
-		rc = gdbm_store_stage_new(dirfd, stage, shown, x, -1, fn, arg, err);
+		rc = stage_new_once(dirfd, stage, shown, x, fn, arg, err);
 	if (from < 0)
 		goto out;
 	to = stage_create(dirfd, stage, O_RDWR);

@@ -95,23 +95,25 @@ int gdbm_store_stage(int dirfd, const char *name, const char *stage, const char 
 		     const struct store_opts *opts, const struct gdbm_store_ext *x,
 		     gdbm_stage_fn fn, void *arg, struct totp_err *err);
 
+/* What a batch keeps to make the databases it makes new
+ * (gdbm_store_stage_new): a file in memory (memfd) and the bytes of an
+ * empty database of x->block_size, made once by GDBM.  NULL on error. */
+struct gdbm_scratch;
+struct gdbm_scratch *gdbm_scratch_new(const struct gdbm_store_ext *x,
+				      struct totp_err *err);
+void gdbm_scratch_free(struct gdbm_scratch *p);
+
 /* gdbm_store_stage for a database that does not exist, when the caller
  * knows it (its folder listed since its journal was made holds no file of
  * that database: neither it nor its lock file), so it is not looked for
- * again and no lock is taken: an empty database of x->block_size is made
- * in memory, `fn` makes its changes there, and its bytes are written to
- * the new file `stage` (0600, O_EXCL|O_NOFOLLOW; one a killed batch left
- * is replaced) in one write, not synced.  `scratch`: the memory file it
- * is made in (gdbm_store_scratch), which a batch keeps for all its new
- * databases, emptied each time; -1: one of its own.  0, or -1 (then no
- * file named `stage` is left). */
+ * again and no lock is taken: the database is made in memory (in p's
+ * file, from p's empty one), `fn` makes its changes there, and its bytes
+ * are written to the new file `stage` (0600, O_EXCL|O_NOFOLLOW; one a
+ * killed batch left is replaced) in one write, not synced.  0, or -1
+ * (then no file named `stage` is left). */
 int gdbm_store_stage_new(int dirfd, const char *stage, const char *shown,
-			 const struct gdbm_store_ext *x, int scratch, gdbm_stage_fn fn,
-			 void *arg, struct totp_err *err);
-
-/* A file in memory (memfd) for gdbm_store_stage_new: its descriptor, the
- * caller's to close, or -1. */
-int gdbm_store_scratch(struct totp_err *err);
+			 struct gdbm_scratch *p, gdbm_stage_fn fn, void *arg,
+			 struct totp_err *err);
 
 /* Opens (making it when missing) the lock file `name` in dirfd, checked as
  * a store's lock file is, and flocks it, exclusive or shared, waiting up

@@ -783,7 +783,8 @@ static int stage_all(struct shard_store *s, int rootfd, struct pending **order,
 {
 	struct gdbm_store_ext ext = {SHARD_BLOCK, true};
 	struct store_opts o = s->opts;
-	int dirfd = -1, scratch = -1; /* one memfd for every new shard */
+	struct gdbm_scratch *scratch = NULL; /* for every new shard */
+	int dirfd = -1;
 	unsigned dir_no = SHARD_COUNT;
 	bool opened = false;
 	int rc = 0;
@@ -816,9 +817,10 @@ static int stage_all(struct shard_store *s, int rootfd, struct pending **order,
 		a.p = order + i;
 		a.n = j - i;
 		if (listed && (seen[no / 8] & (1u << (no % 8))) == 0)
-			rc = (scratch >= 0 || (scratch = gdbm_store_scratch(err)) >= 0)
-				 ? gdbm_store_stage_new(dirfd, stage, shown, &ext,
-							scratch, stage_apply, &a, err)
+			rc = (scratch != NULL ||
+			      (scratch = gdbm_scratch_new(&ext, err)) != NULL)
+				 ? gdbm_store_stage_new(dirfd, stage, shown, scratch,
+							stage_apply, &a, err)
 				 : -1;
 		else
 			rc = gdbm_store_stage(dirfd, name, stage, shown, &o, &ext,
@@ -828,8 +830,7 @@ static int stage_all(struct shard_store *s, int rootfd, struct pending **order,
 	}
 	if (opened)
 		close(dirfd);
-	if (scratch >= 0)
-		close(scratch);
+	gdbm_scratch_free(scratch);
 	return rc;
 }
 
