@@ -587,6 +587,42 @@ static void test_new_shards_killed(void **state)
 		      none, all, KILLS, journals, staged, median);
 }
 
+/* A shard with a lock file and no database (its maker died before it
+ * made one) is made by a batch, as one with no file at all is, beside a
+ * shard the batch copies. */
+static void test_batch_lock_no_db(void **state)
+{
+	struct store_location loc;
+	struct store_opts o = opts(true, 2000);
+	struct store *s = NULL;
+	struct record r;
+	struct totp_err e;
+	char root[PATH_MAX], path[PATH_MAX + 16], mate[32];
+	int fd;
+
+	(void)state;
+	put_one("alice", 1);
+	realm(&loc);
+	assert_int_equal(shard_root(loc.where, root, sizeof(root), &e), 0);
+	assert_int_equal(shard_path(root, shard_of("zed"), path, sizeof(path) - 8, &e),
+			 0);
+	assert_true(shard_of("zed") != shard_of("alice"));
+	strcat(path, ".lock");
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	same_shard("alice", mate);
+	rec(&r, 2);
+	assert_int_equal(store_open(&loc, STORE_WRITE, &o, &s, &e), 0);
+	assert_int_equal(store_put(s, "zed", &r, &e), 0);
+	assert_int_equal(store_put(s, mate, &r, &e), 0);
+	assert_int_equal(store_commit(s, &e), 0);
+	store_close(s);
+	assert_int_equal(seq_of("zed"), 2);
+	assert_int_equal(seq_of(mate), 2);
+	assert_int_equal(seq_of("alice"), 1);
+}
+
 /* ---- opens while a batch commits -----------------------------------------------------
  */
 
@@ -840,6 +876,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_iterate, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batch_killed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_new_shards_killed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_batch_lock_no_db, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batch_while_reading, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_journal_left, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_legacy, setup, teardown),
