@@ -6,11 +6,13 @@
  * another shard is not kept waiting, one of the same shard is); the realm's iteration
  * gives every record once, shard by shard in order; a batch killed at
  * random times of its commit leaves, once reopened, every record of the
- * realm old or every one new (the journal, shard_store.h); the legacy "<realm>.db" is
- * read for a user no shard has, never written, and loses to the shard once written.
+ * realm old or every one new (the journal, shard_store.h), and one that makes
+ * every shard new leaves every user or none, and no staged copy; the legacy "<realm>.db"
+ * is read for a user no shard has, never written, and loses to the shard once written.
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -38,6 +40,7 @@
 #include "store.h"
 
 static char g_dir[256];
+static char g_realm[32] = "default"; /* the realm realm() names, in g_dir */
 
 /* ---- names and paths -------------------------------------------------------- */
 
@@ -91,7 +94,7 @@ static void realm(struct store_location *loc)
 {
 	memset(loc, 0, sizeof(*loc));
 	loc->kind = STORE_KIND_GDBM;
-	snprintf(loc->where, sizeof(loc->where), "%s/default.db", g_dir);
+	snprintf(loc->where, sizeof(loc->where), "%s/%s.db", g_dir, g_realm);
 	loc->owner = geteuid();
 	loc->sharded = true;
 }
@@ -459,6 +462,167 @@ static void test_batch_killed(void **state)
 		      none, all, KILLS, journals, median);
 }
 
+/* ---- a batch of new shards killed in its commit ---------------------------------------
+ */
+
+/* The files of the current realm's root: how many shard databases
+ * ("*.db") and staged copies ("*.jnew"), and whether there is a
+ * journal. */
+static void root_files(unsigned *dbs, unsigned *stages, bool *journal)
+{
+	struct store_location loc;
+	char root[PATH_MAX];
+	struct totp_err e;
+	struct dirent *d;
+	DIR *dir;
+
+	*dbs = *stages = 0;
+	*journal = false;
+	realm(&loc);
+	assert_int_equal(shard_root(loc.where, root, sizeof(root), &e), 0);
+	dir = opendir(root);
+	assert_non_null(dir);
+	while ((d = readdir(dir)) != NULL) {
+		size_t len = strlen(d->d_name);
+
+		if (len > 3 && strcmp(d->d_name + len - 3, ".db") == 0)
+			(*dbs)++;
+		else if (len > 5 && strcmp(d->d_name + len - 5, ".jnew") == 0)
+			(*stages)++;
+		else if (strcmp(d->d_name, "journal") == 0)
+			*journal = true;
+	}
+	closedir(dir);
+}
+
+/* A fresh realm (its root made, no shard in it) whose batch, in a child,
+ * makes every shard of N_BATCH users; killed delay_us after its commit
+ * starts, or not (-1).  How long the commit took, or -1 when killed. */
+static long new_realm_round(unsigned round, long delay_us, long *shared)
+{
+	struct store_location loc;
+	char root[PATH_MAX];
+	struct totp_err e;
+
+	snprintf(g_realm, sizeof(g_realm), "new%u", round);
+	realm(&loc);
+	assert_int_equal(shard_root(loc.where, root, sizeof(root), &e), 0);
+	assert_int_equal(mkdir(root, 0700), 0);
+	return batch_round(1, delay_us, shared);
+}
+
+/* After a round: the next open finds every user or none (never a mix),
+ * and leaves no journal and no staged copy; none means no shard was
+ * made at all, every one that every shard was.  1 when all. */
+static int new_realm_outcome(void)
+{
+	bool journal, seen[SHARD_COUNT] = {false};
+	unsigned dbs, stages, shards = 0;
+	uint64_t first = 0;
+	char name[32];
+
+	for (unsigned i = 0; i < N_BATCH; i++) {
+		uint64_t q;
+
+		name_of(i, name);
+		q = seq_of(name); /* the first one finishes a journal left */
+		assert_true(q == 0 || q == 1);
+		if (i == 0)
+			first = q;
+		assert_int_equal(q, first);
+		if (!seen[shard_of(name)])
+			shards++;
+		seen[shard_of(name)] = true;
+	}
+	root_files(&dbs, &stages, &journal);
+	assert_false(journal);
+	assert_int_equal(stages, 0);
+	assert_int_equal(dbs, first == 1 ? shards : 0);
+	return first == 1;
+}
+
+/* A first import (every shard new to the batch, made in memory and
+ * written beside its name) killed at random times in its commit: once
+ * reopened, every user is there or none is; the staged copies of a batch
+ * that never committed are removed, and no shard of it is left. */
+static void test_new_shards_killed(void **state)
+{
+	long *shared = mmap(NULL, sizeof(long), PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	unsigned none = 0, all = 0, journals = 0, staged = 0, round = 0;
+	long t[CALIBRATE], median;
+
+	(void)state;
+	assert_true(shared != MAP_FAILED);
+	for (unsigned i = 0; i < CALIBRATE; i++) {
+		t[i] = new_realm_round(round++, -1, shared);
+		assert_true(t[i] >= 0);
+		assert_int_equal(new_realm_outcome(), 1);
+	}
+	qsort(t, CALIBRATE, sizeof(t[0]), by_long);
+	median = t[CALIBRATE / 2];
+	srand(16);
+	for (unsigned k = 0; k < KILLS; k++) {
+		long delay =
+		    (long)((unsigned long)rand() % (unsigned long)(median * 5 / 4 + 1));
+		bool journal;
+		unsigned dbs, stages;
+
+		new_realm_round(round++, delay, shared);
+		root_files(&dbs, &stages, &journal);
+		if (journal)
+			journals++;
+		if (stages > 0)
+			staged++;
+		if (new_realm_outcome())
+			all++;
+		else
+			none++;
+	}
+	snprintf(g_realm, sizeof(g_realm), "default");
+	munmap(shared, sizeof(long));
+	print_message("new-shard batch kills: %u none, %u all (never a mix), of %u; %u "
+		      "left a journal and %u staged copies, which the next "
+		      "open finished or removed; median commit %ld us\n",
+		      none, all, KILLS, journals, staged, median);
+}
+
+/* A shard with a lock file and no database (its maker died before it
+ * made one) is made by a batch, as one with no file at all is, beside a
+ * shard the batch copies. */
+static void test_batch_lock_no_db(void **state)
+{
+	struct store_location loc;
+	struct store_opts o = opts(true, 2000);
+	struct store *s = NULL;
+	struct record r;
+	struct totp_err e;
+	char root[PATH_MAX], path[PATH_MAX + 16], mate[32];
+	int fd;
+
+	(void)state;
+	put_one("alice", 1);
+	realm(&loc);
+	assert_int_equal(shard_root(loc.where, root, sizeof(root), &e), 0);
+	assert_int_equal(shard_path(root, shard_of("zed"), path, sizeof(path) - 8, &e),
+			 0);
+	assert_true(shard_of("zed") != shard_of("alice"));
+	strcat(path, ".lock");
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	same_shard("alice", mate);
+	rec(&r, 2);
+	assert_int_equal(store_open(&loc, STORE_WRITE, &o, &s, &e), 0);
+	assert_int_equal(store_put(s, "zed", &r, &e), 0);
+	assert_int_equal(store_put(s, mate, &r, &e), 0);
+	assert_int_equal(store_commit(s, &e), 0);
+	store_close(s);
+	assert_int_equal(seq_of("zed"), 2);
+	assert_int_equal(seq_of(mate), 2);
+	assert_int_equal(seq_of("alice"), 1);
+}
+
 /* ---- opens while a batch commits -----------------------------------------------------
  */
 
@@ -711,6 +875,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_per_shard_lock, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_iterate, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batch_killed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_new_shards_killed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_batch_lock_no_db, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batch_while_reading, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_journal_left, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_legacy, setup, teardown),

@@ -404,7 +404,6 @@ static int room_for(int dirfd, uint64_t need, const char *shown, struct totp_err
  * into place, so the real name only ever holds a whole database.  The
  * caller holds the exclusive lock: a leftover temporary file is stale. */
 static void close_without_fsync(GDBM_FILE db, int stand_in);
-static int copy_by_hand(int from, int to, off_t at, off_t size);
 
 static int db_create(int dirfd, const struct db_path *p, const char *shown,
 		     const struct gdbm_store_ext *x, struct totp_err *err)
@@ -419,22 +418,6 @@ static int db_create(int dirfd, const struct db_path *p, const char *shown,
 		    0600);
 	if (fd < 0)
 		return totp_err_errno(err, errno, "cannot make database %s", shown);
-	if (x->template_fd >= 0) { /* a copy of an empty database */
-		struct stat st;
-
-		if (fstat(x->template_fd, &st) != 0 ||
-		    copy_by_hand(x->template_fd, fd, 0, st.st_size) != 0 ||
-		    (!x->defer_sync && fsync(fd) != 0)) {
-			totp_err_errno(err, errno, "cannot make database %s", shown);
-			close(fd);
-			goto fail;
-		}
-		if (close(fd) != 0) {
-			totp_err_errno(err, errno, "cannot write new database %s", shown);
-			goto fail;
-		}
-		goto made;
-	}
 	db = gdbm_fd_open(fd, shown, x->block_size,
 			  GDBM_NEWDB | GDBM_NOLOCK | GDBM_CLOEXEC |
 			      (x->block_size != 0 ? GDBM_BSEXACT : 0),
@@ -456,7 +439,6 @@ static int db_create(int dirfd, const struct db_path *p, const char *shown,
 		totp_err_errno(err, errno, "cannot write new database %s", shown);
 		goto fail;
 	}
-made:
 	r = renameat2(dirfd, p->tmp, dirfd, p->name, RENAME_NOREPLACE);
 	if (r != 0 && (errno == EINVAL || errno == ENOSYS))
 		r = renameat(dirfd, p->tmp, dirfd, p->name);
@@ -1274,7 +1256,7 @@ static int be_open(const struct store_location *loc, enum store_mode mode,
 		   const struct store_opts *opts, void **h, struct totp_err *err)
 {
 	struct gdbm_store *s = NULL;
-	struct gdbm_store_ext x = {0, false, -1};
+	struct gdbm_store_ext x = {0, false};
 
 	if (gdbm_open_path(loc->where, mode, opts, &x, &s, err) != 0)
 		return -1;
@@ -1342,33 +1324,9 @@ int gdbm_store_open(const char *db_path, enum store_mode mode,
 		    const struct store_opts *opts, struct store **out,
 		    struct totp_err *err)
 {
-	struct gdbm_store_ext x = {0, false, -1};
+	struct gdbm_store_ext x = {0, false};
 
 	return gdbm_store_open_ext(db_path, mode, opts, &x, out, err);
-}
-
-int gdbm_store_template(int block_size, struct totp_err *err)
-{
-	int fd = memfd_create("pam_totp-empty-gdbm", MFD_CLOEXEC);
-	GDBM_FILE db;
-
-	if (fd < 0)
-		return totp_err_errno(err, errno, "cannot make an empty database");
-	db = gdbm_fd_open(fd, "(empty database)", block_size,
-			  GDBM_NEWDB | GDBM_NOLOCK | GDBM_CLOEXEC | GDBM_NOMMAP |
-			      (block_size != 0 ? GDBM_BSEXACT : 0),
-			  NULL);
-	if (db == NULL) {
-		gdbm_fail(gdbm_errno, errno, "cannot make an empty database", "(memory)",
-			  err);
-		close(fd);
-		return -1;
-	}
-	fd = dup(gdbm_fdesc(db));
-	gdbm_close(db);
-	if (fd < 0)
-		return totp_err_errno(err, errno, "cannot make an empty database");
-	return fd;
 }
 
 int gdbm_store_lock_at(int dirfd, const char *name, bool excl,
@@ -1410,46 +1368,280 @@ static const struct store_backend gdbm_stage_backend = {
 };
 
 /* The source of a staged copy: the database, checked as db_attach checks
- * one before GDBM reads it, or the template.  Its descriptor and size;
- * *own says whether the caller closes it.  -1 on error. */
+ * one before GDBM reads it.  Its descriptor (the caller's) and size,
+ * SAFE_MISSING, or -1. */
 static int stage_source(int dirfd, const char *name, const struct store_opts *o,
-			const struct gdbm_store_ext *x, const char *shown, off_t *size,
-			bool *own, struct totp_err *err)
+			const char *shown, off_t *size, struct totp_err *err)
 {
 	struct stat st;
 	int fd = file_open(dirfd, name, O_RDONLY, o, "database", shown, &st, err);
 	uint8_t h[GDBM_HDR_PEEK];
 	bool whole;
 
-	*own = fd >= 0;
-	if (fd == SAFE_MISSING) {
-		if (x->template_fd < 0)
-			return totp_err_set(err, TOTP_R_INVALID,
-					    "no template to make database %s", shown);
-		fd = x->template_fd;
-		if (fstat(fd, &st) != 0) {
-			totp_err_errno(err, errno, "cannot stat database %s", shown);
-			goto fail;
-		}
-	}
 	if (fd < 0)
-		return -1;
+		return fd;
 	whole = pread(fd, h, sizeof(h), 0) == (ssize_t)sizeof(h);
 	if (st.st_size < GDBM_HEADER_MIN || header_says_cut(h, whole, st.st_size)) {
 		totp_err_set(err, TOTP_R_TRUNCATED,
 			     "database %s was cut short; restore it from a backup",
 			     shown);
-		goto fail;
+		close(fd);
+		return -1;
 	}
-	if (size_check(h, whole, st.st_size, o->max_bytes, shown, err) != 0)
-		goto fail;
+	if (size_check(h, whole, st.st_size, o->max_bytes, shown, err) != 0) {
+		close(fd);
+		return -1;
+	}
 	*size = st.st_size;
 	return fd;
-fail:
-	if (*own)
-		close(fd);
-	*own = false;
-	return -1;
+}
+
+/* Runs `fn` on a staged database through a store of its own (every
+ * write in place, nothing synced); db stays open, the caller's. */
+static int stage_run(GDBM_FILE db, const char *shown, gdbm_stage_fn fn, void *arg,
+		     struct totp_err *err)
+{
+	struct gdbm_store *s = calloc(1, sizeof(*s));
+	struct store *st = NULL;
+	int rc = -1;
+
+	if (s == NULL)
+		return totp_err_set(err, TOTP_R_NOMEM, "out of memory staging %s", shown);
+	s->db = db;
+	s->lock_fd = -1;
+	s->dir_fd = -1;
+	s->writable = true;
+	s->batch = true;
+	s->copying = true; /* every write in place on the copy */
+	s->defer_sync = true;
+	snprintf(s->path, sizeof(s->path), "%s", shown);
+	if (store_wrap(&gdbm_stage_backend, s, &st, err) == 0) {
+		rc = fn(st, arg, err);
+		store_close(st);
+	}
+	explicit_bzero(s, sizeof(*s));
+	free(s);
+	return rc;
+}
+
+/* Makes the file `stage` (0600, not following a link), replacing one a
+ * killed batch left: it is looked for only when the name is taken. */
+static int stage_create(int dirfd, const char *stage, int mode)
+{
+	int flags = mode | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	int fd = openat(dirfd, stage, flags, 0600);
+
+	if (fd < 0 && errno == EEXIST && unlinkat(dirfd, stage, 0) == 0)
+		fd = openat(dirfd, stage, flags, 0600);
+	return fd;
+}
+
+/* Writes all of b to the new file `stage`.  0, or -1 (the file may be
+ * left: the caller removes it). */
+static int stage_write(int dirfd, const char *stage, const char *shown, const uint8_t *b,
+		       size_t len, struct totp_err *err)
+{
+	int fd = stage_create(dirfd, stage, O_WRONLY);
+	size_t done = 0;
+
+	if (fd < 0)
+		return totp_err_errno(err, errno, "cannot stage database %s", shown);
+	while (done < len) {
+		ssize_t n = pwrite(fd, b + done, len - done, (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			totp_err_errno(err, n == 0 ? EIO : errno,
+				       "cannot write the staged database %s", shown);
+			close(fd);
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	if (close(fd) != 0)
+		return totp_err_errno(err, errno, "cannot write the staged database %s",
+				      shown);
+	return 0;
+}
+
+/* A batch's memory for the databases it makes (gdbm_store.h). */
+struct gdbm_scratch {
+	int fd;		/* a memfd, where GDBM makes each one */
+	uint8_t *empty; /* an empty database of the batch's block size */
+	size_t empty_len;
+	uint8_t *buf; /* a made database's bytes, on their way to the file */
+	size_t cap;
+};
+
+/* Reads all of p->fd into p->buf (every update GDBM made is written to
+ * the file when gdbm_store or gdbm_delete returns): its length, or 0. */
+static size_t scratch_read(struct gdbm_scratch *p, const char *shown,
+			   struct totp_err *err)
+{
+	struct stat sb;
+	size_t done = 0, len;
+
+	if (fstat(p->fd, &sb) != 0 || sb.st_size <= 0) {
+		totp_err_errno(err, errno == 0 ? EIO : errno,
+			       "cannot read back database %s", shown);
+		return 0;
+	}
+	len = (size_t)sb.st_size;
+	if (len > p->cap) {
+		uint8_t *nb = malloc(len);
+
+		if (nb == NULL) {
+			totp_err_set(err, TOTP_R_NOMEM, "out of memory staging %s",
+				     shown);
+			return 0;
+		}
+		if (p->buf != NULL) {
+			explicit_bzero(p->buf, p->cap);
+			free(p->buf);
+		}
+		p->buf = nb;
+		p->cap = len;
+	}
+	while (done < len) {
+		ssize_t n = pread(p->fd, p->buf + done, len - done, (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			totp_err_errno(err, n == 0 ? EIO : errno,
+				       "cannot read back database %s", shown);
+			explicit_bzero(p->buf, done);
+			return 0;
+		}
+		done += (size_t)n;
+	}
+	return len;
+}
+
+void gdbm_scratch_free(struct gdbm_scratch *p)
+{
+	if (p == NULL)
+		return;
+	if (p->fd >= 0)
+		close(p->fd);
+	if (p->buf != NULL) {
+		explicit_bzero(p->buf, p->cap);
+		free(p->buf);
+	}
+	free(p->empty);
+	free(p);
+}
+
+struct gdbm_scratch *gdbm_scratch_new(const struct gdbm_store_ext *x,
+				      struct totp_err *err)
+{
+	int flags = GDBM_NEWDB | GDBM_NOLOCK | GDBM_CLOEXEC | GDBM_NOMMAP |
+		    (x->block_size != 0 ? GDBM_BSEXACT : 0);
+	struct gdbm_scratch *p = calloc(1, sizeof(*p));
+	GDBM_FILE db;
+	int gfd;
+
+	if (p == NULL) {
+		totp_err_set(err, TOTP_R_NOMEM, "out of memory making a database");
+		return NULL;
+	}
+	p->fd = memfd_create("pam_totp-stage", MFD_CLOEXEC);
+	gfd = p->fd < 0 ? -1 : dup(p->fd); /* GDBM's, closed by gdbm_close */
+	if (gfd < 0) {
+		totp_err_errno(err, errno, "cannot make a database in memory");
+		gdbm_scratch_free(p);
+		return NULL;
+	}
+	/* GDBM makes the empty database once (its fsyncs of a memfd write
+	 * nothing); each new one starts as a copy of its bytes */
+	db = gdbm_fd_open(gfd, "(empty database)", x->block_size, flags, NULL);
+	if (db == NULL) {
+		gdbm_fail(gdbm_errno, errno, "cannot make an empty database", "(memory)",
+			  err);
+		close(gfd);
+		gdbm_scratch_free(p);
+		return NULL;
+	}
+	gdbm_close(db);
+	p->empty_len = scratch_read(p, "(empty database)", err);
+	if (p->empty_len == 0 || (p->empty = malloc(p->empty_len)) == NULL) {
+		if (p->empty_len != 0)
+			totp_err_set(err, TOTP_R_NOMEM,
+				     "out of memory making a database");
+		gdbm_scratch_free(p);
+		return NULL;
+	}
+	memcpy(p->empty, p->buf, p->empty_len);
+	return p;
+}
+
+/* The scratch file holding an empty database and nothing else (its
+ * length is the database's end, as GDBM wants it), read from its start:
+ * GDBM's descriptor for it (a copy, closed by gdbm_close), or -1. */
+static int scratch_reset(struct gdbm_scratch *p)
+{
+	int fd;
+
+	if (pwrite(p->fd, p->empty, p->empty_len, 0) != (ssize_t)p->empty_len ||
+	    ftruncate(p->fd, (off_t)p->empty_len) != 0 || lseek(p->fd, 0, SEEK_SET) != 0)
+		return -1;
+	fd = dup(p->fd);
+	return fd;
+}
+
+/*
+ * A shard that does not exist yet has nothing to copy (gdbm_store.h): its
+ * database starts as the scratch's empty one, in memory (a memfd: GDBM's
+ * many small writes cost next to nothing there), is changed there by `fn`,
+ * and its bytes are written to `stage` in one write.  The folder sees one
+ * new file and one write, which the caller's syncfs makes durable.  The
+ * previous database's bytes are gone from the memfd by then (overwritten,
+ * then cut at the empty one's end).
+ */
+int gdbm_store_stage_new(int dirfd, const char *stage, const char *shown,
+			 struct gdbm_scratch *p, gdbm_stage_fn fn, void *arg,
+			 struct totp_err *err)
+{
+	int flags = GDBM_WRITER | GDBM_NOLOCK | GDBM_CLOEXEC | GDBM_NOMMAP;
+	int gfd = scratch_reset(p);
+	size_t len = 0;
+	GDBM_FILE db;
+	int rc;
+
+	if (gfd < 0)
+		return totp_err_errno(err, errno, "cannot make database %s", shown);
+	db = gdbm_fd_open(gfd, shown, 0, flags, NULL);
+	if (db == NULL) {
+		gdbm_fail(gdbm_errno, errno, "cannot make database", shown, err);
+		close(gfd);
+		return -1;
+	}
+	rc = stage_run(db, shown, fn, arg, err);
+	if (rc == 0 && (len = scratch_read(p, shown, err)) == 0)
+		rc = -1;
+	gdbm_close(db); /* closes gfd; its fsync of a memfd writes nothing */
+	if (rc == 0)
+		rc = stage_write(dirfd, stage, shown, p->buf, len, err);
+	explicit_bzero(p->buf, len);
+	if (rc != 0)
+		unlinkat(dirfd, stage, 0);
+	return rc;
+}
+
+/* gdbm_store_stage_new with a scratch of its own. */
+static int stage_new_once(int dirfd, const char *stage, const char *shown,
+			  const struct gdbm_store_ext *x, gdbm_stage_fn fn, void *arg,
+			  struct totp_err *err)
+{
+	struct gdbm_scratch *p = gdbm_scratch_new(x, err);
+	int rc;
+
+	if (p == NULL)
+		return -1;
+	rc = gdbm_store_stage_new(dirfd, stage, shown, p, fn, arg, err);
+	gdbm_scratch_free(p);
+	return rc;
 }
 
 int gdbm_store_stage(int dirfd, const char *name, const char *stage, const char *shown,
@@ -1457,33 +1649,29 @@ int gdbm_store_stage(int dirfd, const char *name, const char *stage, const char 
 		     gdbm_stage_fn fn, void *arg, struct totp_err *err)
 {
 	int flags = GDBM_WRITER | GDBM_NOLOCK | GDBM_CLOEXEC | GDBM_NOMMAP;
-	struct gdbm_store *s = NULL;
-	struct store *st = NULL;
 	char lock[NAME_MAX + 1];
 	int lockfd, from = -1, to = -1, rc = -1;
 	struct stat sb_lock;
-	bool own = false;
 	off_t size = 0;
 	GDBM_FILE db;
 
 	if (snprintf(lock, sizeof(lock), "%s.lock", name) >= (int)sizeof(lock) ||
-	    strlen(stage) >= sizeof(s->p.tmp))
+	    strlen(stage) >= NAME_MAX + 1)
 		return totp_err_set(err, TOTP_R_INVALID, "database name %s is too long",
 				    shown);
 	/* No lock file and no database: a shard nobody has opened, and the
 	 * caller's journal keeps everyone out from now on (shard_store.c):
 	 * no lock file is made for it (a file less to make; its first open
-	 * makes it). */
+	 * makes it), and it is made in memory (gdbm_store_stage_new). */
 	lockfd = file_open(dirfd, lock, O_RDWR, opts, "lock file", shown, &sb_lock, err);
 	if (lockfd == -1)
 		return -1;
 	if (lockfd == SAFE_MISSING) {
 		struct stat sb;
 
-		lockfd = -1;
 		if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0 &&
 		    errno == ENOENT)
-			goto locked;
+			return stage_new_once(dirfd, stage, shown, x, fn, arg, err);
 		lockfd = gdbm_store_lock_at(dirfd, lock, true, opts, shown, err);
 		if (lockfd < 0)
 			return -1;
@@ -1491,16 +1679,15 @@ int gdbm_store_stage(int dirfd, const char *name, const char *stage, const char 
 		close(lockfd);
 		return -1;
 	}
-locked:
-	if (lockfd >= 0 &&
-	    settle(dirfd, name, lock, lockfd, STORE_WRITE, opts, shown, err) != 0)
+	/* a change in place a crash left half done is finished first */
+	if (settle(dirfd, name, lock, lockfd, STORE_WRITE, opts, shown, err) != 0)
 		goto out;
-	from = stage_source(dirfd, name, opts, x, shown, &size, &own, err);
+	from = stage_source(dirfd, name, opts, shown, &size, err);
+	if (from == SAFE_MISSING) /* a lock file, no database (yet) */
+		rc = stage_new_once(dirfd, stage, shown, x, fn, arg, err);
 	if (from < 0)
 		goto out;
-	unlinkat(dirfd, stage, 0); /* a stage left by a killed batch */
-	to = openat(dirfd, stage, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		    0600);
+	to = stage_create(dirfd, stage, O_RDWR);
 	if (to < 0) {
 		totp_err_errno(err, errno, "cannot stage a copy of database %s", shown);
 		goto out;
@@ -1517,34 +1704,15 @@ locked:
 		close(to);
 		goto out_unlink;
 	}
-	s = calloc(1, sizeof(*s));
-	if (s == NULL) {
-		totp_err_set(err, TOTP_R_NOMEM, "out of memory staging %s", shown);
-		close_without_fsync(db, dirfd);
-		goto out_unlink;
-	}
-	s->db = db;
-	s->lock_fd = -1;
-	s->dir_fd = -1;
-	s->writable = true;
-	s->batch = true;
-	s->copying = true; /* every write in place on the copy */
-	s->defer_sync = true;
-	snprintf(s->path, sizeof(s->path), "%s", shown);
-	if (store_wrap(&gdbm_stage_backend, s, &st, err) == 0) {
-		rc = fn(st, arg, err);
-		store_close(st);
-	}
+	rc = stage_run(db, shown, fn, arg, err);
 	close_without_fsync(db, dirfd); /* every write is in the file already */
-	explicit_bzero(s, sizeof(*s));
-	free(s);
 	if (rc == 0)
 		goto out;
 out_unlink:
 	unlinkat(dirfd, stage, 0);
 	rc = -1;
 out:
-	if (own)
+	if (from >= 0)
 		close(from);
 	if (lockfd >= 0)
 		close(lockfd);

@@ -78,15 +78,7 @@ struct gdbm_store_ext {
 	 * change is renamed in); a machine that stops before that syncfs
 	 * may lose, or cut, files made since. */
 	bool defer_sync;
-	/* When >= 0: a new database is a copy of this file (an empty
-	 * database, gdbm_store_template), not made by GDBM, which fsyncs and
-	 * msyncs as it makes one. */
-	int template_fd;
 };
-
-/* An empty GDBM database of `block_size` in memory (memfd): its
- * descriptor, the caller's to close, or -1. */
-int gdbm_store_template(int block_size, struct totp_err *err);
 
 /* gdbm_store_open with `x` (gdbm_store_open is this with {0, false}). */
 int gdbm_store_open_ext(const char *db_path, enum store_mode mode,
@@ -95,18 +87,40 @@ int gdbm_store_open_ext(const char *db_path, enum store_mode mode,
 
 /* One shard's part of a journalled batch (shard_store.h), staged beside
  * the database `name` in the folder dirfd: under the exclusive lock
- * "<name>.lock" (made when missing), the database (or, when it is
- * missing, a copy of x->template_fd) is copied to `stage` (any file of
- * that name is replaced), `fn` makes its changes through the store it is
- * given (store_put, store_delete and store_get on the staged copy only;
- * not store_commit or store_close), and the copy is closed, not synced
- * (x->defer_sync is implied: the caller syncs the file system).  The lock
- * is let go before it returns; the database itself is never touched.  0,
- * or -1 (then no file named `stage` is left). */
+ * "<name>.lock" (made when missing), the database is copied to `stage`
+ * (any file of that name is replaced), `fn` makes its changes through the
+ * store it is given (store_put, store_delete and store_get on the staged
+ * copy only; not store_commit or store_close), and the copy is closed,
+ * not synced (x->defer_sync is implied: the caller syncs the file
+ * system).  A database that is missing is made as gdbm_store_stage_new
+ * makes it (with no lock file either, no lock is taken or made: the
+ * caller's journal keeps everyone out).  The lock is let go before it
+ * returns; the database itself is never touched.  0, or -1 (then no file
+ * named `stage` is left). */
 typedef int (*gdbm_stage_fn)(struct store *st, void *arg, struct totp_err *err);
 int gdbm_store_stage(int dirfd, const char *name, const char *stage, const char *shown,
 		     const struct store_opts *opts, const struct gdbm_store_ext *x,
 		     gdbm_stage_fn fn, void *arg, struct totp_err *err);
+
+/* What a batch keeps to make the databases it makes new
+ * (gdbm_store_stage_new): a file in memory (memfd) and the bytes of an
+ * empty database of x->block_size, made once by GDBM.  NULL on error. */
+struct gdbm_scratch;
+struct gdbm_scratch *gdbm_scratch_new(const struct gdbm_store_ext *x,
+				      struct totp_err *err);
+void gdbm_scratch_free(struct gdbm_scratch *p);
+
+/* gdbm_store_stage for a database that does not exist, when the caller
+ * knows it (its folder listed since its journal was made holds no file of
+ * that database: neither it nor its lock file), so it is not looked for
+ * again and no lock is taken: the database is made in memory (in p's
+ * file, from p's empty one), `fn` makes its changes there, and its bytes
+ * are written to the new file `stage` (0600, O_EXCL|O_NOFOLLOW; one a
+ * killed batch left is replaced) in one write, not synced.  0, or -1
+ * (then no file named `stage` is left). */
+int gdbm_store_stage_new(int dirfd, const char *stage, const char *shown,
+			 struct gdbm_scratch *p, gdbm_stage_fn fn, void *arg,
+			 struct totp_err *err);
 
 /* Opens (making it when missing) the lock file `name` in dirfd, checked as
  * a store's lock file is, and flocks it, exclusive or shared, waiting up

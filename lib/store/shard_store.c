@@ -57,7 +57,6 @@ struct shard_store {
 	bool old_missing;
 	struct pending *pend;
 	size_t n_pend, cap_pend;
-	int empty_fd; /* an empty shard to copy (gdbm_store_template), or -1 */
 };
 
 /* ---- names ------------------------------------------------------------------ */
@@ -238,8 +237,31 @@ static int journal_forward(const struct shard_store *s, int rootfd, const uint32
 	return dir_sync_fd(rootfd, SHARD_BITS == 16, s->root, err);
 }
 
-/* Removes the staged copies in one folder (a batch that never committed). */
-static void stages_remove_in(int dirfd)
+/* The shard a file of the root is about ("<shard>.db", its lock, its
+ * temporary, its staged copy: the shard's number in hex, then '.'), or -1
+ * for any other name. */
+static long shard_named(const char *name)
+{
+	const int digits = (SHARD_BITS + 3) / 4;
+	long no = 0;
+
+	for (int k = 0; k < digits; k++) {
+		char c = name[k];
+		int v = c >= '0' && c <= '9'   ? c - '0'
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10
+					       : -1;
+
+		if (v < 0)
+			return -1;
+		no = no * 16 + v;
+	}
+	return name[digits] == '.' && no < (long)SHARD_COUNT ? no : -1;
+}
+
+/* Removes the staged copies in one folder (a batch that never committed).
+ * With `seen` (the shards sit in this folder): marks there each shard that
+ * has any other file in it.  Whether the folder could be listed. */
+static bool stages_remove_in(int dirfd, uint8_t *seen)
 {
 	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	size_t sl = strlen(STAGE_SUFFIX);
@@ -249,33 +271,49 @@ static void stages_remove_in(int dirfd)
 	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
 		if (fd >= 0)
 			close(fd);
-		return;
+		return false;
 	}
+	errno = 0;
 	while ((e = readdir(d)) != NULL) {
 		size_t len = strlen(e->d_name);
+		long no;
 
 		if (len > sl && strcmp(e->d_name + len - sl, STAGE_SUFFIX) == 0)
 			unlinkat(dirfd, e->d_name, 0);
+		else if (seen != NULL && (no = shard_named(e->d_name)) >= 0)
+			seen[no / 8] |= (uint8_t)(1u << (no % 8));
+		errno = 0;
+	}
+	if (errno != 0) { /* the listing was cut: it says nothing */
+		closedir(d);
+		return false;
 	}
 	closedir(d);
+	return true;
 }
 
-static void stages_remove(const struct shard_store *s, int rootfd)
+/* Removes every staged copy of the realm.  With `seen` (SHARD_COUNT bits,
+ * zero), when the shards sit in the root: marks the shards that have a
+ * file (database, lock file, temporary); true when that listing is
+ * whole, so that an unmarked shard has none. */
+static bool stages_remove(const struct shard_store *s, int rootfd, uint8_t *seen)
 {
 #if SHARD_BITS == 16
+	(void)seen;
 	for (unsigned hi = 0; hi < 256; hi++) {
 		bool opened;
 		int fd = shard_dir(s, rootfd, hi << 8, false, &opened, NULL);
 
 		if (fd < 0)
 			continue;
-		stages_remove_in(fd);
+		stages_remove_in(fd, NULL);
 		if (opened)
 			close(fd);
 	}
+	return false;
 #else
 	(void)s;
-	stages_remove_in(rootfd);
+	return stages_remove_in(rootfd, seen) && seen != NULL;
 #endif
 }
 
@@ -314,7 +352,7 @@ static int journal_recover(const struct shard_store *s, int rootfd, struct totp_
 		if (journal_forward(s, rootfd, list, (size_t)n, err) != 0)
 			goto out;
 	} else {
-		stages_remove(s, rootfd);
+		stages_remove(s, rootfd, NULL);
 	}
 	if (unlinkat(rootfd, JOURNAL_NAME, 0) != 0 && errno != ENOENT) {
 		totp_err_errno(err, errno, "cannot remove %s", s->journal);
@@ -362,7 +400,7 @@ static int shard_open_settled(struct shard_store *s, unsigned no, enum store_mod
 			      const struct store_opts *o, bool missing_ok,
 			      struct totp_err *err)
 {
-	struct gdbm_store_ext ext = {SHARD_BLOCK, false, -1};
+	struct gdbm_store_ext ext = {SHARD_BLOCK, false};
 	char path[PATH_MAX];
 
 	if (shard_path(s->root, no, path, sizeof(path), err) != 0)
@@ -735,12 +773,17 @@ static int journal_mark(const struct shard_store *s, int rootfd, struct totp_err
 }
 
 /* Stages every shard's part (sorted by shard) beside it; lists the
- * shards staged in list[*n]. */
+ * shards staged in list[*n].  When `listed`, `seen` marks the shards
+ * that the root's listing, made since the marker, found a file of; each
+ * other one is made new (gdbm_store_stage_new) without being looked for
+ * again. */
 static int stage_all(struct shard_store *s, int rootfd, struct pending **order,
-		     size_t count, uint32_t *list, size_t *n, struct totp_err *err)
+		     size_t count, const uint8_t *seen, bool listed, uint32_t *list,
+		     size_t *n, struct totp_err *err)
 {
-	struct gdbm_store_ext ext = {SHARD_BLOCK, true, -1};
+	struct gdbm_store_ext ext = {SHARD_BLOCK, true};
 	struct store_opts o = s->opts;
+	struct gdbm_scratch *scratch = NULL; /* for every new shard */
 	int dirfd = -1;
 	unsigned dir_no = SHARD_COUNT;
 	bool opened = false;
@@ -748,9 +791,6 @@ static int stage_all(struct shard_store *s, int rootfd, struct pending **order,
 
 	o.batch = true;
 	o.sync = false;
-	if (s->empty_fd < 0 && (s->empty_fd = gdbm_store_template(SHARD_BLOCK, err)) < 0)
-		return -1;
-	ext.template_fd = s->empty_fd;
 	*n = 0;
 	for (size_t i = 0, j; i < count && rc == 0; i = j) {
 		unsigned no = order[i]->shard;
@@ -765,8 +805,10 @@ static int stage_all(struct shard_store *s, int rootfd, struct pending **order,
 			if (opened)
 				close(dirfd);
 			dirfd = shard_dir(s, rootfd, no, true, &opened, err);
-			if (dirfd < 0)
-				return -1;
+			if (dirfd < 0) {
+				rc = -1;
+				break;
+			}
 			dir_no = no;
 		}
 		snprintf(stage, sizeof(stage), "%s" STAGE_SUFFIX, name);
@@ -774,13 +816,21 @@ static int stage_all(struct shard_store *s, int rootfd, struct pending **order,
 			 dir[0] ? "/" : "", name);
 		a.p = order + i;
 		a.n = j - i;
-		rc = gdbm_store_stage(dirfd, name, stage, shown, &o, &ext, stage_apply,
-				      &a, err);
+		if (listed && (seen[no / 8] & (1u << (no % 8))) == 0)
+			rc = (scratch != NULL ||
+			      (scratch = gdbm_scratch_new(&ext, err)) != NULL)
+				 ? gdbm_store_stage_new(dirfd, stage, shown, scratch,
+							stage_apply, &a, err)
+				 : -1;
+		else
+			rc = gdbm_store_stage(dirfd, name, stage, shown, &o, &ext,
+					      stage_apply, &a, err);
 		if (rc == 0)
 			list[(*n)++] = no;
 	}
 	if (opened)
 		close(dirfd);
+	gdbm_scratch_free(scratch);
 	return rc;
 }
 
@@ -805,13 +855,14 @@ static void stages_drop(const struct shard_store *s, int rootfd, const uint32_t 
 
 /*
  * A batch, all or nothing across the realm (a roll-forward journal):
- *   1. under the journal's lock, finish a journal a crash left, and remove
- *      any staged copy left without a journal; make the
+ *   1. under the journal's lock, finish a journal a crash left; make the
  *      marker (an empty journal: from now on every open of the realm, or
- *      of a shard, waits for this commit, shard_open_settled);
+ *      of a shard, waits for this commit, shard_open_settled); remove any
+ *      staged copy left without a journal, listing the root;
  *   2. each changed shard, under its own lock (which lets go of any open
  *      that came before the marker), is copied beside it with its
- *      changes ("<shard>.jnew");
+ *      changes ("<shard>.jnew"); a shard the listing found no file of is
+ *      made in memory and written there in one write;
  *   3. syncfs: every staged copy on disk;
  *   4. the journal (the shards, a checksum) written and synced: the
  *      commit point.  A crash before it leaves a marker or a torn journal:
@@ -824,7 +875,9 @@ static int journal_commit(struct shard_store *s, struct pending **order, size_t 
 			  struct totp_err *err)
 {
 	char shown[PATH_MAX + sizeof("/" JOURNAL_LOCK)];
+	uint8_t seen[SHARD_COUNT / 8] = {0};
 	uint32_t *list = NULL;
+	bool listed;
 	size_t n = 0;
 	int rootfd = -1, lock = -1, jfd = -1, rc = -1;
 
@@ -834,9 +887,6 @@ static int journal_commit(struct shard_store *s, struct pending **order, size_t 
 	lock = gdbm_store_lock_at(rootfd, JOURNAL_LOCK, true, &s->opts, shown, err);
 	if (lock < 0 || journal_recover(s, rootfd, err) != 0)
 		goto out;
-	/* staged copies of a batch whose marker a crash lost (it is not
-	 * synced): nobody reads them; they go before they pile up */
-	stages_remove(s, rootfd);
 	list = malloc(count * sizeof(*list));
 	if (list == NULL) {
 		totp_err_set(err, TOTP_R_NOMEM, "out of memory in a batch");
@@ -845,7 +895,15 @@ static int journal_commit(struct shard_store *s, struct pending **order, size_t 
 	jfd = journal_mark(s, rootfd, err);
 	if (jfd < 0)
 		goto out;
-	if (stage_all(s, rootfd, order, count, list, &n, err) != 0 ||
+	/* staged copies of a batch whose marker a crash lost (it is not
+	 * synced): nobody reads them; they go before they pile up.  The same
+	 * listing, made after the marker, tells the shards with no file at
+	 * all: from the marker on, an open that makes a shard's lock file or
+	 * an empty database sees the journal before it writes a record, and
+	 * lets go (shard_open_settled), so such a shard is new to this batch
+	 * and is made without being looked for again. */
+	listed = stages_remove(s, rootfd, seen);
+	if (stage_all(s, rootfd, order, count, seen, listed, list, &n, err) != 0 ||
 	    dir_sync_fd(rootfd, true, s->root, err) != 0 ||
 	    journal_write(s, rootfd, jfd, list, n, err) != 0) {
 		/* not committed: every shard stays as it was */
@@ -904,8 +962,6 @@ static void sh_close(void *h)
 	drop_cur(s);
 	store_close(s->old);
 	pending_clear(s);
-	if (s->empty_fd >= 0)
-		close(s->empty_fd);
 	explicit_bzero(s, sizeof(*s));
 	free(s);
 }
@@ -982,7 +1038,6 @@ int shard_store_open(const struct store_location *loc, const char *user,
 		return totp_err_set(err, TOTP_R_NOMEM, "out of memory opening a store");
 	s->mode = mode;
 	s->opts = *opts;
-	s->empty_fd = -1;
 	s->one = user != NULL;
 	if (snprintf(s->legacy, sizeof(s->legacy), "%s", loc->where) >=
 		(int)sizeof(s->legacy) ||

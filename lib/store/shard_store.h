@@ -31,8 +31,9 @@
  *     which makes it all or nothing across the realm with a roll-forward
  *     journal "<realm>.d/journal" (under its lock "journal.lock"): an
  *     empty journal first (the marker), then each changed shard, under
- *     its own lock, copied with its changes to "<shard>.jnew" beside it;
- *     one syncfs; the journal (the shards, a SHA-256 of them) written and
+ *     its own lock, copied with its changes to "<shard>.jnew" beside it
+ *     (a shard with no file yet: made in memory, written there in one
+ *     write); one syncfs; the journal (the shards, a SHA-256 of them) written and
  *     synced, which is the commit point; the renames, the folder synced,
  *     the journal removed.  Every open, after it has locked its shard, looks
  *     for the journal (one fstatat that fails when there is none); one
