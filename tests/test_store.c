@@ -1173,6 +1173,16 @@ static void expect_users(const char *db, int n, const char *extra, int extra_fou
 	store_close(s);
 }
 
+/* A fresh folder `name` holding t.db with users 0..n-1: its paths. */
+static void many_in(const char *name, int n, char *dir, char *db, char *lock,
+		    size_t lock_len)
+{
+	fresh_dir(dir, name);
+	join(db, dir, "t.db");
+	snprintf(lock, lock_len, "%s.lock", db);
+	make_many(db, n);
+}
+
 /* A new user in a store of 2000 (about 2 MB): the file is changed where
  * it is, and the change needs free space for its journal only, a few
  * times the record, not a copy of the file; the journal is gone after. */
@@ -1187,10 +1197,7 @@ static void test_new_key_in_place(void **state)
 	size_t journal;
 
 	(void)state;
-	fresh_dir(dir, "in-place");
-	join(db, dir, "t.db");
-	snprintf(lock, sizeof(lock), "%s.lock", db);
-	make_many(db, 2000);
+	many_in("in-place", 2000, dir, db, lock, sizeof(lock));
 	assert_true(file_size(db) > 1000 * 1000);
 	before = inode_of(db);
 	s = open_ok(db, STORE_WRITE, &o);
@@ -1279,10 +1286,7 @@ static void test_left_journal_is_finished(void **state)
 	uint8_t *j;
 
 	(void)state;
-	fresh_dir(dir, "left-journal");
-	join(db, dir, "t.db");
-	snprintf(lock, sizeof(lock), "%s.lock", db);
-	make_many(db, 300);
+	many_in("left-journal", 300, dir, db, lock, sizeof(lock));
 	j = journal_adding(dir, db, "late", &len);
 	for (int applied = 0; applied < 3; applied++) {
 		int fd = open(db, O_RDWR);
@@ -1333,10 +1337,7 @@ static void test_torn_journal_is_dropped(void **state)
 	int fd;
 
 	(void)state;
-	fresh_dir(dir, "torn-journal");
-	join(db, dir, "t.db");
-	snprintf(lock, sizeof(lock), "%s.lock", db);
-	make_many(db, 100);
+	many_in("torn-journal", 100, dir, db, lock, sizeof(lock));
 	j = journal_adding(dir, db, "late", &len);
 	put_lock_bytes(lock, j, len - 1); /* the checksum's last byte missing */
 	expect_users(db, 100, "late", 0);

@@ -866,6 +866,16 @@ static int copy_file(int from, int to, off_t size)
 	return 0;
 }
 
+/* Stores `user`'s value in db, or with none deletes `user`: GDBM's 0 or -1. */
+static int db_change(GDBM_FILE db, const char *user, const uint8_t *value,
+		     size_t value_len)
+{
+	datum v = {(char *)value, (int)value_len};
+
+	return value != NULL ? gdbm_store(db, key_of(user), v, GDBM_REPLACE)
+			     : gdbm_delete(db, key_of(user));
+}
+
 /* A new key or a deletion rewrites GDBM's buckets, directory and header in
  * several writes, which a crash can cut apart (slot.h).  So it is made on
  * a copy of the database file: `user`'s new value is stored in it (or,
@@ -905,13 +915,7 @@ static int start_copy(struct gdbm_store *s, const char *user, const uint8_t *val
 		close(fd);
 		goto fail;
 	}
-	if (value != NULL) {
-		datum v = {(char *)value, (int)value_len};
-
-		rc = gdbm_store(db, key_of(user), v, GDBM_REPLACE);
-	} else {
-		rc = gdbm_delete(db, key_of(user));
-	}
+	rc = db_change(db, user, value, value_len);
 	if (rc != 0) {
 		db_fail(db, "cannot change the record of", user, err);
 		close_without_fsync(db, s->dir_fd); /* removed next: no need to sync it */
@@ -972,13 +976,7 @@ static int change_in_memory(const struct gdbm_store *s, int dbfd, off_t size,
 		close(gfd);
 		goto fail;
 	}
-	if (value != NULL) {
-		datum v = {(char *)value, (int)value_len};
-
-		rc = gdbm_store(db, key_of(user), v, GDBM_REPLACE);
-	} else {
-		rc = gdbm_delete(db, key_of(user));
-	}
+	rc = db_change(db, user, value, value_len);
 	if (rc != 0)
 		db_fail(db, "cannot change the record of", user, err);
 	close_without_fsync(db, s->dir_fd); /* GDBM wrote it all to the memfd */
