@@ -121,9 +121,11 @@ scale_table() {
 		echo
 		echo "One registration: the median time of \`bench_gen totp-add\` (one more"
 		echo "user, its own locked and synced open, no emergency codes: what a realm"
-		echo "with \`emergency_codes = 0\` pays, no hashing). A new key goes through a"
-		echo "copy renamed over the original (crash safety, lib/store/store.h): of the"
-		echo "whole store, or of the user's shard in a sharded store. Bytes: every file"
+		echo "with \`emergency_codes = 0\` pays, no hashing). A new key is written in"
+		echo "place in the user's shard through a redo journal in the shard's lock"
+		echo "file (crash safety, lib/store/redo.h): the free space it needs is that"
+		echo "journal (the largest of the registrations) and the shard's growth, no"
+		echo "copy of the shard. Bytes: every file"
 		echo "of the store (a sharded store: the sum over its shard files, their lock"
 		echo "files and its folder) by \`du -s -B1 --apparent-size\` (the files' lengths) and by"
 		echo "\`du -s -B1\` (blocks allocated: what the disk pays), before the"
@@ -137,8 +139,8 @@ scale_table() {
 			echo "### The same on XFS (reflink=1)"
 			echo
 			echo "The stores on a loop-mounted XFS image made with \`mkfs.xfs -m reflink=1\`"
-			echo "(bench/run.sh, BENCH_XFS=yes), in the same run: a shard's copy is a"
-			echo "\`copy_file_range\` that shares its blocks (lib/store/gdbm_store.c);"
+			echo "(bench/run.sh, BENCH_XFS=yes), in the same run (a batch's staged copy"
+			echo "of a shard is a \`copy_file_range\` that shares its blocks there);"
 			echo "login vs pam_permit is against this part's own pam_permit row."
 			echo
 			scale_table "$xrows" "$xrrows"
