@@ -836,32 +836,26 @@ static void round_one(struct world *w, struct user *u, enum op op, long kill_wri
 		*was_new_out = was_new;
 }
 
-static void round_random(struct world *w, long kill_write, long delay_us, int *finished)
+/* One round at a random time, timed by what this kind of call takes
+ * here: a registration hashes emergency codes and takes far longer than
+ * a login, so one span for all would kill every registration before its
+ * first write, round after round (the user, never registered, is chosen
+ * again).  A kind not yet measured runs to its end once, measured; then
+ * the child's timer kills it 0 to 110% of its span after its call
+ * starts, and every call that outruns its timer moves the span on. */
+static void round_timed(struct world *w, long span[OP_COUNT])
 {
 	struct user *u = choose_victim(w);
-
-	round_one(w, u, choose_op(w, u), kill_write, delay_us, finished, NULL);
-}
-
-/* How long one call takes here, from its start in the child to its end:
- * the median of a few uninterrupted rounds (which also move the world on). */
-static long calibrate(struct world *w)
-{
-	long t[15];
+	enum op op = choose_op(w, u);
+	long delay = -1;
 	int finished;
 
-	for (int i = 0; i < 15; i++) {
-		round_random(w, 0, -1, &finished);
-		t[i] = w->last_call_us;
-	}
-	for (int i = 0; i < 15; i++) /* a small sort */
-		for (int j = i + 1; j < 15; j++)
-			if (t[j] < t[i]) {
-				long x = t[i];
-				t[i] = t[j];
-				t[j] = x;
-			}
-	return t[7];
+	if (span[op] > 0)
+		delay = (long)rnd(w, (unsigned)(span[op] * 11 / 10) + 1);
+	round_one(w, u, op, 0, delay, &finished, NULL);
+	if (finished && w->last_call_us >= 0)
+		span[op] =
+		    span[op] > 0 ? (span[op] * 7 + w->last_call_us) / 8 : w->last_call_us;
 }
 
 static unsigned env_uint(const char *name, unsigned dflt)
@@ -896,28 +890,18 @@ static void random_kills(const char *sub, unsigned present, unsigned absent,
 			 const char *what)
 {
 	unsigned rounds = env_uint("TORTURE_ROUNDS", 500 / SCALE), seed = seed_of();
+	long span[OP_COUNT] = {0};
 	struct world w;
-	long span;
-	int finished;
 
 	printf("# %s: seed %u (TORTURE_SEED replays it)\n", what, seed);
 	world_setup(&w, sub, present, absent, seed);
-	span = calibrate(&w);
-	w.kills = w.completed = w.kept_old = w.got_new = 0;
-	w.journals_whole = w.journals_torn = 0;
-	memset(w.per_op, 0, sizeof(w.per_op));
-	printf("# %s: one call takes about %ld us; the child's timer kills it 0 to "
-	       "110%% of that after its call starts\n",
-	       what, span);
-	for (unsigned n = 0; w.kills < rounds && n < rounds * 20; n++) {
-		round_random(&w, 0, (long)rnd(&w, (unsigned)(span * 11 / 10) + 1),
-			     &finished);
-		/* a call that outran its timer was quicker than the span: the
-		 * span follows the calls as they are now */
-		if (finished && w.last_call_us >= 0)
-			span = (span * 7 + w.last_call_us) / 8;
-	}
+	for (unsigned n = 0; w.kills < rounds && n < rounds * 20; n++)
+		round_timed(&w, span);
 	report(what, &w);
+	printf("#   what a call took, by kind (us; the child's timer kills it 0 to 110%% "
+	       "of that after its call starts):");
+	for (int i = 0; i < OP_COUNT; i++)
+		printf(" %s %ld%s", op_names[i], span[i], i + 1 < OP_COUNT ? "," : "\n");
 	/* each kill is timed inside its own call, so at a load that slows
 	 * every call a miss (the call ends before its timer) is no likelier:
 	 * about one draw in eleven lands past the end */
