@@ -11,9 +11,10 @@
  *
  * Two ways to kill:
  *   - at a random time, as a crash or an OOM kill would come: the child
- *     arms a timer that sends it SIGKILL a random 0 to 110% of one call's
- *     length (measured in earlier children, from the start of the call to
- *     its end) after the start of its own call.  The timer starts inside
+ *     arms a timer that sends it SIGKILL a random 0 to 110% of the length
+ *     of a call of its kind (register, login...: measured in earlier
+ *     children, from the start of the call to its end) after the start of
+ *     its own call.  The timer starts inside
  *     the call, not in the parent, so a busy machine that is slow to fork
  *     or to wake the parent does not move the kill past the call's end:
  *     the kill lands inside the call whatever the machine's speed (a
