@@ -1001,8 +1001,13 @@ static int lock_for_writing(const struct gdbm_store *s, struct totp_err *err)
 	struct stat st, held;
 	int fd, fl = fcntl(s->lock_fd, F_GETFL);
 
-	if (fl >= 0 && (fl & O_ACCMODE) == O_RDWR)
-		return fcntl(s->lock_fd, F_DUPFD_CLOEXEC, 0);
+	if (fl >= 0 && (fl & O_ACCMODE) == O_RDWR) {
+		fd = fcntl(s->lock_fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0)
+			return totp_err_errno(err, errno,
+					      "cannot open the lock file of %s", s->path);
+		return fd;
+	}
 	if (fstat(s->lock_fd, &held) != 0)
 		return totp_err_errno(err, errno, "cannot stat the lock file of %s",
 				      s->path);
