@@ -95,7 +95,8 @@ int gdbm_store_open_ext(const char *db_path, enum store_mode mode,
  * system).  A database that is missing is made as gdbm_store_stage_new
  * makes it (with no lock file either, no lock is taken or made: the
  * caller's journal keeps everyone out).  The lock is let go before it
- * returns; the database itself is never touched.  0, or -1 (then no file
+ * returns; the database itself is never touched, but for finishing a
+ * change a crash left (redo.h).  0, or -1 (then no file
  * named `stage` is left). */
 typedef int (*gdbm_stage_fn)(struct store *st, void *arg, struct totp_err *err);
 int gdbm_store_stage(int dirfd, const char *name, const char *stage, const char *shown,

@@ -278,11 +278,6 @@ int redo_read(int lock_fd, off_t size, size_t max, uint8_t **out, size_t *len,
 	return 1;
 }
 
-off_t redo_new_size(const uint8_t *j, size_t len)
-{
-	return len >= REDO_HEAD ? (off_t)be_get(j + 8, 8) : 0;
-}
-
 int redo_reserve(int db_fd, off_t old_size, off_t new_size, const char *shown,
 		 struct totp_err *err)
 {

@@ -67,9 +67,6 @@ int redo_reserve(int db_fd, off_t old_size, off_t new_size, const char *shown,
 int redo_apply(int db_fd, const uint8_t *j, size_t len, const char *shown,
 	       struct totp_err *err);
 
-/* The length the journal gives the database. */
-off_t redo_new_size(const uint8_t *j, size_t len);
-
 /* Step 3: cuts lock_fd back to empty and syncs it.  0, or -1. */
 int redo_clear(int lock_fd, const char *shown, struct totp_err *err);
 
