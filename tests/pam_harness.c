@@ -377,24 +377,27 @@ uint64_t step_now(void)
 }
 
 /*
- * The tests' wall clock.  A test that names a time step ("the code for
- * now") must not see the step turn under it, however slow the machine
- * is.  The program's own clock_gettime() and time() come before libc's,
- * for the module too (it is linked with --export-dynamic, like
- * pam_syslog), and give the real time moved on by g_clock_shift seconds;
- * settle() moves it to the first second of the next step, so a test has
- * the whole step, 30 s of real time, before "now" changes.  The clock
- * still runs and only ever goes forward, so lockouts expire as they
- * would and a later step is never an earlier one.
+ * The tests' wall clock.  A test that names a time ("the code for now",
+ * "599 s after the login") must not see it move under it, however slow or
+ * busy the machine is.  The program's own clock_gettime() and time() come
+ * before libc's, for the module too (it is linked with --export-dynamic,
+ * like pam_syslog), and give a clock that stands still: the real time when
+ * first read, moved on only by clock_advance() and settle().  settle()
+ * moves it to the first second of a step.  Only CLOCK_REALTIME stands
+ * still; lock timeouts run on CLOCK_MONOTONIC and still expire.
  */
-static time_t g_clock_shift;
+static time_t g_now;
 
 int clock_gettime(clockid_t id, struct timespec *ts)
 {
 	long rc = syscall(SYS_clock_gettime, id, ts);
 
-	if (rc == 0 && id == CLOCK_REALTIME)
-		ts->tv_sec += g_clock_shift;
+	if (rc == 0 && id == CLOCK_REALTIME) {
+		if (g_now == 0)
+			g_now = ts->tv_sec;
+		ts->tv_sec = g_now;
+		ts->tv_nsec = 0;
+	}
 	return (int)rc;
 }
 
@@ -413,12 +416,13 @@ void settle(void)
 	time_t t = time(NULL);
 
 	if (t % 30 != 0)
-		g_clock_shift += 30 - t % 30;
+		g_now += 30 - t % 30;
 }
 
 void clock_advance(unsigned seconds)
 {
-	g_clock_shift += (time_t)seconds;
+	(void)time(NULL);
+	g_now += (time_t)seconds;
 }
 
 void put_ready_default(struct record *r)

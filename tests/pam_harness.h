@@ -88,7 +88,8 @@ void get_record(const char *realm, struct record *r);
 void code_at(const struct record *r, uint64_t factor, char out[OTP_CODE_BUF]);
 uint64_t step_now(void);
 /* Moves the tests' wall clock to the start of the next 30 s step (it
- * does not sleep): a step named after it stays "now" for 30 s. */
+ * does not sleep).  That clock stands still between calls to settle() and
+ * clock_advance(), so "now" is what the test last made it. */
 void settle(void);
 /* Moves the tests' wall clock on by `seconds` (never back). */
 void clock_advance(unsigned seconds);
