@@ -16,7 +16,8 @@ uint64_t be_get(const uint8_t *p, size_t n);
 void be_put(uint8_t *p, uint64_t v, size_t n);
 
 /* CRC-32 in parts: start with CRC32_INIT, feed each part to crc32_add,
- * finish with crc32_end.  Four bits a step (a 16-entry table). */
+ * finish with crc32_end.  A byte a step (a 256-entry table: a login
+ * checks the CRCs of its whole value). */
 #define CRC32_INIT 0xFFFFFFFFU
 uint32_t crc32_add(uint32_t crc, const uint8_t *p, size_t n);
 static inline uint32_t crc32_end(uint32_t crc)

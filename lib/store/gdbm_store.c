@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gdbm_file.h"
 #include "gdbm_store.h"
 #include "redo.h"
 #include "safe_open.h"
@@ -30,7 +31,14 @@ struct db_path {
 };
 
 struct gdbm_store {
-	GDBM_FILE db;
+	GDBM_FILE db; /* NULL until a call needs GDBM (attach()) */
+	int fd;	      /* the database, read directly while db is NULL; -1 after */
+	off_t size;   /* its size, from the fstat its open checked */
+	uint8_t header[GDBM_FILE_HEADER]; /* its header's start, read by the open */
+	struct gdbm_file_spot spot;	  /* where spot_user's value sits (fd) */
+	uint8_t *spot_value;		  /* and what it holds (a copy) */
+	char spot_user[USER_NAME_MAX + 1];
+	bool dirty; /* a value rewritten through fd, not yet synced */
 	int lock_fd;
 	int dir_fd; /* the database's folder (O_PATH), for a copy renamed in */
 	bool writable;
@@ -55,7 +63,7 @@ struct gdbm_store {
 #define GDBM_HDR_DIR_SIZE_AT 16
 #define GDBM_HDR_BUCKET_SIZE_AT 24
 #define GDBM_HDR_NEXT_BLOCK_AT 32
-#define GDBM_HDR_PEEK 40
+#define GDBM_HDR_PEEK GDBM_FILE_HEADER
 #define GDBM_MAGIC64_NATIVE 0x13579acfU
 #define GDBM_NUMSYNC_MAGIC64_NATIVE 0x13579ad1U
 
@@ -300,39 +308,52 @@ static int size_check(const uint8_t *h, bool whole, off_t size, size_t max_bytes
 	return 0;
 }
 
-/* Hands fd to GDBM.  A zero-length or short file is refused first: GDBM
- * would make a new, empty database of it as a writer, un-enrolling
- * everyone.  `size` is the file's, from the fstat its open checked.  GDBM
- * leaves fd open when it fails (no GDBM_CLOERROR), so closing it stays
- * here, once. */
+/* A zero-length or short file is refused: GDBM would make a new, empty
+ * database of it as a writer, un-enrolling everyone.  h: the header's
+ * first bytes (whole: all of them were read). */
+static int header_check(const uint8_t *h, bool whole, off_t size, size_t max_bytes,
+			const char *shown, struct totp_err *err)
+{
+	if (size < GDBM_HEADER_MIN)
+		return totp_err_set(
+		    err, TOTP_R_TRUNCATED,
+		    "database %s is %lld bytes, shorter than a GDBM header: it was "
+		    "cut short; restore it from a backup",
+		    shown, (long long)size);
+	/* GDBM 1.23 extends the file to the header's end as it allocates, so
+	 * a file shorter than that was cut, even when what is left opens */
+	if (header_says_cut(h, whole, size))
+		return totp_err_set(err, TOTP_R_TRUNCATED,
+				    "database %s is shorter than its header says: it was "
+				    "cut short; restore it from a backup",
+				    shown);
+	return size_check(h, whole, size, max_bytes, shown, err);
+}
+
+/* What every open checks of the file before reading a record: not cut
+ * short, not larger than the caller allows, a header whose sizes fit.
+ * `size` is the file's, from the fstat its open checked. */
+static int db_check(int fd, off_t size, size_t max_bytes, uint8_t h[GDBM_HDR_PEEK],
+		    const char *shown, struct totp_err *err)
+{
+	bool whole = pread(fd, h, GDBM_HDR_PEEK, 0) == (ssize_t)GDBM_HDR_PEEK;
+
+	return header_check(h, whole, size, max_bytes, shown, err);
+}
+
+/* Hands fd to GDBM, checked again (a reattach comes after a change).
+ * GDBM leaves fd open when it fails (no GDBM_CLOERROR), so closing it
+ * stays here, once. */
 static int db_attach(int fd, off_t size, bool writable, size_t max_bytes,
 		     const char *shown, GDBM_FILE *out, struct totp_err *err)
 {
 	int flags = (writable ? GDBM_WRITER : GDBM_READER) | GDBM_NOLOCK | GDBM_CLOEXEC |
 		    GDBM_NOMMAP;  /* a file cut by someone else must not SIGBUS us */
 	uint8_t h[GDBM_HDR_PEEK]; /* the header's start, read once for its checks */
-	bool whole;
+	bool whole = pread(fd, h, sizeof(h), 0) == (ssize_t)sizeof(h);
 	GDBM_FILE db;
 
-	if (size < GDBM_HEADER_MIN) {
-		totp_err_set(
-		    err, TOTP_R_TRUNCATED,
-		    "database %s is %lld bytes, shorter than a GDBM header: it was "
-		    "cut short; restore it from a backup",
-		    shown, (long long)size);
-		goto fail;
-	}
-	/* GDBM 1.23 extends the file to the header's end as it allocates, so
-	 * a file shorter than that was cut, even when what is left opens */
-	whole = pread(fd, h, sizeof(h), 0) == (ssize_t)sizeof(h);
-	if (header_says_cut(h, whole, size)) {
-		totp_err_set(err, TOTP_R_TRUNCATED,
-			     "database %s is shorter than its header says: it was cut "
-			     "short; restore it from a backup",
-			     shown);
-		goto fail;
-	}
-	if (size_check(h, whole, size, max_bytes, shown, err) != 0)
+	if (header_check(h, whole, size, max_bytes, shown, err) != 0)
 		goto fail;
 	db = gdbm_fd_open(fd, shown, 0, flags, NULL);
 	if (db == NULL) {
@@ -457,7 +478,8 @@ fail:
 
 static int db_open(int dirfd, const struct db_path *p, enum store_mode mode,
 		   const struct store_opts *o, const struct gdbm_store_ext *x,
-		   const char *shown, GDBM_FILE *out, struct totp_err *err)
+		   const char *shown, int *out, off_t *size, uint8_t h[GDBM_HDR_PEEK],
+		   struct totp_err *err)
 {
 	int flags = mode == STORE_READ ? O_RDONLY : O_RDWR;
 	struct stat st;
@@ -473,8 +495,13 @@ static int db_open(int dirfd, const struct db_path *p, enum store_mode mode,
 				    "no database at %s: enroll first", shown);
 	if (fd < 0)
 		return -1;
-	return db_attach(fd, st.st_size, mode != STORE_READ, o->max_bytes, shown, out,
-			 err);
+	if (db_check(fd, st.st_size, o->max_bytes, h, shown, err) != 0) {
+		close(fd);
+		return -1;
+	}
+	*out = fd;
+	*size = st.st_size;
+	return 0;
 }
 
 /* ---- open and close -------------------------------------------------------- */
@@ -621,14 +648,17 @@ static int settle(int dirfd, const char *name, const char *lock, int lockfd,
 	return settle_slow(dirfd, name, lock, lockfd, mode == STORE_READ, o, shown, err);
 }
 
+static int usable(struct gdbm_store *s, struct totp_err *err);
+
 static int gdbm_open_path(const char *db_path, enum store_mode mode,
 			  const struct store_opts *opts, const struct gdbm_store_ext *x,
 			  struct gdbm_store **out, struct totp_err *err)
 {
 	struct db_path p;
 	char lock_shown[PATH_MAX + sizeof(".lock")];
-	int dirfd, lockfd;
-	GDBM_FILE db = NULL;
+	int dirfd, lockfd, dbfd = -1;
+	off_t size = 0;
+	uint8_t header[GDBM_HDR_PEEK];
 	struct gdbm_store *s;
 
 	if (open_args_check(db_path, mode, opts, out, err) != 0)
@@ -647,15 +677,17 @@ static int gdbm_open_path(const char *db_path, enum store_mode mode,
 	if (lock_take(lockfd, mode != STORE_READ, opts->lock_timeout_ms, db_path, err) !=
 		0 ||
 	    settle(dirfd, p.name, p.lock, lockfd, mode, opts, db_path, err) != 0 ||
-	    db_open(dirfd, &p, mode, opts, x, db_path, &db, err) != 0)
+	    db_open(dirfd, &p, mode, opts, x, db_path, &dbfd, &size, header, err) != 0)
 		goto fail_lock;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		totp_err_errno(err, ENOMEM, "cannot open %s", db_path);
-		gdbm_close(db);
+		close(dbfd);
 		goto fail_lock;
 	}
-	s->db = db;
+	s->fd = dbfd;
+	s->size = size;
+	memcpy(s->header, header, sizeof(s->header));
 	s->lock_fd = lockfd;
 	s->dir_fd = dirfd;
 	s->p = p;
@@ -666,6 +698,11 @@ static int gdbm_open_path(const char *db_path, enum store_mode mode,
 	s->keep = opts->keep;
 	s->max_bytes = opts->max_bytes;
 	snprintf(s->path, sizeof(s->path), "%s", db_path);
+	/* a file gdbm_file does not read is GDBM's to open, and to refuse */
+	if (!gdbm_file_header_ok(header, size) && usable(s, err) != 0) {
+		free(s);
+		goto fail_lock;
+	}
 	*out = s;
 	return 0;
 fail_lock:
@@ -697,31 +734,44 @@ static void close_without_fsync(GDBM_FILE db, int stand_in)
 	gdbm_close(db);
 }
 
-/* A store whose change in place failed halfway has no database any more
- * (change_in_place): every call fails until it is opened again. */
-static int usable(const struct gdbm_store *s, struct totp_err *err)
+/* GDBM, for a call that needs it: the file the open checked is handed to
+ * it on the first such call.  A store whose change in place failed
+ * halfway (change_in_place), or whose file GDBM refused, has no database
+ * any more: every call fails until it is opened again. */
+static int usable(struct gdbm_store *s, struct totp_err *err)
 {
+	int rc;
+
 	if (s->db != NULL)
 		return 0;
-	return totp_err_set(err, TOTP_R_IO,
-			    "database %s was left in the middle of a change: open "
-			    "it again",
-			    s->path);
+	if (s->fd < 0)
+		return totp_err_set(err, TOTP_R_IO,
+				    "database %s was left in the middle of a change: "
+				    "open it again",
+				    s->path);
+	rc = db_attach(s->fd, s->size, s->writable, s->max_bytes, s->path, &s->db, err);
+	s->fd = -1; /* GDBM's now, or closed */
+	return rc;
 }
+
+static void spot_forget(struct gdbm_store *s);
 
 static void gdbm_close_store(struct gdbm_store *s)
 {
 	if (s == NULL)
 		return;
+	spot_forget(s);
 	/* the database first: the next holder must see it complete */
 	if (s->copying) /* a batch not synced: dropped, the store unchanged */
 		unlinkat(s->dir_fd, s->p.tmp, 0);
-	if (s->db == NULL) /* a change in place failed: closed then */
+	if (s->db == NULL) /* read directly, or a change in place failed */
 		;
 	else if (s->writable)
 		close_without_fsync(s->db, s->dir_fd);
 	else
 		gdbm_close(s->db);
+	if (s->fd >= 0)
+		close(s->fd);
 	flock(s->lock_fd, LOCK_UN);
 	if (!keep_give(s->keep, s->path, s->dir_fd, s->lock_fd)) {
 		close(s->dir_fd);
@@ -731,10 +781,90 @@ static void gdbm_close_store(struct gdbm_store *s)
 	free(s);
 }
 
+/* ---- a record read and rewritten without GDBM (gdbm_file.h) -------------- */
+
+/* Wipes what the last direct read kept for a rewrite. */
+static void spot_forget(struct gdbm_store *s)
+{
+	if (s->spot_value != NULL) {
+		explicit_bzero(s->spot_value, s->spot.len);
+		free(s->spot_value);
+		s->spot_value = NULL;
+	}
+	s->spot_user[0] = '\0';
+}
+
+/* The largest value read directly; a larger one is left to GDBM. */
+#define DIRECT_VALUE_MAX (64 * 1024)
+
+static int direct_sync(struct gdbm_store *s, struct totp_err *err)
+{
+	if (!s->dirty || s->defer_sync)
+		return 0;
+	if (fdatasync(s->fd) != 0)
+		return totp_err_errno(err, errno, "cannot sync database %s", s->path);
+	s->dirty = false;
+	return 0;
+}
+
+/* `user`'s value, read from the file itself: 1 with *v (malloc'd), 0 for
+ * no record, -1 on a failed read, 2 for a file only GDBM may read. */
+static int direct_fetch(struct gdbm_store *s, const char *user, datum *v,
+			struct totp_err *err)
+{
+	uint8_t *value = NULL;
+	struct gdbm_file_spot spot;
+	int rc = gdbm_file_find(s->fd, s->size, s->header, (const uint8_t *)user,
+				strlen(user), DIRECT_VALUE_MAX, &value, &spot);
+
+	if (rc < 0)
+		return totp_err_errno(err, errno, "cannot read the record of %s", user);
+	if (rc != GDBM_FILE_FOUND)
+		return rc == GDBM_FILE_MISSING ? 0 : 2;
+	spot_forget(s);
+	if (s->writable) { /* for a put's rewrite (direct_old) */
+		s->spot_value = malloc(spot.len != 0 ? spot.len : 1);
+		if (s->spot_value == NULL) {
+			explicit_bzero(value, spot.len);
+			free(value);
+			return totp_err_set(err, TOTP_R_NOMEM,
+					    "out of memory reading the record of %s",
+					    user);
+		}
+		memcpy(s->spot_value, value, spot.len);
+		s->spot = spot;
+		snprintf(s->spot_user, sizeof(s->spot_user), "%s", user);
+	}
+	v->dptr = (char *)value;
+	v->dsize = (int)spot.len;
+	return 1;
+}
+
+/* The value a direct read of `user` found, for its rewrite: the store's
+ * copy, which the put then owns. */
+static void direct_old(struct gdbm_store *s, datum *old)
+{
+	old->dptr = (char *)s->spot_value;
+	old->dsize = (int)s->spot.len;
+	s->spot_value = NULL;
+	s->spot_user[0] = '\0';
+}
+
+/* Whether a put of `user` can rewrite the value a direct read found:
+ * no call has needed GDBM since, and it is not a batch (whose writes go
+ * to a copy). */
+static bool direct_put_ok(const struct gdbm_store *s, const char *user)
+{
+	return s->db == NULL && s->fd >= 0 && !s->batch && s->spot_value != NULL &&
+	       strcmp(s->spot_user, user) == 0;
+}
+
 static int gdbm_commit(struct gdbm_store *s, struct totp_err *err)
 {
 	if (!s->writable)
 		return 0;
+	if (s->db == NULL && s->fd >= 0) /* no call needed GDBM */
+		return direct_sync(s, err);
 	if (usable(s, err) != 0)
 		return -1;
 	if (s->copying)
@@ -792,9 +922,19 @@ static int value_take(datum v, struct record *r, const char *user, struct totp_e
 static int gdbm_get(struct gdbm_store *s, const char *user, struct record *r,
 		    struct totp_err *err)
 {
-	datum v;
+	datum v = {NULL, 0};
 
-	if (user_name_check(user, err) != 0 || usable(s, err) != 0)
+	if (user_name_check(user, err) != 0)
+		return -1;
+	if (s->db == NULL && s->fd >= 0) {
+		int rc = direct_fetch(s, user, &v, err);
+
+		if (rc == 1)
+			return value_take(v, r, user, err) != 0 ? -1 : 1;
+		if (rc != 2)
+			return rc;
+	}
+	if (usable(s, err) != 0)
 		return -1;
 	v = gdbm_fetch(s->db, key_of(user));
 	if (v.dptr == NULL) {
@@ -1135,11 +1275,19 @@ static int put_value(struct gdbm_store *s, const char *user, datum old,
 				  old.dptr != NULL ? (size_t)old.dsize : 0, imm, il, mut,
 				  ml, RECORD_MUTABLE_MAX_FOR(record_generators(r)), &same,
 				  err);
-	if (rc == 0 && (s->copying || (same && !s->batch))) {
+	if (rc == 0 && same && s->db == NULL) { /* read directly: a login */
+		if (gdbm_file_rewrite(s->fd, &s->spot, (const uint8_t *)old.dptr,
+				      value) != 0)
+			rc = totp_err_errno(err, errno, "cannot store the record of %s",
+					    user);
+		s->dirty = true;
+	} else if (rc == 0 && (s->copying || (same && !s->batch))) {
 		datum v = {(char *)value, (int)vlen};
 
 		if (gdbm_store(s->db, key_of(user), v, GDBM_REPLACE) != 0)
 			rc = db_fail(s->db, "cannot store the record of", user, err);
+	} else if (rc == 0 && usable(s, err) != 0) {
+		rc = -1;
 	} else if (rc == 0) {
 		rc = structural_change(s, user, value, vlen, err);
 	}
@@ -1152,7 +1300,7 @@ static int put_value(struct gdbm_store *s, const char *user, datum old,
 static int gdbm_put(struct gdbm_store *s, const char *user, const struct record *r,
 		    struct totp_err *err)
 {
-	datum old;
+	datum old = {NULL, 0};
 	int rc;
 
 	if (user_name_check(user, err) != 0)
@@ -1160,13 +1308,18 @@ static int gdbm_put(struct gdbm_store *s, const char *user, const struct record 
 	if (!s->writable)
 		return totp_err_set(err, TOTP_R_INVALID,
 				    "the database was opened for reading: cannot store");
-	if (usable(s, err) != 0)
-		return -1;
-	old = gdbm_fetch(s->db, key_of(user));
-	if (old.dptr == NULL && gdbm_last_errno(s->db) != GDBM_ITEM_NOT_FOUND)
-		rc = db_fail(s->db, "cannot read the record of", user, err);
-	else
+	if (direct_put_ok(s, user)) {
+		direct_old(s, &old);
 		rc = put_value(s, user, old, r, err);
+	} else if (usable(s, err) != 0) {
+		return -1;
+	} else {
+		old = gdbm_fetch(s->db, key_of(user));
+		if (old.dptr == NULL && gdbm_last_errno(s->db) != GDBM_ITEM_NOT_FOUND)
+			rc = db_fail(s->db, "cannot read the record of", user, err);
+		else
+			rc = put_value(s, user, old, r, err);
+	}
 	if (old.dptr != NULL) {
 		explicit_bzero(old.dptr, (size_t)old.dsize);
 		free(old.dptr);
@@ -1411,6 +1564,7 @@ static int stage_run(GDBM_FILE db, const char *shown, gdbm_stage_fn fn, void *ar
 	if (s == NULL)
 		return totp_err_set(err, TOTP_R_NOMEM, "out of memory staging %s", shown);
 	s->db = db;
+	s->fd = -1;
 	s->lock_fd = -1;
 	s->dir_fd = -1;
 	s->writable = true;

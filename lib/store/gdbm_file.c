@@ -1,0 +1,271 @@
+/* gdbm_file: one key of a GDBM 1.23 file, read and rewritten without GDBM
+ * (gdbm_file.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gdbm_file.h"
+
+/*
+ * The layout, from GDBM 1.23's gdbmdefs.h on x86-64 (native byte order):
+ *
+ *   header at 0:  int magic, int block_size, off_t dir, int dir_size,
+ *                 int dir_bits, int bucket_size, int bucket_elems,
+ *                 off_t next_block, then the avail table;
+ *   directory:    dir_size bytes at dir, 2^dir_bits off_t, each the place
+ *                 of a bucket;
+ *   bucket:       int av_count, 6 x {int av_size, off_t av_adr},
+ *                 int bucket_bits, int count, then bucket_elems elements
+ *                 of {int hash_value (-1: free), char key_start[4],
+ *                 off_t data_pointer, int key_size, int data_size};
+ *   an item:      the key's bytes at data_pointer, the value's after them.
+ *
+ * A key's hash picks the directory's entry by its top dir_bits bits and
+ * its home element in the bucket by hash % bucket_elems; the bucket is
+ * probed from there, one element on at a time, until a free one
+ * (GDBM's _gdbm_findkey).
+ */
+#define GF_MAGIC64 0x13579acfU
+#define GF_HASH_BITS 31
+#define GF_BLOCK_MIN 512
+#define GF_BUCKET_BITS_AT 104
+#define GF_BUCKET_COUNT_AT 108
+#define GF_BUCKET_TABLE_AT 112
+#define GF_ELEM 24
+#define GF_KEY_START 4
+
+struct gf_header {
+	int32_t block_size, dir_size, dir_bits, bucket_elems;
+	int64_t dir, next_block;
+};
+
+struct gf_elem {
+	int32_t hash, key_size, data_size;
+	uint8_t key_start[GF_KEY_START];
+	int64_t data;
+};
+
+static int32_t i32_at(const uint8_t *p)
+{
+	int32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static int64_t i64_at(const uint8_t *p)
+{
+	int64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+uint32_t gdbm_file_hash(const uint8_t *key, size_t len)
+{
+	uint32_t v = 0x238F13AFU * (uint32_t)len;
+
+	for (size_t i = 0; i < len; i++) {
+		/* GDBM's key bytes are chars, signed on x86: sign-extended */
+		uint32_t b = (uint32_t)(int32_t)(int8_t)key[i];
+
+		v = (v + (b << (i * 5 % 24))) & 0x7FFFFFFFU;
+	}
+	return (1103515243U * v + 12345U) & 0x7FFFFFFFU;
+}
+
+/* 1: all n bytes read; 0: the file ends first; -1: errno. */
+static int read_at(int fd, void *buf, size_t n, off_t at)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = pread(fd, (uint8_t *)buf + got, n - got, at + (off_t)got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return 0;
+		got += (size_t)r;
+	}
+	return 1;
+}
+
+/* The header, when it is one this file reads and it fits in the file. */
+static int header_parse(const uint8_t *b, off_t size, struct gf_header *h)
+{
+	int32_t bucket_size;
+
+	h->block_size = i32_at(b + 4);
+	h->dir = i64_at(b + 8);
+	h->dir_size = i32_at(b + 16);
+	h->dir_bits = i32_at(b + 20);
+	bucket_size = i32_at(b + 24);
+	h->bucket_elems = i32_at(b + 28);
+	h->next_block = i64_at(b + 32);
+	if ((uint32_t)i32_at(b) != GF_MAGIC64 || h->block_size < GF_BLOCK_MIN ||
+	    h->next_block > size || h->dir_bits < 0 || h->dir_bits > GF_HASH_BITS ||
+	    (int64_t)h->dir_size != (int64_t)sizeof(int64_t) << h->dir_bits ||
+	    h->dir < h->block_size || h->dir > size - h->dir_size ||
+	    h->bucket_elems < 1 || bucket_size < GF_BUCKET_TABLE_AT ||
+	    (bucket_size - GF_BUCKET_TABLE_AT) / GF_ELEM < h->bucket_elems)
+		return GDBM_FILE_ASK_GDBM;
+	return 0;
+}
+
+bool gdbm_file_header_ok(const uint8_t header[GDBM_FILE_HEADER], off_t size)
+{
+	struct gf_header h;
+
+	return header_parse(header, size, &h) == 0;
+}
+
+static void elem_parse(const uint8_t *p, struct gf_elem *e)
+{
+	e->hash = i32_at(p);
+	memcpy(e->key_start, p + 4, GF_KEY_START);
+	e->data = i64_at(p + 8);
+	e->key_size = i32_at(p + 16);
+	e->data_size = i32_at(p + 20);
+}
+
+/* The bucket holding `hash` (its table, bucket_elems elements), malloc'd. */
+static int bucket_read(int fd, off_t size, const struct gf_header *h, uint32_t hash,
+		       uint8_t **out)
+{
+	uint32_t index = h->dir_bits == 0 ? 0 : hash >> (GF_HASH_BITS - h->dir_bits);
+	size_t len = GF_BUCKET_TABLE_AT + (size_t)h->bucket_elems * GF_ELEM;
+	uint8_t at_bytes[sizeof(int64_t)];
+	int64_t at;
+	uint8_t *b;
+	int rc = read_at(fd, at_bytes, sizeof(at_bytes),
+			 (off_t)(h->dir + (int64_t)index * (int64_t)sizeof(int64_t)));
+
+	if (rc <= 0)
+		return rc < 0 ? -1 : GDBM_FILE_ASK_GDBM;
+	at = i64_at(at_bytes);
+	if (at < h->block_size || at > size || (uint64_t)(size - at) < len)
+		return GDBM_FILE_ASK_GDBM;
+	b = malloc(len);
+	if (b == NULL)
+		return -1;
+	rc = read_at(fd, b, len, (off_t)at);
+	if (rc <= 0 || i32_at(b + GF_BUCKET_BITS_AT) > h->dir_bits ||
+	    i32_at(b + GF_BUCKET_COUNT_AT) < 0 ||
+	    i32_at(b + GF_BUCKET_COUNT_AT) > h->bucket_elems) {
+		free(b);
+		return rc < 0 ? -1 : GDBM_FILE_ASK_GDBM;
+	}
+	*out = b;
+	return 0;
+}
+
+/* One candidate element: FOUND with *value and *spot when its key is
+ * `key`, MISSING when it is another key's. */
+static int item_read(int fd, off_t size, const struct gf_elem *e, const uint8_t *key,
+		     size_t key_len, size_t max_value, uint8_t **value,
+		     struct gdbm_file_spot *spot)
+{
+	size_t len;
+	uint8_t *b;
+	int rc;
+
+	if (e->data < GF_BLOCK_MIN || e->data_size < 0 ||
+	    (size_t)e->data_size > max_value || e->data > size ||
+	    (uint64_t)(size - e->data) < key_len + (size_t)e->data_size)
+		return GDBM_FILE_ASK_GDBM;
+	len = key_len + (size_t)e->data_size;
+	b = malloc(len != 0 ? len : 1);
+	if (b == NULL)
+		return -1;
+	rc = read_at(fd, b, len, (off_t)e->data);
+	if (rc <= 0 || memcmp(b, key, key_len) != 0) {
+		explicit_bzero(b, len);
+		free(b);
+		return rc < 0 ? -1 : rc == 0 ? GDBM_FILE_ASK_GDBM : GDBM_FILE_MISSING;
+	}
+	memmove(b, b + key_len, (size_t)e->data_size);
+	explicit_bzero(b + e->data_size, key_len);
+	spot->at = (off_t)(e->data + (int64_t)key_len);
+	spot->len = (size_t)e->data_size;
+	*value = b;
+	return GDBM_FILE_FOUND;
+}
+
+/* GDBM's probe: from the home element to the first free one. */
+static int bucket_probe(int fd, off_t size, const struct gf_header *h,
+			const uint8_t *bucket, uint32_t hash, const uint8_t *key,
+			size_t key_len, size_t max_value, uint8_t **value,
+			struct gdbm_file_spot *spot)
+{
+	uint32_t n = (uint32_t)h->bucket_elems, home = hash % n, at = home;
+	size_t start = key_len < GF_KEY_START ? key_len : GF_KEY_START;
+
+	do {
+		struct gf_elem e;
+
+		elem_parse(bucket + GF_BUCKET_TABLE_AT + (size_t)at * GF_ELEM, &e);
+		if (e.hash == -1)
+			return GDBM_FILE_MISSING;
+		if ((uint32_t)e.hash == hash && (size_t)e.key_size == key_len &&
+		    memcmp(e.key_start, key, start) == 0) {
+			int rc =
+			    item_read(fd, size, &e, key, key_len, max_value, value, spot);
+
+			if (rc != GDBM_FILE_MISSING)
+				return rc;
+		}
+		at = (at + 1) % n;
+	} while (at != home);
+	return GDBM_FILE_MISSING;
+}
+
+int gdbm_file_find(int fd, off_t size, const uint8_t header[GDBM_FILE_HEADER],
+		   const uint8_t *key, size_t key_len, size_t max_value, uint8_t **value,
+		   struct gdbm_file_spot *spot)
+{
+	struct gf_header h;
+	uint32_t hash = gdbm_file_hash(key, key_len);
+	uint8_t *bucket = NULL;
+	int rc = header_parse(header, size, &h);
+
+	if (rc != 0)
+		return rc;
+	rc = bucket_read(fd, size, &h, hash, &bucket);
+	if (rc != 0)
+		return rc;
+	rc = bucket_probe(fd, size, &h, bucket, hash, key, key_len, max_value, value,
+			  spot);
+	free(bucket);
+	return rc;
+}
+
+int gdbm_file_rewrite(int fd, const struct gdbm_file_spot *spot, const uint8_t *before,
+		      const uint8_t *now)
+{
+	size_t first = 0, end = spot->len;
+	ssize_t w;
+
+	while (first < end && before[first] == now[first])
+		first++;
+	while (end > first && before[end - 1] == now[end - 1])
+		end--;
+	if (first == end)
+		return 0;
+	do
+		w = pwrite(fd, now + first, end - first, spot->at + (off_t)first);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return -1;
+	if ((size_t)w != end - first) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
