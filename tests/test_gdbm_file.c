@@ -54,10 +54,14 @@ static size_t key_of(unsigned i, uint8_t out[256])
 	return len > m ? len : m;
 }
 
+/* The longest value + 1: the spoiled file is kept small, so that every
+ * byte of it is spoiled in a few seconds. */
+static unsigned g_value_cap = 901;
+
 /* Value i: 0 to 900 bytes. */
 static size_t value_of(unsigned i, uint8_t out[1024])
 {
-	size_t len = (i * 31U) % 901U;
+	size_t len = (i * 31U) % g_value_cap;
 
 	for (size_t k = 0; k < len; k++)
 		out[k] = (uint8_t)(i + k);
@@ -87,41 +91,38 @@ static void make(const char *path, int block_size, unsigned n, bool sparse)
 	assert_int_equal(gdbm_close(db), 0);
 }
 
-struct opened {
-	int fd;
-	off_t size;
-	uint8_t header[GDBM_FILE_HEADER];
-};
-
-static void open_file(const char *path, int flags, struct opened *o)
+/* Opens path into f; `head` bytes of it kept in f->head (at most what
+ * gdbm_file_load reads), so that the reads past it are tested too. */
+static void open_file(const char *path, int flags, size_t head, struct gdbm_file *f)
 {
 	struct stat st;
+	int fd = open(path, flags | O_CLOEXEC);
 
-	o->fd = open(path, flags | O_CLOEXEC);
-	assert_true(o->fd >= 0);
-	assert_int_equal(fstat(o->fd, &st), 0);
-	o->size = st.st_size;
-	assert_int_equal(pread(o->fd, o->header, sizeof(o->header), 0),
-			 (ssize_t)sizeof(o->header));
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(gdbm_file_load(f, fd, st.st_size), 0);
+	if (f->have > head)
+		f->have = head;
 }
 
-static int find(const struct opened *o, unsigned i, uint8_t **value,
+static int find(const struct gdbm_file *f, unsigned i, uint8_t **value,
 		struct gdbm_file_spot *spot)
 {
 	uint8_t k[256];
 	size_t len = key_of(i, k);
 
-	return gdbm_file_find(o->fd, o->size, o->header, k, len, 4096, value, spot);
+	return gdbm_file_find(f, k, len, 4096, value, spot);
 }
 
 /* Every key GDBM stored is found, with its value, but `except`; the keys
  * not stored are MISSING. */
-static void check_all_but(const char *path, unsigned n, bool sparse, unsigned except)
+static void check_heads(const char *path, unsigned n, bool sparse, unsigned except,
+			size_t head)
 {
-	struct opened o;
+	static struct gdbm_file o;
 
-	open_file(path, O_RDONLY, &o);
-	assert_true(gdbm_file_header_ok(o.header, o.size));
+	open_file(path, O_RDONLY, head, &o);
+	assert_true(gdbm_file_header_ok(&o));
 	for (unsigned i = 0; i < n + 50; i++) {
 		uint8_t *value = NULL, want[1024];
 		struct gdbm_file_spot spot;
@@ -132,13 +133,22 @@ static void check_all_but(const char *path, unsigned n, bool sparse, unsigned ex
 			continue;
 		}
 		if (rc != GDBM_FILE_FOUND)
-			fail_msg("%s: key %u: %d, not found", path, i, rc);
+			fail_msg("%s: key %u: %d, not found (%zu bytes in head)", path, i,
+				 rc, head);
 		assert_int_equal(spot.len, value_of(i, want));
 		if (i != except)
 			assert_memory_equal(value, want, spot.len);
 		free(value);
 	}
 	close(o.fd);
+}
+
+/* ... with the whole file in head (up to GDBM_FILE_HEAD), and with the
+ * header alone. */
+static void check_all_but(const char *path, unsigned n, bool sparse, unsigned except)
+{
+	check_heads(path, n, sparse, except, GDBM_FILE_HEAD);
+	check_heads(path, n, sparse, except, GDBM_FILE_HEADER);
 }
 
 static void check_all(const char *path, unsigned n, bool sparse)
@@ -190,7 +200,7 @@ static void test_hash(void **state)
 static void test_rewrite(void **state)
 {
 	char path[PATH_MAX];
-	struct opened o;
+	static struct gdbm_file o;
 	struct stat before, after;
 	unsigned i = 301; /* a value of 301 * 31 % 901 = 291 bytes */
 	uint8_t *value = NULL, *now;
@@ -203,15 +213,19 @@ static void test_rewrite(void **state)
 	db_path(path, "rewrite.db");
 	make(path, 512, 500, false);
 	assert_int_equal(stat(path, &before), 0);
-	open_file(path, O_RDWR, &o);
+	open_file(path, O_RDWR, GDBM_FILE_HEAD, &o);
 	assert_int_equal(find(&o, i, &value, &spot), GDBM_FILE_FOUND);
 	now = malloc(spot.len);
 	assert_non_null(now);
 	memcpy(now, value, spot.len);
 	now[10] ^= 0x5a;
 	now[20] ^= 0xa5;
-	assert_int_equal(gdbm_file_rewrite(o.fd, &spot, value, now), 0);
-	assert_int_equal(gdbm_file_rewrite(o.fd, &spot, now, now), 0); /* no change */
+	assert_int_equal(gdbm_file_rewrite(&o, &spot, value, now), 0);
+	assert_int_equal(gdbm_file_rewrite(&o, &spot, now, now), 0); /* no change */
+	free(value);
+	/* head holds the new bytes too */
+	assert_int_equal(find(&o, i, &value, &spot), GDBM_FILE_FOUND);
+	assert_memory_equal(value, now, spot.len);
 	close(o.fd);
 	assert_int_equal(stat(path, &after), 0);
 	assert_int_equal(after.st_size, before.st_size);
@@ -233,12 +247,12 @@ static void test_rewrite(void **state)
 
 /* FOUND only where the file holds the key, followed by a value that ends
  * inside the file. */
-static void check_found_is_key(const struct opened *o, unsigned i)
+static void check_found_is_key(const struct gdbm_file *o, unsigned i)
 {
 	uint8_t *value = NULL, k[256], at[256];
 	struct gdbm_file_spot spot;
 	size_t len = key_of(i, k);
-	int rc = gdbm_file_find(o->fd, o->size, o->header, k, len, 4096, &value, &spot);
+	int rc = gdbm_file_find(o, k, len, 4096, &value, &spot);
 
 	assert_true(rc == GDBM_FILE_FOUND || rc == GDBM_FILE_MISSING ||
 		    rc == GDBM_FILE_ASK_GDBM);
@@ -250,17 +264,21 @@ static void check_found_is_key(const struct opened *o, unsigned i)
 	free(value);
 }
 
-/* Each byte of a small database spoiled in turn, two ways. */
+/* Each byte of a small database spoiled in turn, two ways; looked up with
+ * the file in head, and with the header alone (reads past head). */
 static void test_spoiled_bytes(void **state)
 {
 	char path[PATH_MAX];
-	struct opened o;
+	static struct gdbm_file o;
 	unsigned spoiled = 0;
+	size_t full;
 
 	(void)state;
 	db_path(path, "spoiled.db");
+	g_value_cap = 64;
 	make(path, 512, 40, false);
-	open_file(path, O_RDWR, &o);
+	open_file(path, O_RDWR, GDBM_FILE_HEAD, &o);
+	full = o.have;
 	for (off_t pos = 0; pos < o.size; pos++) {
 		uint8_t was;
 
@@ -271,13 +289,17 @@ static void test_spoiled_bytes(void **state)
 			if (b == was)
 				continue;
 			assert_int_equal(pwrite(o.fd, &b, 1, pos), 1);
-			if (pos < GDBM_FILE_HEADER)
-				o.header[pos] = b;
+			if ((size_t)pos < full)
+				o.head[pos] = b;
 			for (unsigned i = 0; i < 40; i++)
 				check_found_is_key(&o, i);
+			o.have = GDBM_FILE_HEADER;
+			for (unsigned i = 0; i < 40; i++)
+				check_found_is_key(&o, i);
+			o.have = full;
 			assert_int_equal(pwrite(o.fd, &was, 1, pos), 1);
-			if (pos < GDBM_FILE_HEADER)
-				o.header[pos] = was;
+			if ((size_t)pos < full)
+				o.head[pos] = was;
 			spoiled++;
 		}
 	}
@@ -285,24 +307,32 @@ static void test_spoiled_bytes(void **state)
 	print_message("# %u spoiled files of %lld bytes, 40 keys looked up in each\n",
 		      spoiled, (long long)o.size);
 	check_all(path, 40, false);
+	g_value_cap = 901;
 }
 
 /* A file cut short: the header says more than the file holds. */
 static void test_cut_short(void **state)
 {
 	char path[PATH_MAX];
-	struct opened o;
+	static struct gdbm_file o;
+	int fd;
 
 	(void)state;
 	db_path(path, "cut.db");
 	make(path, 512, 200, false);
-	open_file(path, O_RDWR, &o);
-	assert_int_equal(ftruncate(o.fd, o.size / 2), 0);
-	assert_false(gdbm_file_header_ok(o.header, o.size / 2));
-	o.size /= 2;
+	open_file(path, O_RDWR, GDBM_FILE_HEAD, &o);
+	fd = o.fd;
+	assert_int_equal(ftruncate(fd, o.size / 2), 0);
+	assert_int_equal(gdbm_file_load(&o, fd, o.size / 2), 0);
+	assert_false(gdbm_file_header_ok(&o));
 	for (unsigned i = 0; i < 200; i++)
 		check_found_is_key(&o, i);
-	close(o.fd);
+	/* and when the file ends before what fstat said */
+	o.size *= 2;
+	o.have = GDBM_FILE_HEADER;
+	for (unsigned i = 0; i < 200; i++)
+		check_found_is_key(&o, i);
+	close(fd);
 }
 
 static int setup(void **state)

@@ -79,7 +79,7 @@ uint32_t gdbm_file_hash(const uint8_t *key, size_t len)
 }
 
 /* 1: all n bytes read; 0: the file ends first; -1: errno. */
-static int read_at(int fd, void *buf, size_t n, off_t at)
+static int pread_all(int fd, void *buf, size_t n, off_t at)
 {
 	size_t got = 0;
 
@@ -97,10 +97,42 @@ static int read_at(int fd, void *buf, size_t n, off_t at)
 	return 1;
 }
 
-/* The header, when it is one this file reads and it fits in the file. */
-static int header_parse(const uint8_t *b, off_t size, struct gf_header *h)
+/* pread_all, from f->head where it holds the bytes. */
+static int read_at(const struct gdbm_file *f, void *buf, size_t n, off_t at)
 {
+	if (at >= 0 && (uint64_t)at <= f->have && n <= f->have - (size_t)at) {
+		memcpy(buf, f->head + at, n);
+		return 1;
+	}
+	return pread_all(f->fd, buf, n, at);
+}
+
+int gdbm_file_load(struct gdbm_file *f, int fd, off_t size)
+{
+	size_t want = (uint64_t)size < sizeof(f->head) ? (size_t)size : sizeof(f->head);
+	ssize_t r;
+
+	f->fd = fd;
+	f->size = size;
+	f->have = 0;
+	do
+		r = pread(fd, f->head, want, 0);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -1;
+	f->have = (size_t)r; /* shorter than fstat said: the rest is read as asked */
+	return 0;
+}
+
+/* The header, when it is one this file reads and it fits in the file. */
+static int header_parse(const struct gdbm_file *f, struct gf_header *h)
+{
+	const uint8_t *b = f->head;
+	off_t size = f->size;
 	int32_t bucket_size;
+
+	if (f->have < GDBM_FILE_HEADER)
+		return GDBM_FILE_ASK_GDBM;
 
 	h->block_size = i32_at(b + 4);
 	h->dir = i64_at(b + 8);
@@ -119,11 +151,11 @@ static int header_parse(const uint8_t *b, off_t size, struct gf_header *h)
 	return 0;
 }
 
-bool gdbm_file_header_ok(const uint8_t header[GDBM_FILE_HEADER], off_t size)
+bool gdbm_file_header_ok(const struct gdbm_file *f)
 {
 	struct gf_header h;
 
-	return header_parse(header, size, &h) == 0;
+	return header_parse(f, &h) == 0;
 }
 
 static void elem_parse(const uint8_t *p, struct gf_elem *e)
@@ -136,15 +168,16 @@ static void elem_parse(const uint8_t *p, struct gf_elem *e)
 }
 
 /* The bucket holding `hash` (its table, bucket_elems elements), malloc'd. */
-static int bucket_read(int fd, off_t size, const struct gf_header *h, uint32_t hash,
-		       uint8_t **out)
+static int bucket_read(const struct gdbm_file *f, const struct gf_header *h,
+		       uint32_t hash, uint8_t **out)
 {
 	uint32_t index = h->dir_bits == 0 ? 0 : hash >> (GF_HASH_BITS - h->dir_bits);
 	size_t len = GF_BUCKET_TABLE_AT + (size_t)h->bucket_elems * GF_ELEM;
 	uint8_t at_bytes[sizeof(int64_t)];
 	int64_t at;
 	uint8_t *b;
-	int rc = read_at(fd, at_bytes, sizeof(at_bytes),
+	off_t size = f->size;
+	int rc = read_at(f, at_bytes, sizeof(at_bytes),
 			 (off_t)(h->dir + (int64_t)index * (int64_t)sizeof(int64_t)));
 
 	if (rc <= 0)
@@ -155,7 +188,7 @@ static int bucket_read(int fd, off_t size, const struct gf_header *h, uint32_t h
 	b = malloc(len);
 	if (b == NULL)
 		return -1;
-	rc = read_at(fd, b, len, (off_t)at);
+	rc = read_at(f, b, len, (off_t)at);
 	if (rc <= 0 || i32_at(b + GF_BUCKET_BITS_AT) > h->dir_bits ||
 	    i32_at(b + GF_BUCKET_COUNT_AT) < 0 ||
 	    i32_at(b + GF_BUCKET_COUNT_AT) > h->bucket_elems) {
@@ -168,10 +201,11 @@ static int bucket_read(int fd, off_t size, const struct gf_header *h, uint32_t h
 
 /* One candidate element: FOUND with *value and *spot when its key is
  * `key`, MISSING when it is another key's. */
-static int item_read(int fd, off_t size, const struct gf_elem *e, const uint8_t *key,
-		     size_t key_len, size_t max_value, uint8_t **value,
-		     struct gdbm_file_spot *spot)
+static int item_read(const struct gdbm_file *f, const struct gf_elem *e,
+		     const uint8_t *key, size_t key_len, size_t max_value,
+		     uint8_t **value, struct gdbm_file_spot *spot)
 {
+	off_t size = f->size;
 	size_t len;
 	uint8_t *b;
 	int rc;
@@ -184,7 +218,7 @@ static int item_read(int fd, off_t size, const struct gf_elem *e, const uint8_t 
 	b = malloc(len != 0 ? len : 1);
 	if (b == NULL)
 		return -1;
-	rc = read_at(fd, b, len, (off_t)e->data);
+	rc = read_at(f, b, len, (off_t)e->data);
 	if (rc <= 0 || memcmp(b, key, key_len) != 0) {
 		explicit_bzero(b, len);
 		free(b);
@@ -199,7 +233,7 @@ static int item_read(int fd, off_t size, const struct gf_elem *e, const uint8_t 
 }
 
 /* GDBM's probe: from the home element to the first free one. */
-static int bucket_probe(int fd, off_t size, const struct gf_header *h,
+static int bucket_probe(const struct gdbm_file *f, const struct gf_header *h,
 			const uint8_t *bucket, uint32_t hash, const uint8_t *key,
 			size_t key_len, size_t max_value, uint8_t **value,
 			struct gdbm_file_spot *spot)
@@ -215,8 +249,7 @@ static int bucket_probe(int fd, off_t size, const struct gf_header *h,
 			return GDBM_FILE_MISSING;
 		if ((uint32_t)e.hash == hash && (size_t)e.key_size == key_len &&
 		    memcmp(e.key_start, key, start) == 0) {
-			int rc =
-			    item_read(fd, size, &e, key, key_len, max_value, value, spot);
+			int rc = item_read(f, &e, key, key_len, max_value, value, spot);
 
 			if (rc != GDBM_FILE_MISSING)
 				return rc;
@@ -226,29 +259,28 @@ static int bucket_probe(int fd, off_t size, const struct gf_header *h,
 	return GDBM_FILE_MISSING;
 }
 
-int gdbm_file_find(int fd, off_t size, const uint8_t header[GDBM_FILE_HEADER],
-		   const uint8_t *key, size_t key_len, size_t max_value, uint8_t **value,
-		   struct gdbm_file_spot *spot)
+int gdbm_file_find(const struct gdbm_file *f, const uint8_t *key, size_t key_len,
+		   size_t max_value, uint8_t **value, struct gdbm_file_spot *spot)
 {
 	struct gf_header h;
 	uint32_t hash = gdbm_file_hash(key, key_len);
 	uint8_t *bucket = NULL;
-	int rc = header_parse(header, size, &h);
+	int rc = header_parse(f, &h);
 
 	if (rc != 0)
 		return rc;
-	rc = bucket_read(fd, size, &h, hash, &bucket);
+	rc = bucket_read(f, &h, hash, &bucket);
 	if (rc != 0)
 		return rc;
-	rc = bucket_probe(fd, size, &h, bucket, hash, key, key_len, max_value, value,
-			  spot);
+	rc = bucket_probe(f, &h, bucket, hash, key, key_len, max_value, value, spot);
 	free(bucket);
 	return rc;
 }
 
-int gdbm_file_rewrite(int fd, const struct gdbm_file_spot *spot, const uint8_t *before,
-		      const uint8_t *now)
+int gdbm_file_rewrite(struct gdbm_file *f, const struct gdbm_file_spot *spot,
+		      const uint8_t *before, const uint8_t *now)
 {
+	off_t at;
 	size_t first = 0, end = spot->len;
 	ssize_t w;
 
@@ -258,8 +290,12 @@ int gdbm_file_rewrite(int fd, const struct gdbm_file_spot *spot, const uint8_t *
 		end--;
 	if (first == end)
 		return 0;
+	at = spot->at + (off_t)first;
+	/* what head holds of it too: a later find in this open reads it */
+	for (off_t i = at; i < at + (off_t)(end - first) && (uint64_t)i < f->have; i++)
+		f->head[i] = now[first + (size_t)(i - at)];
 	do
-		w = pwrite(fd, now + first, end - first, spot->at + (off_t)first);
+		w = pwrite(f->fd, now + first, end - first, at);
 	while (w < 0 && errno == EINTR);
 	if (w < 0)
 		return -1;

@@ -1,9 +1,10 @@
 /*
  * gdbm_file: GDBM 1.23's on-disk format, read for one key without GDBM, so
- * that a login finds its record with three reads (the directory's entry,
- * the bucket, the key and value) and rewrites it with one write, where
- * GDBM's open, fetch, store and close take about twenty system calls and
- * a cache they fill for one record.
+ * that a login finds its record with at most four reads (the file's
+ * start, the directory's entry, the bucket, the key and value: one, for a
+ * small file) and rewrites it with one write, where GDBM's open, fetch,
+ * store and close take about twenty system calls and a cache they fill
+ * for one record.
  *
  * Only the standard format of a 64-bit off_t (magic 0x13579acf, the one
  * GDBM 1.23 makes without GDBM_NUMSYNC) is read.  For anything else, and
@@ -30,6 +31,22 @@
 #define GDBM_FILE_FOUND 1
 #define GDBM_FILE_ASK_GDBM 2
 
+/* The first bytes of a GDBM header, which the store checks itself. */
+#define GDBM_FILE_HEADER 40
+/* How much of the file one read at the open takes: a small database (a
+ * shard of a store of up to about 10k users) whole, so that finding a
+ * key reads nothing more; of a larger one, the header and what follows. */
+#define GDBM_FILE_HEAD 16384
+
+/* A database as this file reads it.  head holds the file's first `have`
+ * bytes (what it holds of the records too: wipe it). */
+struct gdbm_file {
+	int fd;
+	off_t size; /* the file's, from the fstat its open checked */
+	size_t have;
+	uint8_t head[GDBM_FILE_HEAD];
+};
+
 /* Where a value sits in the file. */
 struct gdbm_file_spot {
 	off_t at;   /* the value's first byte */
@@ -39,25 +56,24 @@ struct gdbm_file_spot {
 /* GDBM's 31-bit hash of a key (its _gdbm_hash: bytes as signed chars). */
 uint32_t gdbm_file_hash(const uint8_t *key, size_t len);
 
-/* The first bytes of a GDBM header: what gdbm_file_find reads of it. */
-#define GDBM_FILE_HEADER 40
+/* Reads the file's first bytes into f (one pread).  0, or -1 with errno. */
+int gdbm_file_load(struct gdbm_file *f, int fd, off_t size);
 
-/* Whether the header is one gdbm_file_find reads (the format, and sizes
- * that fit in a file of `size` bytes). */
-bool gdbm_file_header_ok(const uint8_t header[GDBM_FILE_HEADER], off_t size);
+/* Whether f's header is one gdbm_file_find reads (the format, and sizes
+ * that fit in the file). */
+bool gdbm_file_header_ok(const struct gdbm_file *f);
 
-/* Looks `key` up in the database open at fd (`size`: the file's, from the
- * fstat its open checked; `header`: its first GDBM_FILE_HEADER bytes).  FOUND: *value is
- * a malloc'd copy of the value (the caller wipes and frees it) and *spot where it sits.
- * A value longer than max_value is ASK_GDBM. */
-int gdbm_file_find(int fd, off_t size, const uint8_t header[GDBM_FILE_HEADER],
-		   const uint8_t *key, size_t key_len, size_t max_value, uint8_t **value,
-		   struct gdbm_file_spot *spot);
+/* Looks `key` up.  FOUND: *value is a malloc'd copy of the value (the
+ * caller wipes and frees it) and *spot where it sits.  A value longer
+ * than max_value is ASK_GDBM. */
+int gdbm_file_find(const struct gdbm_file *f, const uint8_t *key, size_t key_len,
+		   size_t max_value, uint8_t **value, struct gdbm_file_spot *spot);
 
 /* Writes the bytes where `now` differs from `before` (both spot->len
- * long, `before` what the file holds at spot) with one pwrite.  0, or -1
- * with errno (EIO for a short write). */
-int gdbm_file_rewrite(int fd, const struct gdbm_file_spot *spot, const uint8_t *before,
-		      const uint8_t *now);
+ * long, `before` what the file holds at spot) with one pwrite, and into
+ * f->head where it holds them.  0, or -1 with errno (EIO for a short
+ * write). */
+int gdbm_file_rewrite(struct gdbm_file *f, const struct gdbm_file_spot *spot,
+		      const uint8_t *before, const uint8_t *now);
 
 #endif

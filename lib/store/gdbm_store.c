@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <gdbm.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +32,9 @@ struct db_path {
 };
 
 struct gdbm_store {
-	GDBM_FILE db; /* NULL until a call needs GDBM (attach()) */
-	int fd;	      /* the database, read directly while db is NULL; -1 after */
-	off_t size;   /* its size, from the fstat its open checked */
-	uint8_t header[GDBM_FILE_HEADER]; /* its header's start, read by the open */
-	struct gdbm_file_spot spot;	  /* where spot_user's value sits (fd) */
-	uint8_t *spot_value;		  /* and what it holds (a copy) */
+	GDBM_FILE db;		    /* NULL until a call needs GDBM (usable()) */
+	struct gdbm_file_spot spot; /* where spot_user's value sits */
+	uint8_t *spot_value;	    /* and what it holds (a copy) */
 	char spot_user[USER_NAME_MAX + 1];
 	bool dirty; /* a value rewritten through fd, not yet synced */
 	int lock_fd;
@@ -51,6 +49,9 @@ struct gdbm_store {
 	size_t redo_bytes;	 /* the journal of the last change in place */
 	struct db_path p;
 	char path[PATH_MAX]; /* for messages */
+	/* the database as the open read it, read directly while db is NULL
+	 * (gf.fd -1 once it is GDBM's); last, for its 16 KB head */
+	struct gdbm_file gf;
 };
 
 /* A GDBM header occupies a whole block, and GDBM never makes a block
@@ -333,12 +334,13 @@ static int header_check(const uint8_t *h, bool whole, off_t size, size_t max_byt
 /* What every open checks of the file before reading a record: not cut
  * short, not larger than the caller allows, a header whose sizes fit.
  * `size` is the file's, from the fstat its open checked. */
-static int db_check(int fd, off_t size, size_t max_bytes, uint8_t h[GDBM_HDR_PEEK],
+static int db_check(struct gdbm_file *gf, int fd, off_t size, size_t max_bytes,
 		    const char *shown, struct totp_err *err)
 {
-	bool whole = pread(fd, h, GDBM_HDR_PEEK, 0) == (ssize_t)GDBM_HDR_PEEK;
-
-	return header_check(h, whole, size, max_bytes, shown, err);
+	if (gdbm_file_load(gf, fd, size) != 0)
+		return totp_err_errno(err, errno, "cannot read database %s", shown);
+	return header_check(gf->head, gf->have >= GDBM_HDR_PEEK, size, max_bytes, shown,
+			    err);
 }
 
 /* Hands fd to GDBM, checked again (a reattach comes after a change).
@@ -478,8 +480,7 @@ fail:
 
 static int db_open(int dirfd, const struct db_path *p, enum store_mode mode,
 		   const struct store_opts *o, const struct gdbm_store_ext *x,
-		   const char *shown, int *out, off_t *size, uint8_t h[GDBM_HDR_PEEK],
-		   struct totp_err *err)
+		   const char *shown, struct gdbm_file *gf, struct totp_err *err)
 {
 	int flags = mode == STORE_READ ? O_RDONLY : O_RDWR;
 	struct stat st;
@@ -495,12 +496,10 @@ static int db_open(int dirfd, const struct db_path *p, enum store_mode mode,
 				    "no database at %s: enroll first", shown);
 	if (fd < 0)
 		return -1;
-	if (db_check(fd, st.st_size, o->max_bytes, h, shown, err) != 0) {
+	if (db_check(gf, fd, st.st_size, o->max_bytes, shown, err) != 0) {
 		close(fd);
 		return -1;
 	}
-	*out = fd;
-	*size = st.st_size;
 	return 0;
 }
 
@@ -656,9 +655,7 @@ static int gdbm_open_path(const char *db_path, enum store_mode mode,
 {
 	struct db_path p;
 	char lock_shown[PATH_MAX + sizeof(".lock")];
-	int dirfd, lockfd, dbfd = -1;
-	off_t size = 0;
-	uint8_t header[GDBM_HDR_PEEK];
+	int dirfd, lockfd;
 	struct gdbm_store *s;
 
 	if (open_args_check(db_path, mode, opts, out, err) != 0)
@@ -674,20 +671,20 @@ static int gdbm_open_path(const char *db_path, enum store_mode mode,
 		if (lockfd < 0)
 			goto fail_dir;
 	}
+	s = malloc(sizeof(*s));
+	if (s == NULL) {
+		totp_err_errno(err, ENOMEM, "cannot open %s", db_path);
+		goto fail_lock;
+	}
+	memset(s, 0, offsetof(struct gdbm_store, gf.head)); /* the open fills head */
 	if (lock_take(lockfd, mode != STORE_READ, opts->lock_timeout_ms, db_path, err) !=
 		0 ||
 	    settle(dirfd, p.name, p.lock, lockfd, mode, opts, db_path, err) != 0 ||
-	    db_open(dirfd, &p, mode, opts, x, db_path, &dbfd, &size, header, err) != 0)
-		goto fail_lock;
-	s = calloc(1, sizeof(*s));
-	if (s == NULL) {
-		totp_err_errno(err, ENOMEM, "cannot open %s", db_path);
-		close(dbfd);
+	    db_open(dirfd, &p, mode, opts, x, db_path, &s->gf, err) != 0) {
+		explicit_bzero(s, sizeof(*s));
+		free(s);
 		goto fail_lock;
 	}
-	s->fd = dbfd;
-	s->size = size;
-	memcpy(s->header, header, sizeof(s->header));
 	s->lock_fd = lockfd;
 	s->dir_fd = dirfd;
 	s->p = p;
@@ -699,7 +696,8 @@ static int gdbm_open_path(const char *db_path, enum store_mode mode,
 	s->max_bytes = opts->max_bytes;
 	snprintf(s->path, sizeof(s->path), "%s", db_path);
 	/* a file gdbm_file does not read is GDBM's to open, and to refuse */
-	if (!gdbm_file_header_ok(header, size) && usable(s, err) != 0) {
+	if (!gdbm_file_header_ok(&s->gf) && usable(s, err) != 0) {
+		explicit_bzero(s, sizeof(*s));
 		free(s);
 		goto fail_lock;
 	}
@@ -744,13 +742,14 @@ static int usable(struct gdbm_store *s, struct totp_err *err)
 
 	if (s->db != NULL)
 		return 0;
-	if (s->fd < 0)
+	if (s->gf.fd < 0)
 		return totp_err_set(err, TOTP_R_IO,
 				    "database %s was left in the middle of a change: "
 				    "open it again",
 				    s->path);
-	rc = db_attach(s->fd, s->size, s->writable, s->max_bytes, s->path, &s->db, err);
-	s->fd = -1; /* GDBM's now, or closed */
+	rc = db_attach(s->gf.fd, s->gf.size, s->writable, s->max_bytes, s->path, &s->db,
+		       err);
+	s->gf.fd = -1; /* GDBM's now, or closed */
 	return rc;
 }
 
@@ -770,8 +769,8 @@ static void gdbm_close_store(struct gdbm_store *s)
 		close_without_fsync(s->db, s->dir_fd);
 	else
 		gdbm_close(s->db);
-	if (s->fd >= 0)
-		close(s->fd);
+	if (s->gf.fd >= 0)
+		close(s->gf.fd);
 	flock(s->lock_fd, LOCK_UN);
 	if (!keep_give(s->keep, s->path, s->dir_fd, s->lock_fd)) {
 		close(s->dir_fd);
@@ -801,7 +800,7 @@ static int direct_sync(struct gdbm_store *s, struct totp_err *err)
 {
 	if (!s->dirty || s->defer_sync)
 		return 0;
-	if (fdatasync(s->fd) != 0)
+	if (fdatasync(s->gf.fd) != 0)
 		return totp_err_errno(err, errno, "cannot sync database %s", s->path);
 	s->dirty = false;
 	return 0;
@@ -814,8 +813,8 @@ static int direct_fetch(struct gdbm_store *s, const char *user, datum *v,
 {
 	uint8_t *value = NULL;
 	struct gdbm_file_spot spot;
-	int rc = gdbm_file_find(s->fd, s->size, s->header, (const uint8_t *)user,
-				strlen(user), DIRECT_VALUE_MAX, &value, &spot);
+	int rc = gdbm_file_find(&s->gf, (const uint8_t *)user, strlen(user),
+				DIRECT_VALUE_MAX, &value, &spot);
 
 	if (rc < 0)
 		return totp_err_errno(err, errno, "cannot read the record of %s", user);
@@ -855,7 +854,7 @@ static void direct_old(struct gdbm_store *s, datum *old)
  * to a copy). */
 static bool direct_put_ok(const struct gdbm_store *s, const char *user)
 {
-	return s->db == NULL && s->fd >= 0 && !s->batch && s->spot_value != NULL &&
+	return s->db == NULL && s->gf.fd >= 0 && !s->batch && s->spot_value != NULL &&
 	       strcmp(s->spot_user, user) == 0;
 }
 
@@ -863,7 +862,7 @@ static int gdbm_commit(struct gdbm_store *s, struct totp_err *err)
 {
 	if (!s->writable)
 		return 0;
-	if (s->db == NULL && s->fd >= 0) /* no call needed GDBM */
+	if (s->db == NULL && s->gf.fd >= 0) /* no call needed GDBM */
 		return direct_sync(s, err);
 	if (usable(s, err) != 0)
 		return -1;
@@ -926,7 +925,7 @@ static int gdbm_get(struct gdbm_store *s, const char *user, struct record *r,
 
 	if (user_name_check(user, err) != 0)
 		return -1;
-	if (s->db == NULL && s->fd >= 0) {
+	if (s->db == NULL && s->gf.fd >= 0) {
 		int rc = direct_fetch(s, user, &v, err);
 
 		if (rc == 1)
@@ -1276,7 +1275,7 @@ static int put_value(struct gdbm_store *s, const char *user, datum old,
 				  ml, RECORD_MUTABLE_MAX_FOR(record_generators(r)), &same,
 				  err);
 	if (rc == 0 && same && s->db == NULL) { /* read directly: a login */
-		if (gdbm_file_rewrite(s->fd, &s->spot, (const uint8_t *)old.dptr,
+		if (gdbm_file_rewrite(&s->gf, &s->spot, (const uint8_t *)old.dptr,
 				      value) != 0)
 			rc = totp_err_errno(err, errno, "cannot store the record of %s",
 					    user);
@@ -1564,7 +1563,7 @@ static int stage_run(GDBM_FILE db, const char *shown, gdbm_stage_fn fn, void *ar
 	if (s == NULL)
 		return totp_err_set(err, TOTP_R_NOMEM, "out of memory staging %s", shown);
 	s->db = db;
-	s->fd = -1;
+	s->gf.fd = -1;
 	s->lock_fd = -1;
 	s->dir_fd = -1;
 	s->writable = true;
