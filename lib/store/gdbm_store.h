@@ -3,10 +3,14 @@
  *
  * Locking (DESIGN.md): a stable lock file "<db>.lock" beside the database
  * is flock()ed, shared to read and exclusive to write, retried until a
- * deadline; then the database is opened with gdbm_fd_open(GDBM_NOLOCK) on
- * an O_NOFOLLOW|O_CLOEXEC descriptor.  gdbm's close closes the database
- * before it lets go of the lock.  A read-modify-write is one store_open
- * with STORE_WRITE, get, put, close.
+ * deadline; then the database is opened O_NOFOLLOW|O_CLOEXEC and its
+ * first 16 KB read.  A get reads the record itself (gdbm_file.h), and a
+ * put that changes only the mutable slot rewrites those bytes in place;
+ * the descriptor is handed to gdbm_fd_open(GDBM_NOLOCK) when a call needs
+ * GDBM (any other change, a listing, a file gdbm_file does not read), and
+ * that open then uses GDBM alone.  gdbm's close closes the database before
+ * it lets go of the lock.  A read-modify-write is one store_open with
+ * STORE_WRITE, get, put, close.
  *
  * Safe open: the path is walked from "/" with openat(O_NOFOLLOW) one
  * component at a time; the database and lock file must then be regular
@@ -30,7 +34,7 @@
  * its mutable area, of a size fixed for the life of the value.  A write
  * that changes only the mutable area (a login) replaces the value in
  * place (GDBM then writes only the value, and only the older slot
- * differs); a new key, a deletion, or a changed immutable area (register,
+ * differs: that slot's bytes are all it writes); a new key, a deletion, or a changed immutable area (register,
  * verify, remove, new codes) is made on a copy in memory and written to
  * the database through a redo journal in its lock file (redo.h), which
  * every open finishes, or drops when torn, before it reads; a batch's
