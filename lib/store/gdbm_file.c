@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,32 +12,61 @@
 #include "gdbm_file.h"
 
 /*
- * The layout, from GDBM 1.23's gdbmdefs.h on x86-64 (native byte order):
+ * The layout: GDBM 1.23's structs (gdbmdefs.h), written as they lie in
+ * memory, in the machine's byte order and alignment.  They are mirrored
+ * below with off_t as int64_t (the 0x13579acf magic says GDBM's off_t is
+ * 64 bits), so that the offsets are the compiler's, as they were GDBM's
+ * (112 bytes before a bucket's table on x86-64, 84 on i386).
  *
- *   header at 0:  int magic, int block_size, off_t dir, int dir_size,
- *                 int dir_bits, int bucket_size, int bucket_elems,
- *                 off_t next_block, then the avail table;
  *   directory:    dir_size bytes at dir, 2^dir_bits off_t, each the place
  *                 of a bucket;
- *   bucket:       int av_count, 6 x {int av_size, off_t av_adr},
- *                 int bucket_bits, int count, then bucket_elems elements
- *                 of {int hash_value (-1: free), char key_start[4],
- *                 off_t data_pointer, int key_size, int data_size};
  *   an item:      the key's bytes at data_pointer, the value's after them.
  *
  * A key's hash picks the directory's entry by its top dir_bits bits and
  * its home element in the bucket by hash % bucket_elems; the bucket is
  * probed from there, one element on at a time, until a free one
- * (GDBM's _gdbm_findkey).
+ * (hash_value -1; GDBM's _gdbm_findkey).
  */
 #define GF_MAGIC64 0x13579acfU
 #define GF_HASH_BITS 31
 #define GF_BLOCK_MIN 512
-#define GF_BUCKET_BITS_AT 104
-#define GF_BUCKET_COUNT_AT 108
-#define GF_BUCKET_TABLE_AT 112
-#define GF_ELEM 24
 #define GF_KEY_START 4
+#define GF_BUCKET_AVAIL 6
+
+struct gdbm_header_mirror {
+	int32_t magic, block_size;
+	int64_t dir;
+	int32_t dir_size, dir_bits, bucket_size, bucket_elems;
+	int64_t next_block;
+};
+
+struct gdbm_elem_mirror {
+	int32_t hash_value;
+	char key_start[GF_KEY_START];
+	int64_t data_pointer;
+	int32_t key_size, data_size;
+};
+
+struct gdbm_avail_mirror {
+	int32_t av_size;
+	int64_t av_adr;
+};
+
+struct gdbm_bucket_mirror {
+	int32_t av_count;
+	struct gdbm_avail_mirror bucket_avail[GF_BUCKET_AVAIL];
+	int32_t bucket_bits, count;
+	struct gdbm_elem_mirror h_table[1];
+};
+
+#define GF_BUCKET_BITS_AT offsetof(struct gdbm_bucket_mirror, bucket_bits)
+#define GF_BUCKET_COUNT_AT offsetof(struct gdbm_bucket_mirror, count)
+#define GF_BUCKET_TABLE_AT offsetof(struct gdbm_bucket_mirror, h_table)
+#define GF_ELEM sizeof(struct gdbm_elem_mirror)
+#define GF_AT(type, field) offsetof(struct type, field)
+
+_Static_assert(sizeof(struct gdbm_header_mirror) <= GDBM_FILE_HEADER,
+	       "the header's fields fit in what the store reads of it");
 
 struct gf_header {
 	int32_t block_size, dir_size, dir_bits, bucket_elems;
@@ -134,19 +164,22 @@ static int header_parse(const struct gdbm_file *f, struct gf_header *h)
 	if (f->have < GDBM_FILE_HEADER)
 		return GDBM_FILE_ASK_GDBM;
 
-	h->block_size = i32_at(b + 4);
-	h->dir = i64_at(b + 8);
-	h->dir_size = i32_at(b + 16);
-	h->dir_bits = i32_at(b + 20);
-	bucket_size = i32_at(b + 24);
-	h->bucket_elems = i32_at(b + 28);
-	h->next_block = i64_at(b + 32);
-	if ((uint32_t)i32_at(b) != GF_MAGIC64 || h->block_size < GF_BLOCK_MIN ||
-	    h->next_block > size || h->dir_bits < 0 || h->dir_bits > GF_HASH_BITS ||
+	h->block_size = i32_at(b + GF_AT(gdbm_header_mirror, block_size));
+	h->dir = i64_at(b + GF_AT(gdbm_header_mirror, dir));
+	h->dir_size = i32_at(b + GF_AT(gdbm_header_mirror, dir_size));
+	h->dir_bits = i32_at(b + GF_AT(gdbm_header_mirror, dir_bits));
+	bucket_size = i32_at(b + GF_AT(gdbm_header_mirror, bucket_size));
+	h->bucket_elems = i32_at(b + GF_AT(gdbm_header_mirror, bucket_elems));
+	h->next_block = i64_at(b + GF_AT(gdbm_header_mirror, next_block));
+	if ((uint32_t)i32_at(b + GF_AT(gdbm_header_mirror, magic)) != GF_MAGIC64 ||
+	    h->block_size < GF_BLOCK_MIN || h->next_block > size || h->dir_bits < 0 ||
+	    h->dir_bits > GF_HASH_BITS ||
 	    (int64_t)h->dir_size != (int64_t)sizeof(int64_t) << h->dir_bits ||
 	    h->dir < h->block_size || h->dir > size - h->dir_size ||
-	    h->bucket_elems < 1 || bucket_size < GF_BUCKET_TABLE_AT ||
-	    (bucket_size - GF_BUCKET_TABLE_AT) / GF_ELEM < h->bucket_elems)
+	    h->bucket_elems < 1 || bucket_size < 0 ||
+	    (size_t)bucket_size < GF_BUCKET_TABLE_AT ||
+	    ((size_t)bucket_size - GF_BUCKET_TABLE_AT) / GF_ELEM <
+		(size_t)h->bucket_elems)
 		return GDBM_FILE_ASK_GDBM;
 	return 0;
 }
@@ -160,11 +193,11 @@ bool gdbm_file_header_ok(const struct gdbm_file *f)
 
 static void elem_parse(const uint8_t *p, struct gf_elem *e)
 {
-	e->hash = i32_at(p);
-	memcpy(e->key_start, p + 4, GF_KEY_START);
-	e->data = i64_at(p + 8);
-	e->key_size = i32_at(p + 16);
-	e->data_size = i32_at(p + 20);
+	e->hash = i32_at(p + GF_AT(gdbm_elem_mirror, hash_value));
+	memcpy(e->key_start, p + GF_AT(gdbm_elem_mirror, key_start), GF_KEY_START);
+	e->data = i64_at(p + GF_AT(gdbm_elem_mirror, data_pointer));
+	e->key_size = i32_at(p + GF_AT(gdbm_elem_mirror, key_size));
+	e->data_size = i32_at(p + GF_AT(gdbm_elem_mirror, data_size));
 }
 
 /* The bucket holding `hash` (its table, bucket_elems elements), malloc'd. */
