@@ -623,6 +623,44 @@ static void test_batch_lock_no_db(void **state)
 	assert_int_equal(seq_of("alice"), 1);
 }
 
+/* A first import makes each new shard's lock file with it (empty, 0600,
+ * owned as the store), so that no first login has to; and a login then
+ * finds it, its shard's record read. */
+static void test_batch_makes_lock_files(void **state)
+{
+	struct store_location loc;
+	struct store_opts o = opts(true, 2000);
+	struct store *s = NULL;
+	struct record r;
+	struct totp_err e;
+	char root[PATH_MAX], path[PATH_MAX + 16], name[32];
+	struct stat st;
+
+	(void)state;
+	realm(&loc);
+	assert_int_equal(store_open(&loc, STORE_CREATE, &o, &s, &e), 0);
+	for (unsigned i = 0; i < 50; i++) {
+		name_of(i, name);
+		rec(&r, 3);
+		assert_int_equal(store_put(s, name, &r, &e), 0);
+	}
+	assert_int_equal(store_commit(s, &e), 0);
+	store_close(s);
+	assert_int_equal(shard_root(loc.where, root, sizeof(root), &e), 0);
+	for (unsigned i = 0; i < 50; i++) {
+		name_of(i, name);
+		assert_int_equal(
+		    shard_path(root, shard_of(name), path, sizeof(path) - 8, &e), 0);
+		strcat(path, ".lock");
+		assert_int_equal(lstat(path, &st), 0);
+		assert_true(S_ISREG(st.st_mode));
+		assert_int_equal(st.st_mode & 07777, 0600);
+		assert_int_equal(st.st_size, 0);
+		assert_int_equal(st.st_uid, geteuid());
+		assert_int_equal(seq_of(name), 3);
+	}
+}
+
 /* ---- opens while a batch commits -----------------------------------------------------
  */
 
@@ -877,6 +915,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_batch_killed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_new_shards_killed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batch_lock_no_db, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_batch_makes_lock_files, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batch_while_reading, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_journal_left, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_legacy, setup, teardown),

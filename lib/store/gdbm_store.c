@@ -1484,6 +1484,21 @@ int gdbm_store_open(const char *db_path, enum store_mode mode,
 	return gdbm_store_open_ext(db_path, mode, opts, &x, out, err);
 }
 
+int gdbm_store_lock_make(int dirfd, const char *name, const struct store_opts *opts,
+			 const char *shown, struct totp_err *err)
+{
+	struct stat st;
+	int fd =
+	    file_open(dirfd, name, O_RDWR | O_CREAT, opts, "lock file", shown, &st, err);
+
+	if (fd == SAFE_MISSING) /* the folder vanished under us */
+		return totp_err_errno(err, ENOENT, "cannot make lock file %s", shown);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
 int gdbm_store_lock_at(int dirfd, const char *name, bool excl,
 		       const struct store_opts *opts, const char *shown,
 		       struct totp_err *err)

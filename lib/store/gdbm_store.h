@@ -34,13 +34,12 @@
  * its mutable area, of a size fixed for the life of the value.  A write
  * that changes only the mutable area (a login) replaces the value in
  * place (GDBM then writes only the value, and only the older slot
- * differs: that slot's bytes are all it writes); a new key, a deletion, or a changed immutable area (register,
- * verify, remove, new codes) is made on a copy in memory and written to
- * the database through a redo journal in its lock file (redo.h), which
- * every open finishes, or drops when torn, before it reads; a batch's
- * changes are made on a copy of the file renamed over it.  v1 values
- * (slot.h's "TOTS", and bare records) are read; the first write of one
- * makes it a v2 value, through the journal.  A process
+ * differs: that slot's bytes are all it writes); a new key, a deletion, or a changed
+ * immutable area (register, verify, remove, new codes) is made on a copy in memory and
+ * written to the database through a redo journal in its lock file (redo.h), which every
+ * open finishes, or drops when torn, before it reads; a batch's changes are made on a
+ * copy of the file renamed over it.  v1 values (slot.h's "TOTS", and bare records) are
+ * read; the first write of one makes it a v2 value, through the journal.  A process
  * killed at any point leaves every record as it was before the call or as
  * the call made it.  A database file shorter than its GDBM header says is
  * TOTP_R_TRUNCATED even when what is left would open.
@@ -126,6 +125,11 @@ void gdbm_scratch_free(struct gdbm_scratch *p);
 int gdbm_store_stage_new(int dirfd, const char *stage, const char *shown,
 			 struct gdbm_scratch *p, gdbm_stage_fn fn, void *arg,
 			 struct totp_err *err);
+
+/* Makes the lock file `name` in dirfd when it is missing (checked as a
+ * store's lock file is when it is there): 0, or -1. */
+int gdbm_store_lock_make(int dirfd, const char *name, const struct store_opts *opts,
+			 const char *shown, struct totp_err *err);
 
 /* Opens (making it when missing) the lock file `name` in dirfd, checked as
  * a store's lock file is, and flocks it, exclusive or shared, waiting up

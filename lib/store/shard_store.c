@@ -772,6 +772,24 @@ static int journal_mark(const struct shard_store *s, int rootfd, struct totp_err
 	return fd;
 }
 
+/* A shard new to this batch: made in memory and staged, with its lock
+ * file beside it, so that the first login of each shard of an import
+ * opens a lock file instead of making one (a file made is ext4's dearest
+ * call; the import makes one per shard anyway).  A lock file left by a
+ * batch given up is empty, as a lock file always is: its shard has no
+ * database, as before. */
+static int stage_new(int dirfd, const char *name, const char *stage, const char *shown,
+		     const struct store_opts *o, struct gdbm_scratch *scratch,
+		     struct stage_arg *a, struct totp_err *err)
+{
+	char lock[16 + sizeof(".lock")];
+
+	snprintf(lock, sizeof(lock), "%s.lock", name);
+	if (gdbm_store_lock_make(dirfd, lock, o, shown, err) != 0)
+		return -1;
+	return gdbm_store_stage_new(dirfd, stage, shown, scratch, stage_apply, a, err);
+}
+
 /* Stages every shard's part (sorted by shard) beside it; lists the
  * shards staged in list[*n].  When `listed`, `seen` marks the shards
  * that the root's listing, made since the marker, found a file of; each
@@ -819,8 +837,8 @@ static int stage_all(struct shard_store *s, int rootfd, struct pending **order,
 		if (listed && (seen[no / 8] & (1u << (no % 8))) == 0)
 			rc = (scratch != NULL ||
 			      (scratch = gdbm_scratch_new(&ext, err)) != NULL)
-				 ? gdbm_store_stage_new(dirfd, stage, shown, scratch,
-							stage_apply, &a, err)
+				 ? stage_new(dirfd, name, stage, shown, &o, scratch, &a,
+					     err)
 				 : -1;
 		else
 			rc = gdbm_store_stage(dirfd, name, stage, shown, &o, &ext,
