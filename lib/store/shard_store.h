@@ -33,7 +33,9 @@
  *     empty journal first (the marker), then each changed shard, under
  *     its own lock, copied with its changes to "<shard>.jnew" beside it
  *     (a shard with no file yet: made in memory, written there in one
- *     write); one syncfs; the journal (the shards, a SHA-256 of them) written and
+ *     write, its lock file made beside it so that no first login has
+ *     to; a batch given up leaves that lock file, empty, as lock files
+ *     are); one syncfs; the journal (the shards, a SHA-256 of them) written and
  *     synced, which is the commit point; the renames, the folder synced,
  *     the journal removed.  Every open, after it has locked its shard, looks
  *     for the journal (one fstatat that fails when there is none); one
