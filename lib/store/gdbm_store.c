@@ -1484,8 +1484,10 @@ int gdbm_store_open(const char *db_path, enum store_mode mode,
 	return gdbm_store_open_ext(db_path, mode, opts, &x, out, err);
 }
 
-int gdbm_store_lock_make(int dirfd, const char *name, const struct store_opts *opts,
-			 const char *shown, struct totp_err *err)
+/* The lock file `name` in dirfd, made when missing, checked: its
+ * descriptor, or -1. */
+static int lock_file_at(int dirfd, const char *name, const struct store_opts *opts,
+			const char *shown, struct totp_err *err)
 {
 	struct stat st;
 	int fd =
@@ -1493,6 +1495,14 @@ int gdbm_store_lock_make(int dirfd, const char *name, const struct store_opts *o
 
 	if (fd == SAFE_MISSING) /* the folder vanished under us */
 		return totp_err_errno(err, ENOENT, "cannot make lock file %s", shown);
+	return fd;
+}
+
+int gdbm_store_lock_make(int dirfd, const char *name, const struct store_opts *opts,
+			 const char *shown, struct totp_err *err)
+{
+	int fd = lock_file_at(dirfd, name, opts, shown, err);
+
 	if (fd < 0)
 		return -1;
 	close(fd);
@@ -1503,12 +1513,8 @@ int gdbm_store_lock_at(int dirfd, const char *name, bool excl,
 		       const struct store_opts *opts, const char *shown,
 		       struct totp_err *err)
 {
-	struct stat st;
-	int fd =
-	    file_open(dirfd, name, O_RDWR | O_CREAT, opts, "lock file", shown, &st, err);
+	int fd = lock_file_at(dirfd, name, opts, shown, err);
 
-	if (fd == SAFE_MISSING) /* the folder vanished under us */
-		return totp_err_errno(err, ENOENT, "cannot make lock file %s", shown);
 	if (fd < 0)
 		return -1;
 	if (lock_take(fd, excl, opts->lock_timeout_ms, shown, err) != 0) {
