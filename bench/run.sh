@@ -148,7 +148,7 @@ generate() { # module n
 }
 
 # What one more registration costs in a pam_totp store of n users (a new
-# key goes through a copy: of the store, or of its user's shard), and the
+# key is made in memory and written through a redo journal), and the
 # store's bytes on disk before it: every file under $S/totp (the legacy
 # file, or the shards and their lock files), summed by du both ways:
 # --apparent-size (the files' lengths) and real (blocks allocated).
