@@ -139,7 +139,9 @@ static int read_at(const struct gdbm_file *f, void *buf, size_t n, off_t at)
 
 int gdbm_file_load(struct gdbm_file *f, int fd, off_t size)
 {
-	size_t want = (uint64_t)size < sizeof(f->head) ? (size_t)size : sizeof(f->head);
+	/* a larger file's directory and buckets are anywhere in it: its
+	 * header's block is all that is worth reading ahead */
+	size_t want = (uint64_t)size <= sizeof(f->head) ? (size_t)size : GF_BLOCK_MIN;
 	ssize_t r;
 
 	f->fd = fd;

@@ -33,9 +33,10 @@
 
 /* The first bytes of a GDBM header, which the store checks itself. */
 #define GDBM_FILE_HEADER 40
-/* How much of the file one read at the open takes: a small database (a
- * shard of a store of up to about 10k users) whole, so that finding a
- * key reads nothing more; of a larger one, the header and what follows. */
+/* A database up to this size is read whole by one read at the open (a
+ * shard of a store of up to about 10k users), so that finding a key reads
+ * nothing more; of a larger one, only the header's block is read ahead
+ * (its directory and buckets may be anywhere in it). */
 #define GDBM_FILE_HEAD 16384
 
 /* A database as this file reads it.  head holds the file's first `have`
