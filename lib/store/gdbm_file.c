@@ -14,8 +14,8 @@
 /*
  * The layout: GDBM 1.23's structs (gdbmdefs.h), written as they lie in
  * memory, in the machine's byte order and alignment.  They are mirrored
- * below with off_t as int64_t (the 0x13579acf magic says GDBM's off_t is
- * 64 bits), so that the offsets are the compiler's, as they were GDBM's
+ * here and in gdbm_file.h (the header) with off_t as int64_t (the 0x13579acf magic says
+ * GDBM's off_t is 64 bits), so that the offsets are the compiler's, as they were GDBM's
  * (112 bytes before a bucket's table on x86-64, 84 on i386).
  *
  *   directory:    dir_size bytes at dir, 2^dir_bits off_t, each the place
@@ -27,18 +27,9 @@
  * probed from there, one element on at a time, until a free one
  * (hash_value -1; GDBM's _gdbm_findkey).
  */
-#define GF_MAGIC64 0x13579acfU
 #define GF_HASH_BITS 31
-#define GF_BLOCK_MIN 512
 #define GF_KEY_START 4
 #define GF_BUCKET_AVAIL 6
-
-struct gdbm_header_mirror {
-	int32_t magic, block_size;
-	int64_t dir;
-	int32_t dir_size, dir_bits, bucket_size, bucket_elems;
-	int64_t next_block;
-};
 
 struct gdbm_elem_mirror {
 	int32_t hash_value;
@@ -65,7 +56,7 @@ struct gdbm_bucket_mirror {
 #define GF_ELEM sizeof(struct gdbm_elem_mirror)
 #define GF_AT(type, field) offsetof(struct type, field)
 
-_Static_assert(sizeof(struct gdbm_header_mirror) <= GDBM_FILE_HEADER,
+_Static_assert(sizeof(struct gdbm_file_header) <= GDBM_FILE_HEADER,
 	       "the header's fields fit in what the store reads of it");
 
 struct gf_header {
@@ -141,7 +132,8 @@ int gdbm_file_load(struct gdbm_file *f, int fd, off_t size)
 {
 	/* a larger file's directory and buckets are anywhere in it: its
 	 * header's block is all that is worth reading ahead */
-	size_t want = (uint64_t)size <= sizeof(f->head) ? (size_t)size : GF_BLOCK_MIN;
+	size_t want =
+	    (uint64_t)size <= sizeof(f->head) ? (size_t)size : GDBM_FILE_BLOCK_MIN;
 	ssize_t r;
 
 	f->fd = fd;
@@ -166,16 +158,16 @@ static int header_parse(const struct gdbm_file *f, struct gf_header *h)
 	if (f->have < GDBM_FILE_HEADER)
 		return GDBM_FILE_ASK_GDBM;
 
-	h->block_size = i32_at(b + GF_AT(gdbm_header_mirror, block_size));
-	h->dir = i64_at(b + GF_AT(gdbm_header_mirror, dir));
-	h->dir_size = i32_at(b + GF_AT(gdbm_header_mirror, dir_size));
-	h->dir_bits = i32_at(b + GF_AT(gdbm_header_mirror, dir_bits));
-	bucket_size = i32_at(b + GF_AT(gdbm_header_mirror, bucket_size));
-	h->bucket_elems = i32_at(b + GF_AT(gdbm_header_mirror, bucket_elems));
-	h->next_block = i64_at(b + GF_AT(gdbm_header_mirror, next_block));
-	if ((uint32_t)i32_at(b + GF_AT(gdbm_header_mirror, magic)) != GF_MAGIC64 ||
-	    h->block_size < GF_BLOCK_MIN || h->next_block > size || h->dir_bits < 0 ||
-	    h->dir_bits > GF_HASH_BITS ||
+	h->block_size = i32_at(b + GF_AT(gdbm_file_header, block_size));
+	h->dir = i64_at(b + GF_AT(gdbm_file_header, dir));
+	h->dir_size = i32_at(b + GF_AT(gdbm_file_header, dir_size));
+	h->dir_bits = i32_at(b + GF_AT(gdbm_file_header, dir_bits));
+	bucket_size = i32_at(b + GF_AT(gdbm_file_header, bucket_size));
+	h->bucket_elems = i32_at(b + GF_AT(gdbm_file_header, bucket_elems));
+	h->next_block = i64_at(b + GF_AT(gdbm_file_header, next_block));
+	if ((uint32_t)i32_at(b + GF_AT(gdbm_file_header, magic)) != GDBM_FILE_MAGIC64 ||
+	    h->block_size < GDBM_FILE_BLOCK_MIN || h->next_block > size ||
+	    h->dir_bits < 0 || h->dir_bits > GF_HASH_BITS ||
 	    (int64_t)h->dir_size != (int64_t)sizeof(int64_t) << h->dir_bits ||
 	    h->dir < h->block_size || h->dir > size - h->dir_size ||
 	    h->bucket_elems < 1 || bucket_size < 0 ||
@@ -245,7 +237,7 @@ static int item_read(const struct gdbm_file *f, const struct gf_elem *e,
 	uint8_t *b;
 	int rc;
 
-	if (e->data < GF_BLOCK_MIN || e->data_size < 0 ||
+	if (e->data < GDBM_FILE_BLOCK_MIN || e->data_size < 0 ||
 	    (size_t)e->data_size > max_value || e->data > size ||
 	    (uint64_t)(size - e->data) < key_len + (size_t)e->data_size)
 		return GDBM_FILE_ASK_GDBM;

@@ -31,8 +31,22 @@
 #define GDBM_FILE_FOUND 1
 #define GDBM_FILE_ASK_GDBM 2
 
-/* The first bytes of a GDBM header, which the store checks itself. */
+/* GDBM 1.23's header starts so on disk, as its struct lies in memory
+ * (native byte order and alignment, off_t as int64_t: the magic below
+ * says GDBM's off_t is 64 bits); next_block is the file's end as GDBM
+ * left it.  The store checks these fields itself (gdbm_store.c). */
+struct gdbm_file_header {
+	int32_t magic, block_size;
+	int64_t dir;
+	int32_t dir_size, dir_bits, bucket_size, bucket_elems;
+	int64_t next_block;
+};
+
+/* The bytes of it the store reads, and the standard format's magic. */
 #define GDBM_FILE_HEADER 40
+#define GDBM_FILE_MAGIC64 0x13579acfU
+/* GDBM never makes a block smaller: a header occupies at least this. */
+#define GDBM_FILE_BLOCK_MIN 512
 /* A database up to this size is read whole by one read at the open (a
  * shard of a store of up to about 10k users), so that finding a key reads
  * nothing more; of a larger one, only the header's block is read ahead

@@ -54,18 +54,11 @@ struct gdbm_store {
 	struct gdbm_file gf;
 };
 
-/* A GDBM header occupies a whole block, and GDBM never makes a block
- * smaller than this (GDBM_MIN_BLOCK_SIZE): a shorter file was cut. */
-#define GDBM_HEADER_MIN 512
-/* GDBM's on-disk header starts: int magic, int block_size, off_t dir,
- * 4 ints, off_t next_block (the end of the file as GDBM left it). */
-#define GDBM_HDR_BLOCK_SIZE_AT 4
-#define GDBM_HDR_DIR_AT 8
-#define GDBM_HDR_DIR_SIZE_AT 16
-#define GDBM_HDR_BUCKET_SIZE_AT 24
-#define GDBM_HDR_NEXT_BLOCK_AT 32
+/* A GDBM header occupies a whole block: a shorter file was cut. */
+#define GDBM_HEADER_MIN GDBM_FILE_BLOCK_MIN
+/* The header's fields (gdbm_file.h has its layout). */
+#define GDBM_HDR_AT(field) offsetof(struct gdbm_file_header, field)
 #define GDBM_HDR_PEEK GDBM_FILE_HEADER
-#define GDBM_MAGIC64_NATIVE 0x13579acfU
 #define GDBM_NUMSYNC_MAGIC64_NATIVE 0x13579ad1U
 
 /* The lock is polled: short sleeps first, so that an uncontended wait is
@@ -259,8 +252,8 @@ static bool header_says_cut(const uint8_t *h, bool whole, off_t size)
 	if (!whole)
 		return false;
 	memcpy(&magic, h, sizeof(magic));
-	memcpy(&next_block, h + GDBM_HDR_NEXT_BLOCK_AT, sizeof(next_block));
-	if (magic != GDBM_MAGIC64_NATIVE && magic != GDBM_NUMSYNC_MAGIC64_NATIVE)
+	memcpy(&next_block, h + GDBM_HDR_AT(next_block), sizeof(next_block));
+	if (magic != GDBM_FILE_MAGIC64 && magic != GDBM_NUMSYNC_MAGIC64_NATIVE)
 		return false;
 	return next_block > (int64_t)size;
 }
@@ -277,12 +270,12 @@ static bool header_sizes_ok(const uint8_t *h, bool whole, off_t size)
 	if (!whole)
 		return true; /* shorter than a header: refused before this */
 	memcpy(&magic, h, sizeof(magic));
-	if (magic != GDBM_MAGIC64_NATIVE && magic != GDBM_NUMSYNC_MAGIC64_NATIVE)
+	if (magic != GDBM_FILE_MAGIC64 && magic != GDBM_NUMSYNC_MAGIC64_NATIVE)
 		return true;
-	memcpy(&block_size, h + GDBM_HDR_BLOCK_SIZE_AT, sizeof(block_size));
-	memcpy(&dir, h + GDBM_HDR_DIR_AT, sizeof(dir));
-	memcpy(&dir_size, h + GDBM_HDR_DIR_SIZE_AT, sizeof(dir_size));
-	memcpy(&bucket_size, h + GDBM_HDR_BUCKET_SIZE_AT, sizeof(bucket_size));
+	memcpy(&block_size, h + GDBM_HDR_AT(block_size), sizeof(block_size));
+	memcpy(&dir, h + GDBM_HDR_AT(dir), sizeof(dir));
+	memcpy(&dir_size, h + GDBM_HDR_AT(dir_size), sizeof(dir_size));
+	memcpy(&bucket_size, h + GDBM_HDR_AT(bucket_size), sizeof(bucket_size));
 	return block_size >= GDBM_HEADER_MIN && block_size <= size && dir_size > 0 &&
 	       dir_size <= size && dir >= block_size && dir <= size - dir_size &&
 	       bucket_size > 0 && bucket_size <= size;
@@ -732,6 +725,8 @@ static void close_without_fsync(GDBM_FILE db, int stand_in)
 	gdbm_close(db);
 }
 
+static void spot_forget(struct gdbm_store *s);
+
 /* GDBM, for a call that needs it: the file the open checked is handed to
  * it on the first such call.  A store whose change in place failed
  * halfway (change_in_place), or whose file GDBM refused, has no database
@@ -749,11 +744,10 @@ static int usable(struct gdbm_store *s, struct totp_err *err)
 				    s->path);
 	rc = db_attach(s->gf.fd, s->gf.size, s->writable, s->max_bytes, s->path, &s->db,
 		       err);
-	s->gf.fd = -1; /* GDBM's now, or closed */
+	s->gf.fd = -1;	/* GDBM's now, or closed */
+	spot_forget(s); /* from now on every put goes through GDBM */
 	return rc;
 }
-
-static void spot_forget(struct gdbm_store *s);
 
 static void gdbm_close_store(struct gdbm_store *s)
 {
@@ -849,13 +843,12 @@ static void direct_old(struct gdbm_store *s, datum *old)
 	s->spot_user[0] = '\0';
 }
 
-/* Whether a put of `user` can rewrite the value a direct read found:
- * no call has needed GDBM since, and it is not a batch (whose writes go
- * to a copy). */
+/* Whether a put of `user` can rewrite the value a direct read found (a
+ * value kept means no call has needed GDBM since: usable() forgets it),
+ * and it is not a batch (whose writes go to a copy). */
 static bool direct_put_ok(const struct gdbm_store *s, const char *user)
 {
-	return s->db == NULL && s->gf.fd >= 0 && !s->batch && s->spot_value != NULL &&
-	       strcmp(s->spot_user, user) == 0;
+	return !s->batch && s->spot_value != NULL && strcmp(s->spot_user, user) == 0;
 }
 
 static int gdbm_commit(struct gdbm_store *s, struct totp_err *err)
@@ -1613,10 +1606,9 @@ static int stage_create(int dirfd, const char *stage, int mode)
 	return fd;
 }
 
-/* Writes all of b to the new file `stage`.  0, or -1 (the file may be
- * left: the caller removes it). */
 /*
- * A new shard is written a page at a time: the page cache keeps the size
+ * Writes all of b to the new file `stage`: 0, or -1 (the file may be
+ * left: the caller removes it).  A page at a time: the page cache keeps the size
  * of the write that filled it, and on a kernel whose ext4 caches a file
  * in large folios (Linux 6.18 here), one write of a 1 MB shard left it in
  * folios of up to 1 MB, which every later login's write of a few bytes
@@ -1783,8 +1775,8 @@ static int scratch_reset(struct gdbm_scratch *p)
  * A shard that does not exist yet has nothing to copy (gdbm_store.h): its
  * database starts as the scratch's empty one, in memory (a memfd: GDBM's
  * many small writes cost next to nothing there), is changed there by `fn`,
- * and its bytes are written to `stage` in one write.  The folder sees one
- * new file and one write, which the caller's syncfs makes durable.  The
+ * and its bytes are written to `stage` (stage_write).  The folder sees one
+ * new file, which the caller's syncfs makes durable.  The
  * previous database's bytes are gone from the memfd by then (overwritten,
  * then cut at the empty one's end).
  */

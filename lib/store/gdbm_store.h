@@ -120,7 +120,7 @@ void gdbm_scratch_free(struct gdbm_scratch *p);
  * again and no lock is taken: the database is made in memory (in p's
  * file, from p's empty one), `fn` makes its changes there, and its bytes
  * are written to the new file `stage` (0600, O_EXCL|O_NOFOLLOW; one a
- * killed batch left is replaced) in one write, not synced.  0, or -1
+ * killed batch left is replaced) a page at a time, not synced.  0, or -1
  * (then no file named `stage` is left). */
 int gdbm_store_stage_new(int dirfd, const char *stage, const char *shown,
 			 struct gdbm_scratch *p, gdbm_stage_fn fn, void *arg,

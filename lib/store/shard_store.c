@@ -880,7 +880,7 @@ static void stages_drop(const struct shard_store *s, int rootfd, const uint32_t 
  *   2. each changed shard, under its own lock (which lets go of any open
  *      that came before the marker), is copied beside it with its
  *      changes ("<shard>.jnew"); a shard the listing found no file of is
- *      made in memory and written there in one write;
+ *      made in memory and written there, its lock file beside it;
  *   3. syncfs: every staged copy on disk;
  *   4. the journal (the shards, a checksum) written and synced: the
  *      commit point.  A crash before it leaves a marker or a torn journal:
