@@ -3,12 +3,14 @@
  * user's --conf, an import source) from a descriptor its caller opened
  * with O_NOFOLLOW and checked with fstat, so that the file checked is
  * the file read.  Modelled on Linux-PAM's pam_modutil_read: read until
- * the end, retrying EINTR, never past a bound.
+ * the end, retrying EINTR, never past a bound.  And the two positional
+ * loops every store file is read and written with.
  */
 #ifndef TOTP_SAFE_READ_H
 #define TOTP_SAFE_READ_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "errors.h"
 
@@ -21,5 +23,13 @@ int safe_read_all(int fd, size_t max, enum totp_reason too_big, const char *path
 
 /* Wipes and frees what safe_read_all made (NULL is fine). */
 void safe_read_free(char *buf, size_t len);
+
+/* Reads up to n bytes at `at`, retrying EINTR and short reads: the bytes
+ * read, fewer only at the file's end, or -1 with errno. */
+ssize_t safe_pread(int fd, void *buf, size_t n, off_t at);
+
+/* Writes all n bytes at `at`, retrying EINTR and short writes: 0, or -1
+ * with errno (EIO when a write wrote nothing). */
+int safe_pwrite(int fd, const void *buf, size_t n, off_t at);
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "gdbm_file.h"
+#include "safe_read.h"
 
 /*
  * The layout: GDBM 1.23's structs (gdbmdefs.h), written as they lie in
@@ -99,33 +100,18 @@ uint32_t gdbm_file_hash(const uint8_t *key, size_t len)
 	return (1103515243U * v + 12345U) & 0x7FFFFFFFU;
 }
 
-/* 1: all n bytes read; 0: the file ends first; -1: errno. */
-static int pread_all(int fd, void *buf, size_t n, off_t at)
-{
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = pread(fd, (uint8_t *)buf + got, n - got, at + (off_t)got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			return 0;
-		got += (size_t)r;
-	}
-	return 1;
-}
-
-/* pread_all, from f->head where it holds the bytes. */
+/* 1: all n bytes at `at` read (from f->head where it holds them); 0: the
+ * file ends first; -1: errno. */
 static int read_at(const struct gdbm_file *f, void *buf, size_t n, off_t at)
 {
+	ssize_t got;
+
 	if (at >= 0 && (uint64_t)at <= f->have && n <= f->have - (size_t)at) {
 		memcpy(buf, f->head + at, n);
 		return 1;
 	}
-	return pread_all(f->fd, buf, n, at);
+	got = safe_pread(f->fd, buf, n, at);
+	return got < 0 ? -1 : (size_t)got == n;
 }
 
 int gdbm_file_load(struct gdbm_file *f, int fd, off_t size)
@@ -134,14 +120,11 @@ int gdbm_file_load(struct gdbm_file *f, int fd, off_t size)
 	 * header's block is all that is worth reading ahead */
 	size_t want =
 	    (uint64_t)size <= sizeof(f->head) ? (size_t)size : GDBM_FILE_BLOCK_MIN;
-	ssize_t r;
+	ssize_t r = safe_pread(fd, f->head, want, 0);
 
 	f->fd = fd;
 	f->size = size;
 	f->have = 0;
-	do
-		r = pread(fd, f->head, want, 0);
-	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return -1;
 	f->have = (size_t)r; /* shorter than fstat said: the rest is read as asked */
@@ -309,7 +292,6 @@ int gdbm_file_rewrite(struct gdbm_file *f, const struct gdbm_file_spot *spot,
 {
 	off_t at;
 	size_t first = 0, end = spot->len;
-	ssize_t w;
 
 	while (first < end && before[first] == now[first])
 		first++;
@@ -321,14 +303,5 @@ int gdbm_file_rewrite(struct gdbm_file *f, const struct gdbm_file_spot *spot,
 	/* what head holds of it too: a later find in this open reads it */
 	for (off_t i = at; i < at + (off_t)(end - first) && (uint64_t)i < f->have; i++)
 		f->head[i] = now[first + (size_t)(i - at)];
-	do
-		w = pwrite(f->fd, now + first, end - first, at);
-	while (w < 0 && errno == EINTR);
-	if (w < 0)
-		return -1;
-	if ((size_t)w != end - first) {
-		errno = EIO;
-		return -1;
-	}
-	return 0;
+	return safe_pwrite(f->fd, now + first, end - first, at);
 }

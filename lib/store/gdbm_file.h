@@ -86,8 +86,8 @@ int gdbm_file_find(const struct gdbm_file *f, const uint8_t *key, size_t key_len
 
 /* Writes the bytes where `now` differs from `before` (both spot->len
  * long, `before` what the file holds at spot) with one pwrite, and into
- * f->head where it holds them.  0, or -1 with errno (EIO for a short
- * write). */
+ * f->head where it holds them.  0, or -1 with errno (EIO for a write that
+ * wrote nothing). */
 int gdbm_file_rewrite(struct gdbm_file *f, const struct gdbm_file_spot *spot,
 		      const uint8_t *before, const uint8_t *now);
 

@@ -20,6 +20,7 @@
 #include "gdbm_store.h"
 #include "redo.h"
 #include "safe_open.h"
+#include "safe_read.h"
 #include "slot.h"
 #include "store_backend.h"
 #include "value2.h"
@@ -1621,24 +1622,19 @@ static int stage_write(int dirfd, const char *stage, const char *shown, const ui
 		       size_t len, struct totp_err *err)
 {
 	int fd = stage_create(dirfd, stage, O_WRONLY);
-	size_t done = 0;
 
 	if (fd < 0)
 		return totp_err_errno(err, errno, "cannot stage database %s", shown);
-	while (done < len) {
+	for (size_t done = 0; done < len; done += STAGE_WRITE_PIECE) {
 		size_t piece =
 		    len - done < STAGE_WRITE_PIECE ? len - done : STAGE_WRITE_PIECE;
-		ssize_t n = pwrite(fd, b + done, piece, (off_t)done);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			totp_err_errno(err, n == 0 ? EIO : errno,
-				       "cannot write the staged database %s", shown);
+		if (safe_pwrite(fd, b + done, piece, (off_t)done) != 0) {
+			totp_err_errno(err, errno, "cannot write the staged database %s",
+				       shown);
 			close(fd);
 			return -1;
 		}
-		done += (size_t)n;
 	}
 	if (close(fd) != 0)
 		return totp_err_errno(err, errno, "cannot write the staged database %s",
@@ -1661,7 +1657,8 @@ static size_t scratch_read(struct gdbm_scratch *p, const char *shown,
 			   struct totp_err *err)
 {
 	struct stat sb;
-	size_t done = 0, len;
+	size_t len;
+	ssize_t got;
 
 	if (fstat(p->fd, &sb) != 0 || sb.st_size <= 0) {
 		totp_err_errno(err, errno == 0 ? EIO : errno,
@@ -1684,18 +1681,12 @@ static size_t scratch_read(struct gdbm_scratch *p, const char *shown,
 		p->buf = nb;
 		p->cap = len;
 	}
-	while (done < len) {
-		ssize_t n = pread(p->fd, p->buf + done, len - done, (off_t)done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			totp_err_errno(err, n == 0 ? EIO : errno,
-				       "cannot read back database %s", shown);
-			explicit_bzero(p->buf, done);
-			return 0;
-		}
-		done += (size_t)n;
+	got = safe_pread(p->fd, p->buf, len, 0);
+	if (got != (ssize_t)len) {
+		totp_err_errno(err, got < 0 ? errno : EIO, "cannot read back database %s",
+			       shown);
+		explicit_bzero(p->buf, len);
+		return 0;
 	}
 	return len;
 }

@@ -10,6 +10,7 @@
 
 #include "bytes.h"
 #include "redo.h"
+#include "safe_read.h"
 #include "sha256.h"
 
 /*
@@ -48,25 +49,6 @@ static int jbuf_add(struct jbuf *j, const void *p, size_t n)
 	memcpy(j->b + j->len, p, n);
 	j->len += n;
 	return 0;
-}
-
-/* Reads up to want bytes at `at`; fewer only at the file's end. */
-static ssize_t read_at(int fd, uint8_t *buf, size_t want, off_t at)
-{
-	size_t got = 0;
-
-	while (got < want) {
-		ssize_t n = pread(fd, buf + got, want - got, at + (off_t)got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
 }
 
 /* A run being gathered: its start, and where its header is in the journal. */
@@ -133,9 +115,9 @@ static int make_runs(int old_fd, off_t old_size, int new_fd, off_t new_size,
 		    new_size - at < REDO_CHUNK ? (size_t)(new_size - at) : REDO_CHUNK;
 		ssize_t on = 0, nn;
 
-		if (at < old_size && (on = read_at(old_fd, oldb, want, at)) < 0)
+		if (at < old_size && (on = safe_pread(old_fd, oldb, want, at)) < 0)
 			goto out;
-		nn = read_at(new_fd, newb, want, at);
+		nn = safe_pread(new_fd, newb, want, at);
 		if (nn < 0)
 			goto out;
 		if ((size_t)nn != want) { /* shorter than its fstat: we hold the lock */
@@ -194,18 +176,9 @@ int redo_make(int old_fd, off_t old_size, int new_fd, off_t new_size, uint8_t **
 int redo_commit(int lock_fd, const uint8_t *j, size_t len, const char *shown,
 		struct totp_err *err)
 {
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pwrite(lock_fd, j + done, len - done, (off_t)done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return totp_err_errno(err, n < 0 ? errno : EIO,
-					      "cannot write the journal of %s", shown);
-		done += (size_t)n;
-	}
+	if (safe_pwrite(lock_fd, j, len, 0) != 0)
+		return totp_err_errno(err, errno, "cannot write the journal of %s",
+				      shown);
 	if (fsync(lock_fd) != 0)
 		return totp_err_errno(err, errno, "cannot sync the journal of %s", shown);
 	return 0;
@@ -263,7 +236,7 @@ int redo_read(int lock_fd, off_t size, size_t max, uint8_t **out, size_t *len,
 	if (j == NULL)
 		return totp_err_errno(err, ENOMEM, "cannot read the journal of %s",
 				      shown);
-	n = read_at(lock_fd, j, (size_t)size, 0);
+	n = safe_pread(lock_fd, j, (size_t)size, 0);
 	if (n < 0) {
 		free(j);
 		return totp_err_errno(err, errno, "cannot read the journal of %s", shown);
@@ -290,25 +263,6 @@ int redo_reserve(int db_fd, off_t old_size, off_t new_size, const char *shown,
 	return totp_err_errno(err, errno, "cannot make room to change %s", shown);
 }
 
-static int write_all_at(int fd, const uint8_t *p, size_t n, off_t at)
-{
-	while (n > 0) {
-		ssize_t w = pwrite(fd, p, n, at);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = EIO;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-		at += w;
-	}
-	return 0;
-}
-
 int redo_apply(int db_fd, const uint8_t *j, size_t len, const char *shown,
 	       struct totp_err *err)
 {
@@ -321,7 +275,7 @@ int redo_apply(int db_fd, const uint8_t *j, size_t len, const char *shown,
 		size_t n = (size_t)be_get(j + at + 8, 4);
 
 		at += REDO_RUN_HEAD;
-		if (write_all_at(db_fd, j + at, n, off) != 0)
+		if (safe_pwrite(db_fd, j + at, n, off) != 0)
 			return totp_err_errno(err, errno, "cannot change database %s",
 					      shown);
 		at += n;
