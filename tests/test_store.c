@@ -416,6 +416,80 @@ static void test_keep_serves_the_checked_folder(void **state)
 	store_close(s);
 }
 
+/* A look through a keep: its database descriptor is left in the keep. */
+static void look_into(const char *db, struct store_opts *o, struct store_keep *keep)
+{
+	store_keep_init(keep);
+	o->keep = keep;
+	store_close(open_ok(db, STORE_READ, o));
+	assert_true(keep->db_fd >= 0);
+}
+
+/* The counter of alice's record as an open through the keep reads it. */
+static uint64_t counter_through(const char *db, struct store_opts *o)
+{
+	struct store *s = open_ok(db, STORE_WRITE, o);
+	struct record r;
+	struct totp_err e;
+
+	assert_int_equal(store_get(s, "alice", &r, &e), 1);
+	store_close(s);
+	return r.gen[0].counter;
+}
+
+/* The keep's database descriptor (issue 15) serves the check only while
+ * the name leads to the same file, which must still pass every check an
+ * open makes: a file renamed in over it is read instead (a batch does
+ * that), and a name that is now a link, or a file that is now shared or
+ * hard-linked, is refused as an open refuses it. */
+static void test_keep_checks_the_database_again(void **state)
+{
+	char dir[PATH_MAX], db[PATH_MAX], other[PATH_MAX], aside[PATH_MAX];
+	struct store_opts o = opts_default(), plain;
+	struct store_keep keep;
+	struct store *s;
+	struct record r;
+	struct totp_err e;
+
+	(void)state;
+	fresh_dir(dir, "keepdb");
+	join(db, dir, "t.db");
+	join(other, dir, "new.db");
+	join(aside, dir, "aside.db");
+	make_db(db);
+	/* the same file: used again, and given back at the close */
+	look_into(db, &o, &keep);
+	assert_int_equal(counter_through(db, &o), 7);
+	assert_true(keep.db_fd >= 0);
+	store_keep_release(&keep);
+	/* another file renamed in between: that one is read */
+	look_into(db, &o, &keep);
+	make_db(other);
+	plain = opts_default();
+	s = open_ok(other, STORE_WRITE, &plain);
+	fill(&r, 42);
+	assert_int_equal(store_put(s, "alice", &r, &e), 0);
+	store_close(s);
+	assert_int_equal(rename(other, db), 0);
+	assert_int_equal(counter_through(db, &o), 42);
+	store_keep_release(&keep);
+	/* shared with the group, hard-linked, a link: refused */
+	look_into(db, &o, &keep);
+	assert_int_equal(chmod(db, 0660), 0);
+	expect_open_fails(db, STORE_WRITE, &o, TOTP_R_BAD_MODE);
+	assert_int_equal(keep.db_fd, -1);
+	assert_int_equal(chmod(db, 0600), 0);
+	look_into(db, &o, &keep);
+	assert_int_equal(link(db, other), 0);
+	expect_open_fails(db, STORE_WRITE, &o, TOTP_R_HARDLINK);
+	assert_int_equal(unlink(other), 0);
+	look_into(db, &o, &keep);
+	assert_int_equal(rename(db, aside), 0);
+	assert_int_equal(symlink(aside, db), 0);
+	expect_open_fails(db, STORE_WRITE, &o, TOTP_R_SYMLINK);
+	store_keep_release(&keep);
+}
+
 /* The walk in a few calls (safe_open.c fast_walk) refuses what the step
  * walk refuses: a link anywhere, a folder others may write, "..", and says
  * which, as the step walk does. */
@@ -1460,6 +1534,7 @@ int main(void)
 	    cmocka_unit_test(test_symlinked_parent_folder),
 	    cmocka_unit_test(test_symlinked_lock_file),
 	    cmocka_unit_test(test_keep_serves_the_checked_folder),
+	    cmocka_unit_test(test_keep_checks_the_database_again),
 	    cmocka_unit_test(test_fast_walk_refuses_as_the_step_walk),
 	    cmocka_unit_test(test_writable_by_others),
 	    cmocka_unit_test(test_owned_by_someone_else),

@@ -81,12 +81,9 @@ static int mode_check(const struct stat *st, const struct safe_rule *r, bool sha
 	return 0;
 }
 
-/* safe_file_check, its stat left in *st. */
-static int file_check(int fd, const struct safe_rule *file, const char *kind,
-		      const char *shown, struct stat *st, struct totp_err *err)
+int safe_stat_check(const struct stat *st, const struct safe_rule *file, const char *kind,
+		    const char *shown, struct totp_err *err)
 {
-	if (fstat(fd, st) != 0)
-		return totp_err_errno(err, errno, "cannot stat %s %s", kind, shown);
 	if (!S_ISREG(st->st_mode))
 		return totp_err_set(err, TOTP_R_NOT_REGULAR,
 				    "%s %s is not a regular file: move it away", kind,
@@ -100,6 +97,15 @@ static int file_check(int fd, const struct safe_rule *file, const char *kind,
 				    "to a new file",
 				    kind, shown, (unsigned long)st->st_nlink);
 	return 0;
+}
+
+/* safe_file_check, its stat left in *st. */
+static int file_check(int fd, const struct safe_rule *file, const char *kind,
+		      const char *shown, struct stat *st, struct totp_err *err)
+{
+	if (fstat(fd, st) != 0)
+		return totp_err_errno(err, errno, "cannot stat %s %s", kind, shown);
+	return safe_stat_check(st, file, kind, shown, err);
 }
 
 int safe_file_check(int fd, const struct safe_rule *file, const char *kind,

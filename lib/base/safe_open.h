@@ -67,6 +67,11 @@ int safe_open_at_stat(int dirfd, const char *name, int flags,
 int safe_open_path(const char *path, int flags, const struct safe_rule *dirs,
 		   const struct safe_rule *file, const char *kind, struct totp_err *err);
 
+/* The checks alone, on a stat the caller made: an fstatat of the name of
+ * a file whose descriptor it holds, when the inode is the same. */
+int safe_stat_check(const struct stat *st, const struct safe_rule *file, const char *kind,
+		    const char *shown, struct totp_err *err);
+
 /* The fstat checks alone, on a descriptor opened some other way. */
 int safe_file_check(int fd, const struct safe_rule *file, const char *kind,
 		    const char *shown, struct totp_err *err);

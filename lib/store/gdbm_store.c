@@ -45,9 +45,12 @@ struct gdbm_store {
 	bool batch;	 /* every write on a copy, published by store_commit only */
 	bool copying;	 /* writing a copy of the database, not yet renamed in */
 	bool defer_sync; /* gdbm_store_ext: no fsync, the caller's syncfs */
-	struct store_keep *keep; /* opts->keep: gets dir_fd and lock_fd back */
-	size_t max_bytes;	 /* opts->max_bytes, for opening it again */
-	size_t redo_bytes;	 /* the journal of the last change in place */
+	struct store_keep *keep; /* opts->keep: gets the descriptors back */
+	bool fd_rdwr;		 /* gf.fd was opened read-write (for the keep) */
+	dev_t dev;		 /* the database's inode, as its open found it */
+	ino_t ino;
+	size_t max_bytes;  /* opts->max_bytes, for opening it again */
+	size_t redo_bytes; /* the journal of the last change in place */
 	struct db_path p;
 	char path[PATH_MAX]; /* for messages */
 	/* the database as the open read it, read directly while db is NULL
@@ -109,13 +112,21 @@ static int walk_dir(const char *dir, bool create, const struct store_opts *o,
 	return fd;
 }
 
+/* What each file of the store must be. */
+static struct safe_rule file_rule(const struct store_opts *o)
+{
+	struct safe_rule file = {o->owner, SAFE_OWNER | SAFE_NOT_SHARED | SAFE_ONE_LINK};
+
+	return file;
+}
+
 /* A file of the store in dirfd: its descriptor (and in *st the fstat its
  * checks judged), SAFE_MISSING, or -1. */
 static int file_open(int dirfd, const char *name, int flags, const struct store_opts *o,
 		     const char *kind, const char *shown, struct stat *st,
 		     struct totp_err *err)
 {
-	struct safe_rule file = {o->owner, SAFE_OWNER | SAFE_NOT_SHARED | SAFE_ONE_LINK};
+	struct safe_rule file = file_rule(o);
 
 	return safe_open_at_stat(dirfd, name, flags, &file, kind, shown, st, err);
 }
@@ -472,28 +483,77 @@ fail:
 	return -1;
 }
 
+/* The database's descriptor an earlier open of this login kept
+ * (store_keep), when its name, under the lock, still leads to the same
+ * inode: the descriptor, judged on that stat (*st) as file_open judges
+ * an open; SAFE_MISSING (closed) when a batch renamed another file in, or
+ * the name is gone, for the caller to open the name; or -1 (closed). */
+static int kept_db(int dirfd, const struct db_path *p, const struct store_keep *k,
+		   const struct store_opts *o, const char *shown, struct stat *st,
+		   struct totp_err *err)
+{
+	struct safe_rule file = file_rule(o);
+
+	if (fstatat(dirfd, p->name, st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    st->st_dev != k->db_dev || st->st_ino != k->db_ino) {
+		close(k->db_fd);
+		return SAFE_MISSING;
+	}
+	if (safe_stat_check(st, &file, "database", shown, err) != 0) {
+		close(k->db_fd);
+		return -1;
+	}
+	return k->db_fd;
+}
+
+/* The database's file, as file_open gives it.  A look that keeps what it
+ * opened (o->keep) opens it read-write for the check that follows, and
+ * read-only where it may only read (a read-only filesystem). */
+static int db_file(int dirfd, const struct db_path *p, enum store_mode mode,
+		   const struct store_opts *o, const char *shown, struct stat *st,
+		   bool *rdwr, struct totp_err *err)
+{
+	int fd;
+
+	*rdwr = mode != STORE_READ || o->keep != NULL;
+	fd = file_open(dirfd, p->name, *rdwr ? O_RDWR : O_RDONLY, o, "database", shown,
+		       st, err);
+	if (fd == -1 && mode == STORE_READ && *rdwr) {
+		*rdwr = false;
+		fd = file_open(dirfd, p->name, O_RDONLY, o, "database", shown, st, err);
+	}
+	return fd;
+}
+
 static int db_open(int dirfd, const struct db_path *p, enum store_mode mode,
 		   const struct store_opts *o, const struct gdbm_store_ext *x,
-		   const char *shown, struct gdbm_file *gf, struct totp_err *err)
+		   const char *shown, const struct store_keep *kept, struct gdbm_store *s,
+		   struct totp_err *err)
 {
-	int flags = mode == STORE_READ ? O_RDONLY : O_RDWR;
 	struct stat st;
-	int fd = file_open(dirfd, p->name, flags, o, "database", shown, &st, err);
+	int fd = kept != NULL && kept->db_fd >= 0
+		     ? kept_db(dirfd, p, kept, o, shown, &st, err)
+		     : SAFE_MISSING;
 
+	s->fd_rdwr = true; /* a kept descriptor is read-write */
+	if (fd == SAFE_MISSING)
+		fd = db_file(dirfd, p, mode, o, shown, &st, &s->fd_rdwr, err);
 	if (fd == SAFE_MISSING && mode == STORE_CREATE) {
 		if (db_create(dirfd, p, shown, x, err) != 0)
 			return -1;
-		fd = file_open(dirfd, p->name, flags, o, "database", shown, &st, err);
+		fd = db_file(dirfd, p, mode, o, shown, &st, &s->fd_rdwr, err);
 	}
 	if (fd == SAFE_MISSING)
 		return totp_err_set(err, TOTP_R_NOT_FOUND,
 				    "no database at %s: enroll first", shown);
 	if (fd < 0)
 		return -1;
-	if (db_check(gf, fd, st.st_size, o->max_bytes, shown, err) != 0) {
+	if (db_check(&s->gf, fd, st.st_size, o->max_bytes, shown, err) != 0) {
 		close(fd);
 		return -1;
 	}
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
 	return 0;
 }
 
@@ -522,6 +582,9 @@ void store_keep_init(struct store_keep *k)
 	k->path[0] = '\0';
 	k->dir_fd = -1;
 	k->lock_fd = -1;
+	k->db_fd = -1;
+	k->db_dev = 0;
+	k->db_ino = 0;
 }
 
 void store_keep_release(struct store_keep *k)
@@ -532,33 +595,49 @@ void store_keep_release(struct store_keep *k)
 		close(k->dir_fd);
 	if (k->lock_fd >= 0)
 		close(k->lock_fd);
+	if (k->db_fd >= 0)
+		close(k->db_fd);
 	store_keep_init(k);
 }
 
-/* The kept folder and lock of db_path, when there are: true, and the keep
- * is empty again (this open owns them now). */
-static bool keep_take(struct store_keep *k, const char *db_path, int *dirfd, int *lockfd)
+/* What the keep holds for db_path, when it holds it: true, *taken is
+ * what it held (this open owns the descriptors now), and the keep is
+ * empty again. */
+static bool keep_take(struct store_keep *k, const char *db_path, struct store_keep *taken)
 {
+	store_keep_init(taken);
 	if (k == NULL || k->dir_fd < 0 || k->lock_fd < 0 || strcmp(k->path, db_path) != 0)
 		return false;
-	*dirfd = k->dir_fd;
-	*lockfd = k->lock_fd;
-	k->dir_fd = -1;
-	k->lock_fd = -1;
-	k->path[0] = '\0';
+	taken->dir_fd = k->dir_fd;
+	taken->lock_fd = k->lock_fd;
+	taken->db_fd = k->db_fd;
+	taken->db_dev = k->db_dev;
+	taken->db_ino = k->db_ino;
+	store_keep_init(k);
 	return true;
 }
 
-/* Leaves an unlocked lock and the folder in an empty keep: true; false when
- * there is none (the caller closes them). */
-static bool keep_give(struct store_keep *k, const char *db_path, int dirfd, int lockfd)
+/* Leaves a closing store's folder and unlocked lock in an empty keep:
+ * true; false when there is none (the caller closes them).  The
+ * database's descriptor goes too (gf.fd is then -1) when the store read
+ * it itself, read-write, and GDBM never had it (GDBM reads from where its
+ * descriptor stands: this one still stands at 0). */
+static bool keep_give(struct gdbm_store *s)
 {
-	if (k == NULL || k->dir_fd >= 0 || k->lock_fd >= 0 ||
-	    strlen(db_path) >= sizeof(k->path))
+	struct store_keep *k = s->keep;
+	bool db = s->db == NULL && s->gf.fd >= 0 && s->fd_rdwr && !s->batch;
+
+	if (k == NULL || k->dir_fd >= 0 || k->lock_fd >= 0 || k->db_fd >= 0 ||
+	    strlen(s->path) >= sizeof(k->path))
 		return false;
-	memcpy(k->path, db_path, strlen(db_path) + 1);
-	k->dir_fd = dirfd;
-	k->lock_fd = lockfd;
+	memcpy(k->path, s->path, strlen(s->path) + 1);
+	k->dir_fd = s->dir_fd;
+	k->lock_fd = s->lock_fd;
+	k->db_fd = db ? s->gf.fd : -1;
+	k->db_dev = s->dev;
+	k->db_ino = s->ino;
+	if (db)
+		s->gf.fd = -1;
 	return true;
 }
 
@@ -649,6 +728,8 @@ static int gdbm_open_path(const char *db_path, enum store_mode mode,
 {
 	struct db_path p;
 	char lock_shown[PATH_MAX + sizeof(".lock")];
+	struct store_keep kept;
+	bool was_kept;
 	int dirfd, lockfd;
 	struct gdbm_store *s;
 
@@ -657,7 +738,11 @@ static int gdbm_open_path(const char *db_path, enum store_mode mode,
 	if (path_split(db_path, &p, err) != 0)
 		return -1;
 	snprintf(lock_shown, sizeof(lock_shown), "%s.lock", db_path);
-	if (!keep_take(opts->keep, db_path, &dirfd, &lockfd)) {
+	was_kept = keep_take(opts->keep, db_path, &kept);
+	if (was_kept) {
+		dirfd = kept.dir_fd;
+		lockfd = kept.lock_fd;
+	} else {
 		dirfd = walk_dir(p.dir, mode == STORE_CREATE, opts, err);
 		if (dirfd < 0)
 			return -1;
@@ -673,9 +758,15 @@ static int gdbm_open_path(const char *db_path, enum store_mode mode,
 	memset(s, 0, offsetof(struct gdbm_store, gf.head)); /* the open fills head */
 	if (lock_take(lockfd, mode != STORE_READ, opts->lock_timeout_ms, db_path, err) !=
 		0 ||
-	    settle(dirfd, p.name, p.lock, lockfd, mode, opts, db_path, err) != 0 ||
-	    db_open(dirfd, &p, mode, opts, x, db_path, &s->gf, err) != 0) {
-		explicit_bzero(s, sizeof(*s));
+	    settle(dirfd, p.name, p.lock, lockfd, mode, opts, db_path, err) != 0) {
+		if (was_kept && kept.db_fd >= 0)
+			close(kept.db_fd);
+		free(s);
+		goto fail_lock;
+	}
+	if (db_open(dirfd, &p, mode, opts, x, db_path, was_kept ? &kept : NULL, s, err) !=
+	    0) {
+		explicit_bzero(s->gf.head, s->gf.have);
 		free(s);
 		goto fail_lock;
 	}
@@ -764,14 +855,15 @@ static void gdbm_close_store(struct gdbm_store *s)
 		close_without_fsync(s->db, s->dir_fd);
 	else
 		gdbm_close(s->db);
-	if (s->gf.fd >= 0)
-		close(s->gf.fd);
 	flock(s->lock_fd, LOCK_UN);
-	if (!keep_give(s->keep, s->path, s->dir_fd, s->lock_fd)) {
+	if (!keep_give(s)) {
 		close(s->dir_fd);
 		close(s->lock_fd);
 	}
-	explicit_bzero(s, sizeof(*s));
+	if (s->gf.fd >= 0)
+		close(s->gf.fd);
+	/* the head is all that held a record (spot_value is wiped above) */
+	explicit_bzero(s->gf.head, s->gf.have);
 	free(s);
 }
 

@@ -107,21 +107,29 @@ struct store; /* one open: owns the backend's handle and holds the lock */
 /*
  * store_keep: what one open of a GDBM database checked, kept for the next
  * open of the same database in the same login, so that the second open
- * neither walks the path again nor reopens the lock file (issue 15: a
- * login opens the user's part twice, the look before the prompt and the
- * check after it).  Set opts->keep (location_store_opts takes loc->keep):
- * the close of a store opened with it leaves its folder's O_PATH
- * descriptor and its lock file's descriptor here, unlocked, and an open
- * of the same path takes them back instead of walking.  Nothing is
- * trusted that was not checked: the folder was walked without following
- * a link and its owner and mode checked, and it cannot be swapped under
- * a descriptor; every file is still opened in it with O_NOFOLLOW and
- * checked by fstat.  Not shared between threads; one login, one keep.
+ * neither walks the path again nor reopens the lock file or the database
+ * (issue 15: a login opens the user's part twice, the look before the
+ * prompt and the check after it).  Set opts->keep (location_store_opts
+ * takes loc->keep): the close of a store opened with it leaves here its
+ * folder's O_PATH descriptor, its lock file's descriptor (unlocked) and,
+ * when it read the database itself, the database's descriptor (opened
+ * read-write, for the check); an open of the same path takes them back
+ * instead of walking.  Nothing is trusted that was not checked: the
+ * folder was walked without following a link and its owner and mode
+ * checked, and it cannot be swapped under a descriptor; the lock file is
+ * checked again by the fstat every open makes of it once locked; the
+ * database's descriptor is used again only when an fstatat of its name,
+ * under the lock, finds the same inode (a batch renames a new file over
+ * it) and that stat passes the checks an open would make; otherwise the
+ * name is opened again.  Not shared between threads; one login, one keep.
  */
 struct store_keep {
 	char path[PATH_MAX]; /* the database they were opened for, "" none */
 	int dir_fd;
 	int lock_fd;
+	int db_fd;    /* -1: none (the open handed it to GDBM, or read only) */
+	dev_t db_dev; /* and the inode it is */
+	ino_t db_ino;
 };
 
 /* An empty keep; store_keep_release closes what it holds (and empties it). */
