@@ -22,8 +22,16 @@
 
 /* Says why `name` in dirfd could not be opened as a `kind`: a symbolic
  * link and a wrong type get their own reasons, the rest follows errno. */
-static int open_refused(int dirfd, const char *name, int errnum, const char *kind,
-			const char *shown, struct totp_err *err)
+static bool owner_ok(const struct stat *st, const struct safe_rule *r);
+static int owner_refused(const struct stat *st, const struct safe_rule *r,
+			 const char *kind, const char *shown, struct totp_err *err);
+
+/* Why an open failed, as exactly as a look at the name tells: a link, not
+ * a file, or (permission denied) a file that belongs to someone else,
+ * which the checks would have refused had the open gone through. */
+static int open_refused(int dirfd, const char *name, int errnum,
+			const struct safe_rule *rule, const char *kind, const char *shown,
+			struct totp_err *err)
 {
 	struct stat st;
 
@@ -37,6 +45,9 @@ static int open_refused(int dirfd, const char *name, int errnum, const char *kin
 		if (errnum == ENOTDIR || errnum == EISDIR || errnum == ELOOP)
 			return totp_err_set(err, TOTP_R_NOT_REGULAR,
 					    "%s is not a %s: move it away", shown, kind);
+		if ((errnum == EACCES || errnum == EPERM) && rule != NULL &&
+		    !owner_ok(&st, rule))
+			return owner_refused(&st, rule, kind, shown, err);
 	}
 	return totp_err_errno(err, errnum, "cannot open %s %s", kind, shown);
 }
@@ -124,17 +135,27 @@ int safe_open_at(int dirfd, const char *name, int flags, const struct safe_rule 
 	return safe_open_at_stat(dirfd, name, flags, file, kind, shown, &st, err);
 }
 
+int safe_open_at_unchecked(int dirfd, const char *name, int flags,
+			   const struct safe_rule *file, const char *kind,
+			   const char *shown, struct totp_err *err)
+{
+	int fd = openat(dirfd, name, flags | FILE_OPEN_FLAGS, 0600);
+
+	if (fd >= 0)
+		return fd;
+	if (errno == ENOENT)
+		return SAFE_MISSING;
+	return open_refused(dirfd, name, errno, file, kind, shown, err);
+}
+
 int safe_open_at_stat(int dirfd, const char *name, int flags,
 		      const struct safe_rule *file, const char *kind, const char *shown,
 		      struct stat *st, struct totp_err *err)
 {
-	int fd = openat(dirfd, name, flags | FILE_OPEN_FLAGS, 0600);
+	int fd = safe_open_at_unchecked(dirfd, name, flags, file, kind, shown, err);
 
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return SAFE_MISSING;
-		return open_refused(dirfd, name, errno, kind, shown, err);
-	}
+	if (fd < 0)
+		return fd;
 	if (file_check(fd, file, kind, shown, st, err) != 0) {
 		close(fd);
 		return -1;
@@ -185,7 +206,7 @@ static int walk_step(int fd, const char *comp, bool create, const char *shown,
 				    shown);
 	}
 	if (next < 0)
-		return open_refused(fd, comp, errno, "folder", shown, err);
+		return open_refused(fd, comp, errno, NULL, "folder", shown, err);
 	return next;
 }
 

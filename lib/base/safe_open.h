@@ -55,6 +55,15 @@ int safe_walk_dir(const char *dir, const struct safe_rule *dirs, bool create, in
 int safe_open_at(int dirfd, const char *name, int flags, const struct safe_rule *file,
 		 const char *kind, const char *shown, struct totp_err *err);
 
+/* safe_open_at without the fstat checks (the same flags, no link
+ * followed, the same refusals of the open itself): the caller checks an
+ * fstat of the descriptor with safe_stat_check before it reads or writes
+ * through it.  For a lock file, which is locked first and then fstat'ed
+ * anyway, so that one fstat does both. */
+int safe_open_at_unchecked(int dirfd, const char *name, int flags,
+			   const struct safe_rule *file, const char *kind,
+			   const char *shown, struct totp_err *err);
+
 /* safe_open_at that also gives the fstat its checks judged (*st). */
 int safe_open_at_stat(int dirfd, const char *name, int flags,
 		      const struct safe_rule *file, const char *kind, const char *shown,

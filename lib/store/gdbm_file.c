@@ -116,10 +116,7 @@ static int read_at(const struct gdbm_file *f, void *buf, size_t n, off_t at)
 
 int gdbm_file_load(struct gdbm_file *f, int fd, off_t size)
 {
-	/* a larger file's directory and buckets are anywhere in it: its
-	 * header's block is all that is worth reading ahead */
-	size_t want =
-	    (uint64_t)size <= sizeof(f->head) ? (size_t)size : GDBM_FILE_BLOCK_MIN;
+	size_t want = (uint64_t)size <= sizeof(f->head) ? (size_t)size : GDBM_FILE_PEEK;
 	ssize_t r = safe_pread(fd, f->head, want, 0);
 
 	f->fd = fd;

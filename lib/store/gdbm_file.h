@@ -49,9 +49,13 @@ struct gdbm_file_header {
 #define GDBM_FILE_BLOCK_MIN 512
 /* A database up to this size is read whole by one read at the open (a
  * shard of a store of up to about 10k users), so that finding a key reads
- * nothing more; of a larger one, only the header's block is read ahead
- * (its directory and buckets may be anywhere in it). */
+ * nothing more; of a larger one, its first GDBM_FILE_PEEK bytes: the
+ * header's block and, until the buckets have split a few times (a shard
+ * of up to about 20 users), the directory and the first buckets, for as
+ * much as a read of 512 bytes costs.  Past that, a grown directory and
+ * the buckets may be anywhere in the file. */
 #define GDBM_FILE_HEAD 16384
+#define GDBM_FILE_PEEK 4096
 
 /* A database as this file reads it.  head holds the file's first `have`
  * bytes (what it holds of the records too: wipe it). */

@@ -174,8 +174,20 @@ static int lock_take(int fd, bool excl, int timeout_ms, const char *shown,
 	}
 }
 
+/* A lock file, opened but not checked yet: settle checks the fstat it
+ * makes once the lock is held (safe_open_at_unchecked). */
+static int lock_file_open(int dirfd, const char *name, int flags,
+			  const struct store_opts *o, const char *shown,
+			  struct totp_err *err)
+{
+	struct safe_rule file = file_rule(o);
+
+	return safe_open_at_unchecked(dirfd, name, flags, &file, "lock file", shown, err);
+}
+
 /* The lock file is made by writers; a reader of a database that has none
- * yet makes it too, but never for a database that is not there. */
+ * yet makes it too, but never for a database that is not there.  The
+ * descriptor is not checked yet (lock_file_open). */
 static int lock_open(int dirfd, const struct db_path *p, enum store_mode mode,
 		     const struct store_opts *o, const char *shown, struct totp_err *err)
 {
@@ -183,7 +195,7 @@ static int lock_open(int dirfd, const struct db_path *p, enum store_mode mode,
 	int fd;
 
 	if (mode == STORE_READ) {
-		fd = file_open(dirfd, p->lock, O_RDONLY, o, "lock file", shown, &st, err);
+		fd = lock_file_open(dirfd, p->lock, O_RDONLY, o, shown, err);
 		if (fd != SAFE_MISSING)
 			return fd;
 		if (fstatat(dirfd, p->name, &st, AT_SYMLINK_NOFOLLOW) != 0 &&
@@ -192,7 +204,7 @@ static int lock_open(int dirfd, const struct db_path *p, enum store_mode mode,
 					    "no database at %s/%s: enroll first", p->dir,
 					    p->name);
 	}
-	fd = file_open(dirfd, p->lock, O_RDWR | O_CREAT, o, "lock file", shown, &st, err);
+	fd = lock_file_open(dirfd, p->lock, O_RDWR | O_CREAT, o, shown, err);
 	if (fd == SAFE_MISSING) /* the folder vanished under us */
 		return totp_err_errno(err, ENOENT, "cannot make lock file %s", shown);
 	return fd;
@@ -705,16 +717,21 @@ out:
 }
 
 /* Every open, once it holds the lock and before it reads: one fstat of
- * the lock file, which is empty unless a change was left half done. */
+ * the lock file, which checks it (lock_shown names it: owner, mode, one
+ * link, a regular file) and tells whether a change was left half done
+ * (it is empty unless one was). */
 static int settle(int dirfd, const char *name, const char *lock, int lockfd,
 		  enum store_mode mode, const struct store_opts *o, const char *shown,
-		  struct totp_err *err)
+		  const char *lock_shown, struct totp_err *err)
 {
+	struct safe_rule file = file_rule(o);
 	struct stat st;
 
 	if (fstat(lockfd, &st) != 0)
 		return totp_err_errno(err, errno, "cannot stat the lock file of %s",
 				      shown);
+	if (safe_stat_check(&st, &file, "lock file", lock_shown, err) != 0)
+		return -1;
 	if (st.st_size == 0)
 		return 0;
 	return settle_slow(dirfd, name, lock, lockfd, mode == STORE_READ, o, shown, err);
@@ -758,7 +775,8 @@ static int gdbm_open_path(const char *db_path, enum store_mode mode,
 	memset(s, 0, offsetof(struct gdbm_store, gf.head)); /* the open fills head */
 	if (lock_take(lockfd, mode != STORE_READ, opts->lock_timeout_ms, db_path, err) !=
 		0 ||
-	    settle(dirfd, p.name, p.lock, lockfd, mode, opts, db_path, err) != 0) {
+	    settle(dirfd, p.name, p.lock, lockfd, mode, opts, db_path, lock_shown, err) !=
+		0) {
 		if (was_kept && kept.db_fd >= 0)
 			close(kept.db_fd);
 		free(s);
@@ -1944,7 +1962,7 @@ int gdbm_store_stage(int dirfd, const char *name, const char *stage, const char 
 		return -1;
 	}
 	/* a change in place a crash left half done is finished first */
-	if (settle(dirfd, name, lock, lockfd, STORE_WRITE, opts, shown, err) != 0)
+	if (settle(dirfd, name, lock, lockfd, STORE_WRITE, opts, shown, shown, err) != 0)
 		goto out;
 	from = stage_source(dirfd, name, opts, shown, &size, err);
 	if (from == SAFE_MISSING) /* a lock file, no database (yet) */

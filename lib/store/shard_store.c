@@ -44,12 +44,11 @@ struct pending {
 #define JOURNAL_TRIES 4
 
 struct shard_store {
-	char root[PATH_MAX]; /* <dir>/<realm>.d */
-	char journal[PATH_MAX + sizeof("/" JOURNAL_NAME)];
-	char legacy[PATH_MAX]; /* <dir>/<realm>.db, never written */
 	enum store_mode mode;
 	struct store_opts opts;
-	bool one;	 /* opened for one user: only that user's shard */
+	bool one; /* opened for one user (one_user): only that user's shard */
+	char one_user[USER_NAME_MAX + 1];
+	unsigned one_no; /* its shard */
 	unsigned cur_no; /* the shard `cur` is, when have_cur */
 	bool have_cur;
 	struct store *cur; /* NULL with have_cur: the shard does not exist */
@@ -57,6 +56,10 @@ struct shard_store {
 	bool old_missing;
 	struct pending *pend;
 	size_t n_pend, cap_pend;
+	/* last: an open sets them, and clears only what comes before */
+	char root[PATH_MAX]; /* <dir>/<realm>.d */
+	char journal[PATH_MAX + sizeof("/" JOURNAL_NAME)];
+	char legacy[PATH_MAX]; /* <dir>/<realm>.db, never written */
 };
 
 /* ---- names ------------------------------------------------------------------ */
@@ -477,6 +480,10 @@ static int legacy_use(struct shard_store *s, struct totp_err *err)
 static int user_shard(struct shard_store *s, const char *user, unsigned *no,
 		      struct totp_err *err)
 {
+	if (s->one && strcmp(user, s->one_user) == 0) {
+		*no = s->one_no; /* the open's, checked and hashed once */
+		return 0;
+	}
 	if (user_name_check(user, err) != 0)
 		return -1;
 	*no = shard_of(user);
@@ -979,8 +986,7 @@ static void sh_close(void *h)
 		return;
 	drop_cur(s);
 	store_close(s->old);
-	pending_clear(s);
-	explicit_bzero(s, sizeof(*s));
+	pending_clear(s); /* the records; the rest is paths and settings */
 	free(s);
 }
 
@@ -1051,12 +1057,17 @@ int shard_store_open(const struct store_location *loc, const char *user,
 				    (int)mode);
 	if (user != NULL && user_name_check(user, err) != 0)
 		return -1;
-	s = calloc(1, sizeof(*s));
+	s = malloc(sizeof(*s));
 	if (s == NULL)
 		return totp_err_set(err, TOTP_R_NOMEM, "out of memory opening a store");
+	memset(s, 0, offsetof(struct shard_store, root)); /* the paths are set below */
 	s->mode = mode;
 	s->opts = *opts;
 	s->one = user != NULL;
+	if (s->one) {
+		snprintf(s->one_user, sizeof(s->one_user), "%s", user);
+		s->one_no = shard_of(user);
+	}
 	if (snprintf(s->legacy, sizeof(s->legacy), "%s", loc->where) >=
 		(int)sizeof(s->legacy) ||
 	    shard_root(loc->where, s->root, sizeof(s->root), err) != 0) {
@@ -1070,7 +1081,7 @@ int shard_store_open(const struct store_location *loc, const char *user,
 	/* one user: the user's shard first (a login's usual case: one walk);
 	 * only when it is missing does the realm's existence matter */
 	if (user != NULL && mode != STORE_CREATE) {
-		rc = shard_try(s, shard_of(user), err);
+		rc = shard_try(s, s->one_no, err);
 		if (rc < 0)
 			goto fail;
 		if (rc == 1)
@@ -1087,7 +1098,7 @@ int shard_store_open(const struct store_location *loc, const char *user,
 		}
 	}
 	/* one user: the shard's lock is held from here to the close */
-	if (user != NULL && shard_use(s, shard_of(user), false, err) != 0)
+	if (user != NULL && shard_use(s, s->one_no, false, err) != 0)
 		goto fail;
 	return store_wrap(&shard_store_backend, s, out, err);
 fail:
