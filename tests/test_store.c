@@ -625,7 +625,7 @@ static void test_folder_owned_by_someone_else(void **state)
 
 static void test_hard_linked(void **state)
 {
-	char dir[PATH_MAX], db[PATH_MAX], other[PATH_MAX];
+	char dir[PATH_MAX], db[PATH_MAX], other[PATH_MAX], lock[PATH_MAX];
 	struct store_opts o = opts_default();
 
 	(void)state;
@@ -634,6 +634,13 @@ static void test_hard_linked(void **state)
 	join(other, dir, "copy.db");
 	make_db(db);
 	assert_int_equal(link(db, other), 0);
+	expect_open_fails(db, STORE_READ, &o, TOTP_R_HARDLINK);
+	expect_open_fails(db, STORE_WRITE, &o, TOTP_R_HARDLINK);
+	assert_int_equal(unlink(other), 0);
+	store_close(open_ok(db, STORE_WRITE, &o));
+	/* the lock file too, checked once it is locked (settle) */
+	join(lock, dir, "t.db.lock");
+	assert_int_equal(link(lock, other), 0);
 	expect_open_fails(db, STORE_READ, &o, TOTP_R_HARDLINK);
 	expect_open_fails(db, STORE_WRITE, &o, TOTP_R_HARDLINK);
 	assert_int_equal(unlink(other), 0);
