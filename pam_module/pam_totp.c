@@ -646,7 +646,8 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	}
 	store_keep_release(&x->keep);
 	cfg_free(&x->cfg);
-	explicit_bzero(x, sizeof(*x));
+	/* the settings may hold a directory's password; the rest is names */
+	explicit_bzero(&x->cfg, sizeof(x->cfg));
 	free(x);
 	return rc;
 }
