@@ -89,6 +89,18 @@ case " $BENCH_MODULES " in
 	;;
 esac
 
+# An earlier run's folder still being removed (in the background, below):
+# ext4 passes over inodes freed in the last minutes when it makes new
+# files, so the imports and pam_google_authenticator's files would be
+# timed against that.  Wait for the removal, then five minutes more.
+settled=""
+if pgrep -f '^rm -rf .*/pam_totp-bench[.]' >/dev/null 2>&1; then
+	echo "bench: an earlier run's folder is being removed: waiting for it, then 300 s" >&2
+	while pgrep -f '^rm -rf .*/pam_totp-bench[.]' >/dev/null 2>&1; do sleep 5; done
+	sleep 300
+	settled="An earlier run's folder was being removed at the start: the run waited for it, then 300 s."
+fi
+
 W=$(mktemp -d "${BENCH_DIR:-/var/tmp}/pam_totp-bench.XXXXXX")
 mkdir -p "$W/conf" "$RESULTS"
 # A million files take minutes to delete: the scratch folder goes in the
@@ -316,6 +328,7 @@ fs=$(df -PT "$W" | awk 'NR == 2 { print $2 }')
 	echo "take $BENCH_GEN_BOUND s.  Users are resolved by the driver's own getpwnam"
 	echo "(bench/synth_pwd.c), in O(1), not by NSS."
 	[ -n "${BENCH_IN_NS:-}" ] && echo "No syslog daemon ran: /dev/console was /dev/null for the run."
+	[ -n "$settled" ] && echo "$settled"
 	echo "Load average (1, 5, 15 min) at the start: $(cut -d' ' -f1-3 /proc/loadavg);"
 } >"$W/meta"
 

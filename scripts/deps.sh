@@ -14,13 +14,14 @@ BUILD="build-essential autoconf automake libtool pkg-config
 # libFuzzer and the sanitizer runtimes: clang only recommends it, and we
 # install without recommends); and the peers the benchmark measures, its
 # plot (gnuplot), its private mount namespace (util-linux's unshare), its
-# profiler (perf), and mkfs.xfs (xfsprogs) for its opt-in XFS part
+# profiler (perf), pgrep (procps: it waits for an earlier run's folder
+# to be removed), and mkfs.xfs (xfsprogs) for its opt-in XFS part
 # (BENCH_XFS=yes: the stores on a loop-mounted XFS image with reflinks;
 # skipped, with a message, without it).
 TEST="pamtester oathtool python3 python3-pyotp zbar-tools librsvg2-bin passwd
 	libpam-wrapper libpamtest0-dev openssh-server openssh-client
 	binutils mandoc valgrind clang-format rsyslog clang libclang-rt-14-dev
-	libpam-oath libpam-google-authenticator gnuplot-nox util-linux linux-perf xfsprogs
+	libpam-oath libpam-google-authenticator gnuplot-nox util-linux procps linux-perf xfsprogs
 	slapd ldap-utils openssl"
 # The ldap realm's tests (issue 14) run their own slapd (tests/ldap/): its
 # package must not start the system one, so it is installed apart, under a
