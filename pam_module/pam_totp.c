@@ -646,8 +646,7 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	}
 	store_keep_release(&x->keep);
 	cfg_free(&x->cfg);
-	/* the settings may hold a directory's password; the rest is names */
-	explicit_bzero(&x->cfg, sizeof(x->cfg));
+	explicit_bzero(x, sizeof(*x));
 	free(x);
 	return rc;
 }

@@ -616,9 +616,7 @@ struct section {
  * the current section is the chosen realm. */
 struct parse {
 	struct cfg *c;
-	/* other sections are checked against this: the defaults, made at
-	 * the first of them (a file of one realm needs none) */
-	struct cfg *scratch;
+	struct cfg scratch; /* other sections are checked against this */
 	const char *name;
 	struct section *seen;
 	size_t nseen, cap;
@@ -659,13 +657,6 @@ static int section_line(struct parse *ps, char *s, unsigned line, struct totp_er
 	ps->seen[ps->nseen++].line = line;
 	ps->in_section = true;
 	ps->selected = strcmp(s + 1, ps->c->realm) == 0;
-	if (!ps->selected && ps->scratch == NULL) {
-		ps->scratch = malloc(sizeof(*ps->scratch));
-		if (ps->scratch == NULL)
-			return totp_err_set(err, TOTP_R_NOMEM, "out of memory reading %s",
-					    ps->name);
-		cfg_defaults(ps->scratch);
-	}
 	ps->found = ps->found || ps->selected;
 	return 0;
 }
@@ -688,7 +679,7 @@ static int key_line(struct parse *ps, char *s, unsigned line, struct totp_err *e
 {
 	char where[CFG_PATH_MAX + 16], sh[48];
 	char *eq = strchr(s, '='), *key, *value;
-	struct cfg *target = (!ps->in_section || ps->selected) ? ps->c : ps->scratch;
+	struct cfg *target = (!ps->in_section || ps->selected) ? ps->c : &ps->scratch;
 
 	snprintf(where, sizeof(where), "%s:%u", ps->name, line);
 	if (eq == NULL)
@@ -777,6 +768,7 @@ int cfg_load_buffer(struct cfg *c, const char *text, size_t len, const char *nam
 
 	if (buf == NULL)
 		return totp_err_set(err, TOTP_R_NOMEM, "out of memory reading %s", name);
+	cfg_defaults(&ps.scratch);
 	while (pos < len && rc == 0) {
 		rc = next_line(text, len, &pos, buf, name, ++line, err);
 		if (rc == 0)
@@ -786,11 +778,7 @@ int cfg_load_buffer(struct cfg *c, const char *text, size_t len, const char *nam
 		rc = realm_defined(c, ps.found, name, err);
 	if (rc == 0 && c->store == CFG_STORE_LDAP)
 		rc = ldap_realm_check(c, name, err);
-	if (ps.scratch != NULL) {
-		cfg_free(ps.scratch);
-		explicit_bzero(ps.scratch, sizeof(*ps.scratch));
-		free(ps.scratch);
-	}
+	cfg_free(&ps.scratch);
 	free(ps.seen);
 	free(buf);
 	return rc;

@@ -51,7 +51,6 @@ struct gdbm_store {
 	ino_t ino;
 	size_t max_bytes;  /* opts->max_bytes, for opening it again */
 	size_t redo_bytes; /* the journal of the last change in place */
-	/* from here on, set by the open itself (it clears what comes before) */
 	struct db_path p;
 	char path[PATH_MAX]; /* for messages */
 	/* the database as the open read it, read directly while db is NULL
@@ -773,11 +772,7 @@ static int gdbm_open_path(const char *db_path, enum store_mode mode,
 		totp_err_errno(err, ENOMEM, "cannot open %s", db_path);
 		goto fail_lock;
 	}
-	/* the paths and the head are filled by the open itself */
-	memset(s, 0, offsetof(struct gdbm_store, p));
-	s->gf.fd = -1;
-	s->gf.size = 0;
-	s->gf.have = 0;
+	memset(s, 0, offsetof(struct gdbm_store, gf.head)); /* the open fills head */
 	if (lock_take(lockfd, mode != STORE_READ, opts->lock_timeout_ms, db_path, err) !=
 		0 ||
 	    settle(dirfd, p.name, p.lock, lockfd, mode, opts, db_path, lock_shown, err) !=
