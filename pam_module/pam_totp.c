@@ -52,8 +52,7 @@ struct ctx {
 	const char *user; /* as the application gave it */
 	const char *service;
 	const char *rhost;
-	bool known;    /* the user exists: acct and loc are filled */
-	bool unlooked; /* no look before the prompt (look_first) */
+	bool known; /* the user exists: acct and loc are filled */
 	struct account acct;
 	struct store_location loc;
 	struct store_keep keep; /* the look's folder and lock, for the check */
@@ -384,6 +383,18 @@ static int not_enrolled(struct ctx *x, unsigned digits)
 	return PAM_AUTH_ERR;
 }
 
+/* Whether a look before the prompt decides anything: nullok (a user
+ * with no ready generator steps aside unasked), grace_period (a host
+ * within it is not asked), try_first_pass and forward_pass (both take the
+ * code's length from the user's generator).  Without them every user is
+ * asked all the same, enrolled, locked out or not, and the check after
+ * the answer, under the lock, finds all a look would have: a login then
+ * opens the store once (issue 15). */
+static bool look_first(const struct cfg *c)
+{
+	return c->nullok || c->grace_period != 0 || c->try_first_pass || c->forward_pass;
+}
+
 static int report(const struct ctx *x, const struct login_result *res)
 {
 	switch (res->outcome) {
@@ -420,8 +431,8 @@ static int report(const struct ctx *x, const struct login_result *res)
 		/* never a pass: asked without a look, or removed while the
 		 * user typed */
 		note(x, LOG_NOTICE, "refused: %s",
-		     x->unlooked ? "no ready generator"
-				 : "the generator went away during the prompt");
+		     look_first(&x->cfg) ? "the generator went away during the prompt"
+					 : "no ready generator");
 		return PAM_AUTH_ERR;
 	}
 }
@@ -567,18 +578,6 @@ static int bind_login(struct ctx *x)
 	return rc;
 }
 
-/* Whether a look before the prompt decides anything: nullok (a user
- * with no ready generator steps aside unasked), grace_period (a host
- * within it is not asked), try_first_pass and forward_pass (both take the
- * code's length from the user's generator).  Without them every user is
- * asked all the same, enrolled, locked out or not, and the check after
- * the answer, under the lock, finds all a look would have: a login then
- * opens the store once (issue 15). */
-static bool look_first(const struct cfg *c)
-{
-	return c->nullok || c->grace_period != 0 || c->try_first_pass || c->forward_pass;
-}
-
 static int authenticate(struct ctx *x)
 {
 	struct login_result pre;
@@ -591,10 +590,8 @@ static int authenticate(struct ctx *x)
 		return not_enrolled(x, x->cfg.params.digits);
 	if (x->cfg.store == CFG_STORE_LDAP && x->cfg.ldap.check == LDAP_CHECK_BIND)
 		return bind_login(x);
-	if (!look_first(&x->cfg)) {
-		x->unlooked = true;
+	if (!look_first(&x->cfg))
 		return check(x, x->cfg.params.digits);
-	}
 	if (precheck_as_user(x, &pre, &err) < 0)
 		return store_trouble(x, &err);
 	switch (pre.outcome) {

@@ -44,6 +44,9 @@ struct pending {
 #define JOURNAL_TRIES 4
 
 struct shard_store {
+	char root[PATH_MAX]; /* <dir>/<realm>.d */
+	char journal[PATH_MAX + sizeof("/" JOURNAL_NAME)];
+	char legacy[PATH_MAX]; /* <dir>/<realm>.db, never written */
 	enum store_mode mode;
 	struct store_opts opts;
 	bool one; /* opened for one user (one_user): only that user's shard */
@@ -56,10 +59,6 @@ struct shard_store {
 	bool old_missing;
 	struct pending *pend;
 	size_t n_pend, cap_pend;
-	/* last: an open sets them, and clears only what comes before */
-	char root[PATH_MAX]; /* <dir>/<realm>.d */
-	char journal[PATH_MAX + sizeof("/" JOURNAL_NAME)];
-	char legacy[PATH_MAX]; /* <dir>/<realm>.db, never written */
 };
 
 /* ---- names ------------------------------------------------------------------ */
@@ -1057,10 +1056,9 @@ int shard_store_open(const struct store_location *loc, const char *user,
 				    (int)mode);
 	if (user != NULL && user_name_check(user, err) != 0)
 		return -1;
-	s = malloc(sizeof(*s));
+	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return totp_err_set(err, TOTP_R_NOMEM, "out of memory opening a store");
-	memset(s, 0, offsetof(struct shard_store, root)); /* the paths are set below */
 	s->mode = mode;
 	s->opts = *opts;
 	s->one = user != NULL;
